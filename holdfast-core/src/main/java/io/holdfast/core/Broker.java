@@ -1,0 +1,378 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The broker core: virtual hosts, exchanges, queues, consumers and deliveries as one deterministic
+ * state machine. Every public method is a command; it either changes state and emits effects
+ * (through {@link ChannelOutput} and {@link MessageStore}) or throws {@link BrokerException} having
+ * changed nothing. No thread, socket, file or clock inside: the caller owns the one thread that may
+ * call these methods, and passes time in where it matters.
+ */
+public final class Broker {
+    private final Map<String, VirtualHost> vhosts = new LinkedHashMap<>();
+    private final MessageStore store;
+    private final Supplier<String> nameGenerator;
+    private final Set<Queue> toDispatch = new LinkedHashSet<>();
+    private final Topology topology = new Topology(this);
+    private boolean durableTopologyChanged;
+
+    /**
+     * @param store         where persistent messages on durable queues go
+     * @param nameGenerator random suffixes for server-named queues and consumer tags (injected so
+     *                      tests are deterministic)
+     */
+    public Broker(MessageStore store, Supplier<String> nameGenerator) {
+        this.store = store;
+        this.nameGenerator = nameGenerator;
+        addVirtualHost("/");
+    }
+
+    public VirtualHost addVirtualHost(String name) {
+        return vhosts.computeIfAbsent(name, VirtualHost::new);
+    }
+
+    public VirtualHost virtualHost(String name) {
+        return vhosts.get(name);
+    }
+
+    public Iterable<VirtualHost> virtualHosts() {
+        return vhosts.values();
+    }
+
+    /** Declarations and deletions of exchanges, queues and bindings. */
+    public Topology topology() {
+        return topology;
+    }
+
+    /** True once since the last call if a durable exchange, queue or binding changed. */
+    public boolean takeDurableTopologyChange() {
+        boolean changed = durableTopologyChanged;
+        durableTopologyChanged = false;
+        return changed;
+    }
+
+    void durableTopologyChanged() {
+        durableTopologyChanged = true;
+    }
+
+    MessageStore store() {
+        return store;
+    }
+
+    String generateName(String prefix) {
+        return prefix + nameGenerator.get();
+    }
+
+    VirtualHost requireVhost(String name) {
+        VirtualHost v = vhosts.get(name);
+        if (v == null) {
+            throw new BrokerException(ErrorCode.NOT_ALLOWED, "vhost '" + name + "' not found");
+        }
+        return v;
+    }
+
+    // ---- channels ----
+
+    public ChannelState openChannel(long connectionId, int number, String vhost, ChannelOutput output) {
+        requireVhost(vhost);
+        return new ChannelState(connectionId, number, vhost, output);
+    }
+
+    /**
+     * The channel is gone (closed by either side, or its connection died): its consumers are cancelled
+     * and its unacked deliveries return to their queues at their original positions, redelivered.
+     */
+    public void closeChannel(ChannelState ch) {
+        if (ch.closed) {
+            return;
+        }
+        ch.closed = true;
+        for (Consumer c : new ArrayList<>(ch.consumers.values())) {
+            removeConsumer(c);
+        }
+        List<ChannelState.Unacked> all = new ArrayList<>(ch.unacked.values());
+        ch.unacked.clear();
+        for (ChannelState.Unacked u : all) {
+            release(u);
+            returnToQueue(u.queue(), u.entry());
+        }
+        dispatch();
+    }
+
+    /** The connection is gone (its channels were closed first): its exclusive queues are deleted. */
+    public void closeConnection(long connectionId) {
+        for (VirtualHost v : vhosts.values()) {
+            for (Queue q : new ArrayList<>(v.queues.values())) {
+                if (q.exclusive() && q.ownerConnection() == connectionId) {
+                    topology.deleteQueue(v, q);
+                }
+            }
+        }
+        dispatch();
+    }
+
+    /** The client can take frames again: deliveries to it resume. */
+    public void channelWritable(ChannelState ch) {
+        for (Consumer c : ch.consumers.values()) {
+            toDispatch.add(c.queue);
+        }
+        dispatch();
+    }
+
+    /** channel.flow from the client: stop or resume deliveries to this channel. */
+    public void flow(ChannelState ch, boolean active) {
+        ch.flowActive = active;
+        if (active) {
+            channelWritable(ch);
+        }
+    }
+
+    // ---- publishing ----
+
+    /**
+     * Routes and enqueues a message. Returns how many queues took it (0: unroutable, the caller sends
+     * basic.return for a mandatory publish).
+     */
+    public int publish(ChannelState ch, String exchange, String routingKey, Message message) {
+        VirtualHost v = requireVhost(ch.vhost);
+        Exchange x = v.requireExchange(exchange);
+        if (x.internal()) {
+            throw BrokerException.accessRefused("cannot publish to internal exchange '" + exchange + "' in vhost '"
+                    + ch.vhost + "'");
+        }
+        Set<Queue> targets = v.route(x, routingKey, message.headers());
+        for (Queue q : targets) {
+            QueueEntry e = q.enqueue(message);
+            if (q.stores(message)) {
+                store.enqueued(q, e);
+            }
+            toDispatch.add(q);
+        }
+        dispatch();
+        return targets.size();
+    }
+
+    // ---- consuming ----
+
+    /** basic.consume; returns the consumer tag (generated when {@code tag} is empty). */
+    public String consume(ChannelState ch, String queueName, String tag, boolean noAck, boolean exclusive,
+                          Map<String, Object> arguments) {
+        VirtualHost v = requireVhost(ch.vhost);
+        Queue q = topology.accessibleQueue(v, ch, queueName);
+        if (tag.isEmpty()) {
+            tag = generateName("amq.ctag-");
+        }
+        if (ch.consumers.containsKey(tag)) {
+            throw new BrokerException(ErrorCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
+        }
+        if (exclusive && !q.consumers.isEmpty()) {
+            throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + v.name()
+                    + "' in exclusive use");
+        }
+        for (Consumer other : q.consumers) {
+            if (other.exclusive) {
+                throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + v.name()
+                        + "' in exclusive use");
+            }
+        }
+        Consumer c = new Consumer(tag, ch, q, noAck, exclusive, ch.prefetchPerConsumer, arguments);
+        ch.consumers.put(tag, c);
+        q.consumers.addLast(c);
+        q.hadConsumers = true;
+        toDispatch.add(q);
+        return tag;
+    }
+
+    /**
+     * Starts deliveries to consumers that have just been registered. Kept apart from {@link #consume}
+     * so the caller can send consume-ok before the first basic.deliver.
+     */
+    public void dispatch() {
+        while (!toDispatch.isEmpty()) {
+            var it = toDispatch.iterator();
+            Queue q = it.next();
+            it.remove();
+            if (!q.deleted) {
+                dispatch(q);
+            }
+        }
+    }
+
+    /** basic.cancel from the client; false if no such consumer. Its unacked deliveries stay ackable. */
+    public boolean cancel(ChannelState ch, String tag) {
+        Consumer c = ch.consumers.get(tag);
+        if (c == null) {
+            return false;
+        }
+        removeConsumer(c);
+        dispatch();
+        return true;
+    }
+
+    private void removeConsumer(Consumer c) {
+        c.channel.consumers.remove(c.tag);
+        Queue q = c.queue;
+        q.consumers.remove(c);
+        if (q.autoDelete() && q.hadConsumers && q.consumers.isEmpty() && !q.deleted) {
+            topology.deleteQueue(requireVhost(q.vhost()), q);
+        }
+    }
+
+    /** Round-robin: each ready message goes to the next consumer that has credit. */
+    private void dispatch(Queue q) {
+        int misses = 0;
+        while (q.hasReady() && !q.consumers.isEmpty() && misses < q.consumers.size()) {
+            Consumer c = q.consumers.pollFirst();
+            q.consumers.addLast(c);
+            if (!c.canTake()) {
+                misses++;
+                continue;
+            }
+            misses = 0;
+            QueueEntry e = q.poll();
+            long tag = c.channel.nextDeliveryTag++;
+            boolean redelivered = e.redelivered;
+            e.deliveryCount++;
+            if (c.noAck) {
+                settle(q, e);
+            } else {
+                c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c));
+                c.unacked++;
+                c.channel.consumerUnacked++;
+                q.markUnacked(1);
+            }
+            c.channel.output.deliver(c.tag, tag, redelivered, e);
+        }
+    }
+
+    /** The result of basic.get: a delivery, or null fields when the queue was empty. */
+    public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, int messageCount) {}
+
+    /** basic.get; returns null when the queue has no ready message. */
+    public GetResult get(ChannelState ch, String queueName, boolean noAck) {
+        VirtualHost v = requireVhost(ch.vhost);
+        Queue q = topology.accessibleQueue(v, ch, queueName);
+        QueueEntry e = q.poll();
+        if (e == null) {
+            return null;
+        }
+        long tag = ch.nextDeliveryTag++;
+        boolean redelivered = e.redelivered;
+        e.deliveryCount++;
+        if (noAck) {
+            settle(q, e);
+        } else {
+            ch.unacked.put(tag, new ChannelState.Unacked(q, e, null));
+            q.markUnacked(1);
+        }
+        return new GetResult(tag, redelivered, e, q.readyCount());
+    }
+
+    /** basic.qos. RabbitMQ's meaning: global=false sets the limit for consumers created after it. */
+    public void qos(ChannelState ch, int prefetchCount, boolean global) {
+        if (global) {
+            ch.prefetchGlobal = prefetchCount;
+        } else {
+            ch.prefetchPerConsumer = prefetchCount;
+        }
+        for (Consumer c : ch.consumers.values()) {
+            toDispatch.add(c.queue);
+        }
+        dispatch();
+    }
+
+    // ---- settling ----
+
+    /** basic.ack. */
+    public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
+        for (ChannelState.Unacked u : takeUnacked(ch, deliveryTag, multiple)) {
+            settle(u.queue(), u.entry());
+        }
+        dispatch();
+    }
+
+    /** basic.nack and basic.reject: requeue, or drop. */
+    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
+        for (ChannelState.Unacked u : takeUnacked(ch, deliveryTag, multiple)) {
+            if (requeue) {
+                returnToQueue(u.queue(), u.entry());
+            } else {
+                settle(u.queue(), u.entry());
+            }
+        }
+        dispatch();
+    }
+
+    /** basic.recover with requeue: every unacked delivery of the channel goes back to its queue. */
+    public void recover(ChannelState ch) {
+        List<ChannelState.Unacked> all = new ArrayList<>(ch.unacked.values());
+        ch.unacked.clear();
+        for (ChannelState.Unacked u : all) {
+            release(u);
+            returnToQueue(u.queue(), u.entry());
+        }
+        dispatch();
+    }
+
+    private List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
+        List<ChannelState.Unacked> out = new ArrayList<>();
+        if (multiple) {
+            var it = ch.unacked.entrySet().iterator();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (deliveryTag != 0 && e.getKey() > deliveryTag) {
+                    break;
+                }
+                out.add(e.getValue());
+                it.remove();
+            }
+            if (out.isEmpty() && deliveryTag != 0) {
+                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
+            }
+        } else {
+            ChannelState.Unacked u = ch.unacked.remove(deliveryTag);
+            if (u == null) {
+                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
+            }
+            out.add(u);
+        }
+        out.forEach(this::release);
+        return out;
+    }
+
+    /** Gives back the prefetch credit an unacked delivery held. */
+    private void release(ChannelState.Unacked u) {
+        u.queue().markUnacked(-1);
+        Consumer c = u.consumer();
+        if (c != null) {
+            c.unacked--;
+            c.channel.consumerUnacked--;
+            if (c.channel.consumers.get(c.tag) == c) {
+                toDispatch.add(c.queue);
+            }
+        }
+    }
+
+    private void returnToQueue(Queue q, QueueEntry e) {
+        if (q.deleted) {
+            return;
+        }
+        q.requeue(e);
+        toDispatch.add(q);
+    }
+
+    /** The entry leaves its queue for good. */
+    void settle(Queue q, QueueEntry e) {
+        e.removed = true;
+        if (!q.deleted && q.stores(e.message)) {
+            store.removed(q, e);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.holdfast.core;
+
+/**
+ * What the core sends to one client channel. Implemented by the session layer; called only on the
+ * broker thread, and must not block (it queues frames for the network).
+ */
+public interface ChannelOutput {
+    /** basic.deliver to a consumer. */
+    void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry);
+
+    /** Server-sent basic.cancel: the consumer's queue went away. */
+    void consumerCancelled(String consumerTag);
+
+    /** False while the client is not reading fast enough: the core stops delivering to it. */
+    boolean writable();
+}

@@ -1,0 +1,44 @@
+package io.holdfast.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The core's side of one AMQP channel: its delivery tags, unacked deliveries (in tag order), prefetch
+ * settings and consumers. Created by {@link Broker#openChannel}; owned by the broker thread.
+ */
+public final class ChannelState {
+    final long connectionId;
+    final int number;
+    final String vhost;
+    final ChannelOutput output;
+    long nextDeliveryTag = 1;
+    final LinkedHashMap<Long, Unacked> unacked = new LinkedHashMap<>();
+    final Map<String, Consumer> consumers = new LinkedHashMap<>();
+    int prefetchPerConsumer;
+    int prefetchGlobal;
+    /** Unacked deliveries made to consumers (basic.get ones do not count against prefetch). */
+    int consumerUnacked;
+    boolean flowActive = true;
+    String lastDeclaredQueue;
+    boolean closed;
+
+    record Unacked(Queue queue, QueueEntry entry, Consumer consumer) {}
+
+    ChannelState(long connectionId, int number, String vhost, ChannelOutput output) {
+        this.connectionId = connectionId;
+        this.number = number;
+        this.vhost = vhost;
+        this.output = output;
+    }
+
+    public long connectionId() { return connectionId; }
+
+    public int number() { return number; }
+
+    public String vhost() { return vhost; }
+
+    public int unackedCount() { return unacked.size(); }
+
+    public int consumerCount() { return consumers.size(); }
+}

@@ -1,0 +1,137 @@
+package io.holdfast.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A queue: its declaration and its state machine. Messages are offered in enqueue order; a requeued
+ * message goes back to its original position, ahead of every message enqueued after it (contract
+ * rule 3). Owned by the broker thread; nothing here blocks, reads a clock or does I/O.
+ *
+ * <p>Why two structures: delivery always takes the lowest sequence, so every message out for delivery
+ * has a lower sequence than the head of {@link #ready}. A requeued message therefore belongs before
+ * all of {@code ready}, and among the other requeued ones by sequence: a small sorted map in front of
+ * a plain deque keeps the common path O(1).
+ */
+public final class Queue {
+    private final String vhost;
+    private final String name;
+    private final boolean durable;
+    private final boolean exclusive;
+    private final boolean autoDelete;
+    private final Map<String, Object> arguments;
+    /** The connection that owns an exclusive queue, or -1. */
+    private final long ownerConnection;
+
+    private long nextSeq = 1;
+    private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
+    private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
+    private long readyBytes;
+    private int unackedCount;
+    final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
+    boolean hadConsumers;
+    boolean deleted;
+
+    Queue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
+          Map<String, Object> arguments, long ownerConnection) {
+        this.vhost = vhost;
+        this.name = name;
+        this.durable = durable;
+        this.exclusive = exclusive;
+        this.autoDelete = autoDelete;
+        this.arguments = arguments == null ? Map.of() : arguments;
+        this.ownerConnection = ownerConnection;
+    }
+
+    public String vhost() { return vhost; }
+
+    public String name() { return name; }
+
+    public boolean durable() { return durable; }
+
+    public boolean exclusive() { return exclusive; }
+
+    public boolean autoDelete() { return autoDelete; }
+
+    public Map<String, Object> arguments() { return arguments; }
+
+    long ownerConnection() { return ownerConnection; }
+
+    /** Messages waiting to be delivered (not counting those delivered and not yet acked). */
+    public int readyCount() { return ready.size() + requeued.size(); }
+
+    public long readyBytes() { return readyBytes; }
+
+    public int unackedCount() { return unackedCount; }
+
+    public int consumerCount() { return consumers.size(); }
+
+    /** True if a message this queue holds should go to the store. */
+    boolean stores(Message m) {
+        return durable && m.persistent();
+    }
+
+    QueueEntry enqueue(Message m) {
+        QueueEntry e = new QueueEntry(nextSeq++, m, false, 0);
+        ready.addLast(e);
+        readyBytes += m.sizeBytes();
+        return e;
+    }
+
+    /** Puts back a recovered entry; recovery calls this in sequence order. */
+    void restore(QueueEntry e) {
+        Preconditions.check(e.seq >= nextSeq, "recovered entries must come in sequence order");
+        nextSeq = e.seq + 1;
+        ready.addLast(e);
+        readyBytes += e.message.sizeBytes();
+    }
+
+    boolean hasReady() {
+        return !requeued.isEmpty() || !ready.isEmpty();
+    }
+
+    /** Takes the next message in queue order, or null. The caller accounts it as unacked or gone. */
+    QueueEntry poll() {
+        QueueEntry e = requeued.isEmpty() ? ready.pollFirst() : requeued.pollFirstEntry().getValue();
+        if (e != null) {
+            readyBytes -= e.message.sizeBytes();
+        }
+        return e;
+    }
+
+    void markUnacked(int delta) {
+        unackedCount += delta;
+    }
+
+    /** A delivered message comes back, at its original position, flagged redelivered. */
+    void requeue(QueueEntry e) {
+        Preconditions.check(ready.isEmpty() || e.seq < ready.peekFirst().seq,
+                "a requeued entry must precede every ready entry");
+        e.redelivered = true;
+        requeued.put(e.seq, e);
+        readyBytes += e.message.sizeBytes();
+    }
+
+    /** Removes every ready message; returns them so the caller can settle them with the store. */
+    List<QueueEntry> purge() {
+        List<QueueEntry> out = new ArrayList<>(requeued.values());
+        out.addAll(ready);
+        requeued.clear();
+        ready.clear();
+        readyBytes = 0;
+        return out;
+    }
+
+    /** Ready entries in queue order, for inspection and tests. */
+    public List<QueueEntry> readySnapshot() {
+        List<QueueEntry> out = new ArrayList<>(requeued.values());
+        for (Iterator<QueueEntry> it = ready.iterator(); it.hasNext(); ) {
+            out.add(it.next());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,70 @@
+package io.holdfast.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Validation and comparison of queue arguments ({@code x-...}), with RabbitMQ's names. Bad values are
+ * refused with 406 PRECONDITION_FAILED and a text that names the argument.
+ */
+final class QueueArguments {
+    private QueueArguments() {}
+
+    static void validate(Map<String, Object> args) {
+        Object type = args.get("x-queue-type");
+        if (type != null) {
+            String t = show(type);
+            if (!t.equals("classic") && !t.equals("quorum")) {
+                throw BrokerException.precondition("invalid arg 'x-queue-type': '" + t
+                        + "' is not supported (classic and quorum are)");
+            }
+        }
+        for (String key : new String[] {"x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes",
+                "x-delivery-limit", "x-max-priority"}) {
+            Object v = args.get(key);
+            if (v == null) {
+                continue;
+            }
+            if (!isIntegral(v)) {
+                throw BrokerException.precondition("invalid arg '" + key + "' for queue: expected an integer, got '"
+                        + show(v) + "'");
+            }
+            long n = ((Number) v).longValue();
+            if (n < 0 || key.equals("x-expires") && n == 0) {
+                throw BrokerException.precondition("invalid arg '" + key + "' for queue: value " + n
+                        + (key.equals("x-expires") ? " must be positive" : " must not be negative"));
+            }
+        }
+        Object overflow = args.get("x-overflow");
+        if (overflow != null) {
+            String o = show(overflow);
+            if (!o.equals("drop-head") && !o.equals("reject-publish") && !o.equals("reject-publish-dlx")) {
+                throw BrokerException.precondition("invalid arg 'x-overflow' for queue: '" + o
+                        + "' is not one of drop-head, reject-publish, reject-publish-dlx");
+            }
+        }
+    }
+
+    static boolean isIntegral(Object v) {
+        return v instanceof Byte || v instanceof Short || v instanceof Integer || v instanceof Long;
+    }
+
+    /** Equal as RabbitMQ compares arguments: numbers by value whatever their width, strings by text. */
+    static boolean sameValue(Object a, Object b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (isIntegral(a) && isIntegral(b)) {
+            return ((Number) a).longValue() == ((Number) b).longValue();
+        }
+        if (a instanceof byte[] x && b instanceof byte[] y) {
+            return Arrays.equals(x, y);
+        }
+        return a.equals(b) || show(a).equals(show(b));
+    }
+
+    static String show(Object v) {
+        return v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(v);
+    }
+}

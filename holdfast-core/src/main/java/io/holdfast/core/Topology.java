@@ -1,0 +1,320 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Declaring and deleting exchanges, queues and bindings, with RabbitMQ's rules and reply codes:
+ * redeclaring with other attributes is 406, touching another connection's exclusive queue is 405,
+ * the {@code amq.} prefix is reserved (403), deletes are idempotent. Part of {@link Broker}'s state
+ * machine: broker thread only.
+ */
+public final class Topology {
+    private final Broker broker;
+
+    Topology(Broker broker) {
+        this.broker = broker;
+    }
+
+    // ---- exchanges ----
+
+    public void declareExchange(ChannelState ch, String name, String type, boolean passive, boolean durable,
+                                boolean autoDelete, boolean internal, Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        if (passive) {
+            v.requireExchange(name);
+            return;
+        }
+        if (name.isEmpty() || name.startsWith("amq.")) {
+            throw BrokerException.accessRefused("exchange name '" + name + "' contains reserved prefix 'amq.*'");
+        }
+        ExchangeType t = ExchangeType.fromWireName(type);
+        if (t == null) {
+            throw new BrokerException(ErrorCode.COMMAND_INVALID, "unknown exchange type '" + type + "'");
+        }
+        Exchange existing = v.exchange(name);
+        if (existing != null) {
+            String what = "exchange '" + name + "' in vhost '" + v.name() + "'";
+            checkEquivalent("type", what, type, existing.type().wireName());
+            checkEquivalent("durable", what, durable, existing.durable());
+            checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
+            checkEquivalent("internal", what, internal, existing.internal());
+            return;
+        }
+        v.exchanges.put(name, new Exchange(name, t, durable, autoDelete, internal, arguments));
+        if (durable) {
+            broker.durableTopologyChanged();
+        }
+    }
+
+    public void deleteExchange(ChannelState ch, String name, boolean ifUnused) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        if (name.isEmpty() || name.startsWith("amq.")) {
+            throw BrokerException.accessRefused("operation not permitted on the default exchange or 'amq.*' ("
+                    + (name.isEmpty() ? "default" : name) + ")");
+        }
+        Exchange x = v.exchange(name);
+        if (x == null) {
+            return;
+        }
+        if (ifUnused && !x.bindings().isEmpty()) {
+            throw BrokerException.precondition("exchange '" + name + "' in vhost '" + v.name() + "' in use");
+        }
+        removeExchange(v, x);
+    }
+
+    private void removeExchange(VirtualHost v, Exchange x) {
+        v.exchanges.remove(x.name());
+        boolean durable = x.durable();
+        // Bindings into this exchange from others go too; their sources may now auto-delete.
+        for (Exchange source : v.unbindDestination(x.name(), false)) {
+            maybeAutoDelete(v, source);
+        }
+        if (durable) {
+            broker.durableTopologyChanged();
+        }
+    }
+
+    private void maybeAutoDelete(VirtualHost v, Exchange x) {
+        if (x.autoDelete() && x.bindings().isEmpty() && v.exchange(x.name()) == x) {
+            removeExchange(v, x);
+        }
+    }
+
+    // ---- queues ----
+
+    /** The outcome of queue.declare: the (possibly server-generated) name and its counts. */
+    public record DeclareOk(String queue, int messageCount, int consumerCount) {}
+
+    public DeclareOk declareQueue(ChannelState ch, String name, boolean passive, boolean durable, boolean exclusive,
+                                  boolean autoDelete, Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        if (passive) {
+            Queue q = accessibleQueue(v, ch, name);
+            return ok(ch, q);
+        }
+        if (name.isEmpty()) {
+            name = broker.generateName("amq.gen-");
+        } else if (name.startsWith("amq.")) {
+            throw BrokerException.accessRefused("queue name '" + name + "' contains reserved prefix 'amq.*'");
+        }
+        Queue existing = v.queue(name);
+        if (existing != null) {
+            checkExclusiveAccess(v, ch, existing);
+            String what = "queue '" + name + "' in vhost '" + v.name() + "'";
+            checkEquivalent("durable", what, durable, existing.durable());
+            checkEquivalent("exclusive", what, exclusive, existing.exclusive());
+            checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
+            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments());
+            return ok(ch, existing);
+        }
+        QueueArguments.validate(arguments == null ? Map.of() : arguments);
+        Queue q = new Queue(v.name(), name, durable, exclusive, autoDelete, arguments,
+                exclusive ? ch.connectionId : -1);
+        v.queues.put(name, q);
+        if (durable) {
+            broker.durableTopologyChanged();
+        }
+        return ok(ch, q);
+    }
+
+    private static DeclareOk ok(ChannelState ch, Queue q) {
+        ch.lastDeclaredQueue = q.name();
+        return new DeclareOk(q.name(), q.readyCount(), q.consumerCount());
+    }
+
+    /** queue.delete; returns the number of ready messages deleted with it (0 if there was no queue). */
+    public int deleteQueue(ChannelState ch, String name, boolean ifUnused, boolean ifEmpty) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Queue q = v.queue(resolveName(ch, name));
+        if (q == null) {
+            return 0;
+        }
+        checkExclusiveAccess(v, ch, q);
+        if (ifUnused && !q.consumers.isEmpty()) {
+            throw BrokerException.precondition("queue '" + q.name() + "' in vhost '" + v.name() + "' in use");
+        }
+        if (ifEmpty && q.readyCount() > 0) {
+            throw BrokerException.precondition("queue '" + q.name() + "' in vhost '" + v.name() + "' is not empty");
+        }
+        return deleteQueue(v, q);
+    }
+
+    /** Deletes the queue: consumers get a server-sent cancel, its messages (ready and unacked) go. */
+    int deleteQueue(VirtualHost v, Queue q) {
+        q.deleted = true;
+        v.queues.remove(q.name());
+        for (Consumer c : new ArrayList<>(q.consumers)) {
+            c.channel.consumers.remove(c.tag);
+            c.channel.output.consumerCancelled(c.tag);
+        }
+        q.consumers.clear();
+        List<QueueEntry> ready = q.purge();
+        for (QueueEntry e : ready) {
+            e.removed = true;
+            if (q.stores(e.message)) {
+                broker.store().removed(q, e);
+            }
+        }
+        for (Exchange source : v.unbindDestination(q.name(), true)) {
+            maybeAutoDelete(v, source);
+        }
+        if (q.durable()) {
+            broker.durableTopologyChanged();
+        }
+        return ready.size();
+    }
+
+    /** queue.purge: removes the ready messages (not the unacked ones); returns how many. */
+    public int purgeQueue(ChannelState ch, String name) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Queue q = accessibleQueue(v, ch, name);
+        List<QueueEntry> gone = q.purge();
+        for (QueueEntry e : gone) {
+            broker.settle(q, e);
+        }
+        return gone.size();
+    }
+
+    /** Looks a queue up for a channel: 404 if absent, 405 if another connection's exclusive queue. */
+    Queue accessibleQueue(VirtualHost v, ChannelState ch, String name) {
+        Queue q = v.requireQueue(resolveName(ch, name));
+        checkExclusiveAccess(v, ch, q);
+        return q;
+    }
+
+    /** An empty queue name means the channel's last declared queue, as in RabbitMQ. */
+    private static String resolveName(ChannelState ch, String name) {
+        if (name.isEmpty() && ch.lastDeclaredQueue != null) {
+            return ch.lastDeclaredQueue;
+        }
+        return name;
+    }
+
+    private static void checkExclusiveAccess(VirtualHost v, ChannelState ch, Queue q) {
+        if (q.exclusive() && q.ownerConnection() != ch.connectionId) {
+            throw new BrokerException(ErrorCode.RESOURCE_LOCKED, "cannot obtain exclusive access to locked queue '"
+                    + q.name() + "' in vhost '" + v.name() + "'. It could be originally declared on another "
+                    + "connection or the exclusive property value does not match that of the original declaration.");
+        }
+    }
+
+    // ---- bindings ----
+
+    public void bindQueue(ChannelState ch, String queue, String exchange, String routingKey,
+                          Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Queue q = accessibleQueue(v, ch, queue);
+        Exchange x = bindableSource(v, exchange);
+        if (x.addBinding(new Binding(x.name(), q.name(), true, routingKey, arguments)) && x.durable() && q.durable()) {
+            broker.durableTopologyChanged();
+        }
+    }
+
+    public void unbindQueue(ChannelState ch, String queue, String exchange, String routingKey,
+                            Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Queue q = accessibleQueue(v, ch, queue);
+        Exchange x = bindableSource(v, exchange);
+        if (x.removeBinding(new Binding(x.name(), q.name(), true, routingKey, arguments))) {
+            if (x.durable() && q.durable()) {
+                broker.durableTopologyChanged();
+            }
+            maybeAutoDelete(v, x);
+        }
+    }
+
+    public void bindExchange(ChannelState ch, String destination, String source, String routingKey,
+                             Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Exchange dst = bindableSource(v, destination);
+        Exchange src = bindableSource(v, source);
+        if (src.addBinding(new Binding(src.name(), dst.name(), false, routingKey, arguments))
+                && src.durable() && dst.durable()) {
+            broker.durableTopologyChanged();
+        }
+    }
+
+    public void unbindExchange(ChannelState ch, String destination, String source, String routingKey,
+                               Map<String, Object> arguments) {
+        VirtualHost v = broker.requireVhost(ch.vhost);
+        Exchange dst = bindableSource(v, destination);
+        Exchange src = bindableSource(v, source);
+        if (src.removeBinding(new Binding(src.name(), dst.name(), false, routingKey, arguments))) {
+            if (src.durable() && dst.durable()) {
+                broker.durableTopologyChanged();
+            }
+            maybeAutoDelete(v, src);
+        }
+    }
+
+    private static Exchange bindableSource(VirtualHost v, String exchange) {
+        if (exchange.isEmpty()) {
+            throw BrokerException.accessRefused("operation not permitted on the default exchange");
+        }
+        return v.requireExchange(exchange);
+    }
+
+    // ---- recovery ----
+
+    /** Puts back a durable exchange read from the metadata store at start-up. */
+    public void restoreExchange(String vhost, String name, ExchangeType type, boolean autoDelete, boolean internal,
+                                Map<String, Object> arguments) {
+        VirtualHost v = broker.addVirtualHost(vhost);
+        v.exchanges.putIfAbsent(name, new Exchange(name, type, true, autoDelete, internal, arguments));
+    }
+
+    /** Puts back a durable queue read from the metadata store at start-up. */
+    public Queue restoreQueue(String vhost, String name, boolean autoDelete, Map<String, Object> arguments) {
+        VirtualHost v = broker.addVirtualHost(vhost);
+        return v.queues.computeIfAbsent(name, n -> new Queue(vhost, n, true, false, autoDelete, arguments, -1));
+    }
+
+    /** Puts back a binding between durable ends; ignored if either end is missing. */
+    public void restoreBinding(String vhost, Binding b) {
+        VirtualHost v = broker.addVirtualHost(vhost);
+        Exchange source = v.exchange(b.source());
+        boolean destinationExists = b.toQueue() ? v.queue(b.destination()) != null : v.exchange(b.destination()) != null;
+        if (source != null && destinationExists) {
+            source.addBinding(b);
+        }
+    }
+
+    /** Puts back a recovered message; call in sequence order per queue. */
+    public QueueEntry restoreEntry(Queue q, long seq, Message message, boolean redelivered, int deliveryCount) {
+        QueueEntry e = new QueueEntry(seq, message, redelivered, deliveryCount);
+        q.restore(e);
+        return e;
+    }
+
+    /** True for the exchanges every vhost has from birth (the default one and {@code amq.*}). */
+    public static boolean predeclared(Exchange x) {
+        return x.name().isEmpty() || x.name().startsWith("amq.");
+    }
+
+    // ---- equivalence ----
+
+    private static void checkEquivalent(String arg, String what, Object received, Object current) {
+        if (!Objects.equals(received, current)) {
+            throw BrokerException.precondition("inequivalent arg '" + arg + "' for " + what + ": received '"
+                    + received + "' but current is '" + current + "'");
+        }
+    }
+
+    private static void checkEquivalentArguments(String what, Map<String, Object> received,
+                                                 Map<String, Object> current) {
+        java.util.Set<String> keys = new java.util.TreeSet<>(received.keySet());
+        keys.addAll(current.keySet());
+        for (String key : keys) {
+            Object r = received.get(key);
+            Object c = current.get(key);
+            if (!QueueArguments.sameValue(r, c)) {
+                throw BrokerException.precondition("inequivalent arg '" + key + "' for " + what + ": received "
+                        + (r == null ? "none" : "the value '" + QueueArguments.show(r) + "'") + " but current is "
+                        + (c == null ? "none" : "the value '" + QueueArguments.show(c) + "'"));
+            }
+        }
+    }
+}
