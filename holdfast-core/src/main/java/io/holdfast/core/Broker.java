@@ -22,6 +22,8 @@ public final class Broker {
     private final Set<Queue> toDispatch = new LinkedHashSet<>();
     private final Topology topology = new Topology(this);
     private boolean durableTopologyChanged;
+    /** Queue positions come from one counter, so a position is never reused, even across restarts. */
+    private long lastSeq;
 
     /**
      * @param store         where persistent messages on durable queues go
@@ -56,6 +58,11 @@ public final class Broker {
         boolean changed = durableTopologyChanged;
         durableTopologyChanged = false;
         return changed;
+    }
+
+    /** Recovery tells the broker the highest position it found, so new ones are higher. */
+    public void advanceSequence(long seenSeq) {
+        lastSeq = Math.max(lastSeq, seenSeq);
     }
 
     void durableTopologyChanged() {
@@ -149,7 +156,7 @@ public final class Broker {
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
         for (Queue q : targets) {
-            QueueEntry e = q.enqueue(message);
+            QueueEntry e = q.enqueue(message, ++lastSeq);
             if (q.stores(message)) {
                 store.enqueued(q, e);
             }
@@ -246,7 +253,7 @@ public final class Broker {
                 c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c));
                 c.unacked++;
                 c.channel.consumerUnacked++;
-                q.markUnacked(1);
+                q.markUnacked(e);
             }
             c.channel.output.deliver(c.tag, tag, redelivered, e);
         }
@@ -270,7 +277,7 @@ public final class Broker {
             settle(q, e);
         } else {
             ch.unacked.put(tag, new ChannelState.Unacked(q, e, null));
-            q.markUnacked(1);
+            q.markUnacked(e);
         }
         return new GetResult(tag, redelivered, e, q.readyCount());
     }
@@ -324,6 +331,10 @@ public final class Broker {
     private List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
         List<ChannelState.Unacked> out = new ArrayList<>();
         if (multiple) {
+            // As RabbitMQ: "up to and including" needs the named tag itself to be unacked (0 means all).
+            if (deliveryTag != 0 && !ch.unacked.containsKey(deliveryTag)) {
+                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
+            }
             var it = ch.unacked.entrySet().iterator();
             while (it.hasNext()) {
                 var e = it.next();
@@ -332,9 +343,6 @@ public final class Broker {
                 }
                 out.add(e.getValue());
                 it.remove();
-            }
-            if (out.isEmpty() && deliveryTag != 0) {
-                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
             }
         } else {
             ChannelState.Unacked u = ch.unacked.remove(deliveryTag);
@@ -349,12 +357,18 @@ public final class Broker {
 
     /** Gives back the prefetch credit an unacked delivery held. */
     private void release(ChannelState.Unacked u) {
-        u.queue().markUnacked(-1);
+        u.queue().unmarkUnacked(u.entry());
         Consumer c = u.consumer();
         if (c != null) {
             c.unacked--;
             c.channel.consumerUnacked--;
-            if (c.channel.consumers.get(c.tag) == c) {
+            if (c.channel.prefetchGlobal != 0) {
+                // Channel-wide credit came back: any consumer of the channel may now take, whatever its
+                // queue, even when the delivery was made to a consumer since cancelled.
+                for (Consumer other : c.channel.consumers.values()) {
+                    toDispatch.add(other.queue);
+                }
+            } else if (c.channel.consumers.get(c.tag) == c) {
                 toDispatch.add(c.queue);
             }
         }
@@ -362,16 +376,19 @@ public final class Broker {
 
     private void returnToQueue(Queue q, QueueEntry e) {
         if (q.deleted) {
-            return;
+            return; // settled when its queue was deleted
         }
         q.requeue(e);
         toDispatch.add(q);
     }
 
-    /** The entry leaves its queue for good. */
+    /** The entry leaves its queue for good; the store hears of it once, however many paths lead here. */
     void settle(Queue q, QueueEntry e) {
+        if (e.removed) {
+            return;
+        }
         e.removed = true;
-        if (!q.deleted && q.stores(e.message)) {
+        if (q.stores(e.message)) {
             store.removed(q, e);
         }
     }

@@ -27,11 +27,12 @@ public final class Queue {
     /** The connection that owns an exclusive queue, or -1. */
     private final long ownerConnection;
 
-    private long nextSeq = 1;
+    private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
     private long readyBytes;
-    private int unackedCount;
+    /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
+    private final TreeMap<Long, QueueEntry> unacked = new TreeMap<>();
     final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
     boolean hadConsumers;
     boolean deleted;
@@ -66,7 +67,7 @@ public final class Queue {
 
     public long readyBytes() { return readyBytes; }
 
-    public int unackedCount() { return unackedCount; }
+    public int unackedCount() { return unacked.size(); }
 
     public int consumerCount() { return consumers.size(); }
 
@@ -75,8 +76,11 @@ public final class Queue {
         return durable && m.persistent();
     }
 
-    QueueEntry enqueue(Message m) {
-        QueueEntry e = new QueueEntry(nextSeq++, m, false, 0);
+    /** Appends a message; {@code seq} comes from the broker's counter and only ever grows. */
+    QueueEntry enqueue(Message m, long seq) {
+        Preconditions.check(seq > lastSeq, "sequence numbers must grow");
+        lastSeq = seq;
+        QueueEntry e = new QueueEntry(seq, m, false, 0);
         ready.addLast(e);
         readyBytes += m.sizeBytes();
         return e;
@@ -84,8 +88,8 @@ public final class Queue {
 
     /** Puts back a recovered entry; recovery calls this in sequence order. */
     void restore(QueueEntry e) {
-        Preconditions.check(e.seq >= nextSeq, "recovered entries must come in sequence order");
-        nextSeq = e.seq + 1;
+        Preconditions.check(e.seq > lastSeq, "recovered entries must come in sequence order");
+        lastSeq = e.seq;
         ready.addLast(e);
         readyBytes += e.message.sizeBytes();
     }
@@ -103,8 +107,21 @@ public final class Queue {
         return e;
     }
 
-    void markUnacked(int delta) {
-        unackedCount += delta;
+    /** A polled entry is out for delivery, awaiting its ack. */
+    void markUnacked(QueueEntry e) {
+        unacked.put(e.seq, e);
+    }
+
+    /** An unacked entry was acked, rejected or returned (a no-op once the queue is deleted). */
+    void unmarkUnacked(QueueEntry e) {
+        unacked.remove(e.seq);
+    }
+
+    /** Forgets the unacked entries and returns them, in sequence order; for deleting the queue. */
+    List<QueueEntry> dropUnacked() {
+        List<QueueEntry> out = new ArrayList<>(unacked.values());
+        unacked.clear();
+        return out;
     }
 
     /** A delivered message comes back, at its original position, flagged redelivered. */

@@ -2,17 +2,23 @@ package io.holdfast.core;
 
 /**
  * Topic matching as RabbitMQ does it: words are separated by dots, {@code *} matches exactly one word
- * and {@code #} matches zero or more words. Empty words are words ({@code "a..b"} has three).
+ * and {@code #} matches zero or more words. Empty words are words ({@code "a..b"} has three), but the
+ * empty key has none.
  */
 final class TopicPattern {
     private final String[] words;
 
     TopicPattern(String pattern) {
-        this.words = pattern.split("\\.", -1);
+        this.words = words(pattern);
     }
 
     boolean matches(String routingKey) {
-        return match(words, 0, routingKey.split("\\.", -1), 0);
+        return match(words, 0, words(routingKey), 0);
+    }
+
+    /** The empty string has no words (so {@code "*"} does not match it), as in RabbitMQ. */
+    private static String[] words(String s) {
+        return s.isEmpty() ? new String[0] : s.split("\\.", -1);
     }
 
     private static boolean match(String[] p, int pi, String[] k, int ki) {

@@ -41,6 +41,9 @@ public final class Topology {
             checkEquivalent("durable", what, durable, existing.durable());
             checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
             checkEquivalent("internal", what, internal, existing.internal());
+            // RabbitMQ compares only this one exchange argument.
+            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments(),
+                    List.of("alternate-exchange"));
             return;
         }
         v.exchanges.put(name, new Exchange(name, t, durable, autoDelete, internal, arguments));
@@ -107,7 +110,11 @@ public final class Topology {
             checkEquivalent("durable", what, durable, existing.durable());
             checkEquivalent("exclusive", what, exclusive, existing.exclusive());
             checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
-            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments());
+            java.util.Set<String> keys = new java.util.TreeSet<>(existing.arguments().keySet());
+            if (arguments != null) {
+                keys.addAll(arguments.keySet());
+            }
+            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments(), keys);
             return ok(ch, existing);
         }
         QueueArguments.validate(arguments == null ? Map.of() : arguments);
@@ -153,10 +160,12 @@ public final class Topology {
         q.consumers.clear();
         List<QueueEntry> ready = q.purge();
         for (QueueEntry e : ready) {
-            e.removed = true;
-            if (q.stores(e.message)) {
-                broker.store().removed(q, e);
-            }
+            broker.settle(q, e);
+        }
+        // Deliveries still out go with the queue now (their later ack or requeue does nothing), so the
+        // store never keeps a record that a queue redeclared under this name could inherit.
+        for (QueueEntry e : q.dropUnacked()) {
+            broker.settle(q, e);
         }
         for (Exchange source : v.unbindDestination(q.name(), true)) {
             maybeAutoDelete(v, source);
@@ -304,9 +313,7 @@ public final class Topology {
     }
 
     private static void checkEquivalentArguments(String what, Map<String, Object> received,
-                                                 Map<String, Object> current) {
-        java.util.Set<String> keys = new java.util.TreeSet<>(received.keySet());
-        keys.addAll(current.keySet());
+                                                 Map<String, Object> current, Iterable<String> keys) {
         for (String key : keys) {
             Object r = received.get(key);
             Object c = current.get(key);

@@ -1,0 +1,161 @@
+package io.holdfast.app;
+
+import io.holdfast.server.ServerConfig;
+import io.holdfast.store.FsyncPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads {@code holdfast.conf}: {@code key = value} lines in the style of rabbitmq.conf, with the same
+ * key names where the concept is the same. Every key is checked once, at start; an unknown key or a
+ * bad value stops the broker with a message naming the file, the line and what to fix.
+ */
+final class ConfigFile {
+    /** A configuration mistake the operator has to fix. */
+    static final class ConfigException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    private ConfigFile() {}
+
+    static ServerConfig apply(Path file, ServerConfig base) throws ConfigException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Builder b = new Builder(base);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            String where = file + " line " + (i + 1);
+            if (eq < 0) {
+                throw new ConfigException(where + ": expected 'key = value', got '" + line + "'");
+            }
+            String key = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            try {
+                b.set(key, value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(where + ": " + e.getMessage());
+            }
+        }
+        return b.build();
+    }
+
+    /** Mutable copy of a config, one setter per key. */
+    static final class Builder {
+        String bind;
+        int port;
+        Path dataDir;
+        int frameMax;
+        int channelMax;
+        int heartbeat;
+        long maxMessage;
+        String user;
+        String pass;
+        boolean guestLoopback;
+        FsyncPolicy fsync;
+        long fsyncInterval;
+        long segmentBytes;
+        long handshakeTimeout;
+
+        Builder(ServerConfig c) {
+            bind = c.bindAddress();
+            port = c.port();
+            dataDir = c.dataDir();
+            frameMax = c.frameMax();
+            channelMax = c.channelMax();
+            heartbeat = c.heartbeatSeconds();
+            maxMessage = c.maxMessageBytes();
+            user = c.defaultUser();
+            pass = c.defaultPass();
+            guestLoopback = c.guestLoopbackOnly();
+            fsync = c.fsync();
+            fsyncInterval = c.fsyncIntervalMillis();
+            segmentBytes = c.segmentBytesMax();
+            handshakeTimeout = c.handshakeTimeoutMillis();
+        }
+
+        void set(String key, String value) {
+            switch (key) {
+                case "listeners.tcp.default" -> listener(value);
+                case "data_dir" -> dataDir = Path.of(value);
+                case "frame_max" -> frameMax = (int) number(key, value, 4096, Integer.MAX_VALUE);
+                case "channel_max" -> channelMax = (int) number(key, value, 1, 65535);
+                case "heartbeat" -> heartbeat = (int) number(key, value, 0, 65535);
+                case "max_message_size" -> maxMessage = number(key, value, 1, 512L * 1024 * 1024);
+                case "default_user" -> user = nonEmpty(key, value);
+                case "default_pass" -> pass = value;
+                case "loopback_users.guest" -> guestLoopback = bool(key, value);
+                case "handshake_timeout" -> handshakeTimeout = number(key, value, 100, 3_600_000);
+                case "journal.fsync" -> fsync = fsync(value);
+                case "journal.fsync_interval" -> fsyncInterval = number(key, value, 1, 60_000);
+                case "journal.segment_size" -> segmentBytes = number(key, value, 1024 * 1024, 1L << 30);
+                default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
+            }
+        }
+
+        private void listener(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon >= 0) {
+                bind = value.substring(0, colon);
+                port = (int) number("listeners.tcp.default", value.substring(colon + 1), 0, 65535);
+            } else {
+                port = (int) number("listeners.tcp.default", value, 0, 65535);
+            }
+        }
+
+        private static long number(String key, String value, long min, long max) {
+            long n;
+            try {
+                n = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " must be a whole number, got '" + value + "'");
+            }
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", got " + n);
+            }
+            return n;
+        }
+
+        private static boolean bool(String key, String value) {
+            return switch (value) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new IllegalArgumentException(key + " must be true or false, got '" + value + "'");
+            };
+        }
+
+        private static String nonEmpty(String key, String value) {
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException(key + " must not be empty");
+            }
+            return value;
+        }
+
+        private static FsyncPolicy fsync(String value) {
+            try {
+                return FsyncPolicy.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("journal.fsync must be always, interval or never, got '" + value + "'");
+            }
+        }
+
+        ServerConfig build() {
+            return new ServerConfig(bind, port, dataDir, frameMax, channelMax, heartbeat, maxMessage, user, pass,
+                    guestLoopback, fsync, fsyncInterval, segmentBytes, handshakeTimeout);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.holdfast.it;
+
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.holdfast.server.AmqpServer;
+import io.holdfast.server.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.UnaryOperator;
+
+/** A Holdfast started in this JVM on a free port, over a data directory the test owns. */
+public final class RunningBroker implements AutoCloseable {
+    private final ServerConfig config;
+    private AmqpServer server;
+
+    private RunningBroker(ServerConfig config) throws IOException {
+        this.config = config;
+        this.server = AmqpServer.start(config);
+    }
+
+    public static RunningBroker start(Path dataDir) throws IOException {
+        return start(dataDir, c -> c);
+    }
+
+    public static RunningBroker start(Path dataDir, UnaryOperator<ServerConfig> tweak) throws IOException {
+        return new RunningBroker(tweak.apply(ServerConfig.defaults(dataDir).withPort(0)));
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public AmqpServer server() {
+        return server;
+    }
+
+    public ConnectionFactory factory() {
+        ConnectionFactory f = new ConnectionFactory();
+        f.setHost("127.0.0.1");
+        f.setPort(port());
+        f.setAutomaticRecoveryEnabled(false);
+        f.setRequestedHeartbeat(0);
+        return f;
+    }
+
+    public Connection connect() throws Exception {
+        return factory().newConnection();
+    }
+
+    /** Stops cleanly and starts again on the same data directory and port. */
+    public void restart() throws IOException {
+        int port = port();
+        server.close();
+        server = AmqpServer.start(config.withPort(port));
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}

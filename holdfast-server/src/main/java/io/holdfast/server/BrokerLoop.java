@@ -1,0 +1,95 @@
+package io.holdfast.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that changes broker state. Any thread may {@link #execute} a task; the loop runs
+ * tasks in submission order, then flushes every connection that has frames waiting, so the frames a
+ * batch of tasks produced leave in one write per connection. A task that throws is logged and the
+ * loop goes on: one bad command must not stop the broker.
+ */
+public final class BrokerLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BrokerLoop.class);
+    private static final int MAX_TASKS_PER_BATCH = 4096;
+
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final List<Outbox> dirty = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public BrokerLoop() {
+        thread = new Thread(this::run, "holdfast-broker");
+        thread.setDaemon(false);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public void execute(Runnable task) {
+        tasks.add(task);
+        LockSupport.unpark(thread);
+    }
+
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Called on the loop when an outbox gets its first frame of a batch. */
+    void markDirty(Outbox outbox) {
+        dirty.add(outbox);
+    }
+
+    private void run() {
+        try {
+            while (running || !tasks.isEmpty()) {
+                int n = 0;
+                Runnable task;
+                while (n < MAX_TASKS_PER_BATCH && (task = tasks.poll()) != null) {
+                    n++;
+                    try {
+                        task.run();
+                    } catch (RuntimeException | AssertionError e) {
+                        log.error("broker task failed; the broker goes on", e);
+                    }
+                }
+                flush();
+                if (n == 0 && running) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
+                }
+            }
+            flush();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void flush() {
+        for (Outbox o : dirty) {
+            o.flush();
+        }
+        dirty.clear();
+    }
+
+    /** Runs what is queued, then stops the thread. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            if (!stopped.await(10, TimeUnit.SECONDS)) {
+                log.warn("broker loop did not stop within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

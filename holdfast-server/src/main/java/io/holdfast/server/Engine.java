@@ -1,0 +1,169 @@
+package io.holdfast.server;
+
+import io.holdfast.core.Broker;
+import io.holdfast.core.Message;
+import io.holdfast.core.Queue;
+import io.holdfast.core.QueueEntry;
+import io.holdfast.core.VirtualHost;
+import io.holdfast.protocol.BasicProperties;
+import io.holdfast.store.Journal;
+import io.holdfast.store.JournalConfig;
+import io.holdfast.store.RecoveryReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out the core's effects and owns the threads around it: the broker loop (the only thread
+ * that touches {@link Broker}), the journal, and the durable topology. Recovers both at start.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+    private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
+
+    private final ServerConfig config;
+    private final BrokerLoop loop = new BrokerLoop();
+    private final Broker broker;
+    private final Journal journal;
+    private final JournalStore store;
+    private final TopologyStore topologyStore;
+    private final Authenticator authenticator;
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final RecoveryReport recoveryReport;
+
+    private Engine(ServerConfig config, Journal journal, Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered,
+                   Map<String, TreeMap<Long, Long>> segments, boolean unclean) throws IOException {
+        this.config = config;
+        this.journal = journal;
+        this.recoveryReport = journal.recoveryReport();
+        this.store = new JournalStore(journal, loop);
+        SecureRandom random = new SecureRandom();
+        this.broker = new Broker(store, () -> {
+            byte[] b = new byte[16];
+            random.nextBytes(b);
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        });
+        this.topologyStore = new TopologyStore(config.dataDir());
+        this.authenticator = new Authenticator(config.guestLoopbackOnly());
+        authenticator.addUser(config.defaultUser(), config.defaultPass());
+        topologyStore.load(broker);
+        restoreMessages(recovered, segments, unclean);
+    }
+
+    /** Opens the data directory, recovers topology and messages, and starts the broker thread. */
+    public static Engine start(ServerConfig config) throws IOException {
+        Path dir = config.dataDir();
+        Files.createDirectories(dir);
+        Path marker = dir.resolve(CLEAN_SHUTDOWN_MARKER);
+        boolean unclean = !Files.exists(marker) && Files.exists(dir.resolve("journal"));
+        Files.deleteIfExists(marker);
+        Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered = new HashMap<>();
+        Map<String, TreeMap<Long, Long>> segments = new HashMap<>();
+        JournalConfig jc = new JournalConfig(dir.resolve("journal"), config.segmentBytesMax(), config.fsync(),
+                config.fsyncIntervalMillis());
+        Journal journal = Journal.open(jc, (segment, payload) -> {
+            JournalRecords.Decoded r;
+            try {
+                r = JournalRecords.decode(payload);
+            } catch (IllegalArgumentException e) {
+                log.error("skipping an unreadable journal record in segment {}: {}", segment, e.getMessage());
+                return;
+            }
+            String key = r.vhost() + '\u0000' + r.queue();
+            if (r.type() == JournalRecords.ENQUEUE) {
+                recovered.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), r);
+                segments.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), segment);
+            } else {
+                TreeMap<Long, JournalRecords.Decoded> q = recovered.get(key);
+                if (q != null) {
+                    q.remove(r.seq());
+                    segments.get(key).remove(r.seq());
+                }
+            }
+        });
+        Engine engine = new Engine(config, journal, recovered, segments, unclean);
+        engine.loop.start();
+        return engine;
+    }
+
+    private void restoreMessages(Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered,
+                                 Map<String, TreeMap<Long, Long>> segments, boolean unclean) {
+        long maxSeq = 0;
+        long restored = 0;
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Queue q : v.queues()) {
+                String key = v.name() + '\u0000' + q.name();
+                TreeMap<Long, JournalRecords.Decoded> entries = recovered.remove(key);
+                if (entries == null) {
+                    continue;
+                }
+                TreeMap<Long, Long> segs = segments.get(key);
+                for (JournalRecords.Decoded r : entries.values()) {
+                    Map<String, Object> headers = BasicProperties.decode(r.properties()).headers();
+                    Message m = new Message(r.exchange(), r.routingKey(), r.properties(), headers, true, r.body());
+                    // After a crash we cannot know which messages were out for delivery: flag them all.
+                    QueueEntry e = broker.topology().restoreEntry(q, r.seq(), m, r.redelivered() || unclean,
+                            r.deliveryCount());
+                    long segment = segs.get(r.seq());
+                    e.storeRef = segment;
+                    journal.retain(segment);
+                    maxSeq = Math.max(maxSeq, r.seq());
+                    restored++;
+                }
+            }
+        }
+        for (TreeMap<Long, JournalRecords.Decoded> orphan : recovered.values()) {
+            maxSeq = Math.max(maxSeq, orphan.isEmpty() ? 0 : orphan.lastKey());
+        }
+        broker.advanceSequence(maxSeq);
+        RecoveryReport r = recoveryReport;
+        log.info("recovered {} messages from {} journal segments ({} shutdown){}", restored, r.segmentsScanned(),
+                unclean ? "after an unclean" : "after a clean",
+                r.degraded() ? "; DEGRADED: " + r.corruptRecordsSkipped() + " corrupt records skipped: " + r.damage() : "");
+    }
+
+    public ServerConfig config() { return config; }
+
+    public RecoveryReport recoveryReport() { return recoveryReport; }
+
+    Broker broker() { return broker; }
+
+    BrokerLoop loop() { return loop; }
+
+    JournalStore store() { return store; }
+
+    Authenticator authenticator() { return authenticator; }
+
+    long nextConnectionId() { return connectionIds.incrementAndGet(); }
+
+    /** Called on the broker thread after each command: durable topology changes are saved first. */
+    void afterCommand() {
+        if (broker.takeDurableTopologyChange()) {
+            topologyStore.save(broker);
+        }
+    }
+
+    /** Runs a query on the broker thread and waits for its answer (for tests and tools, not the hot path). */
+    public <T> T query(java.util.function.Function<Broker, T> q) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        loop.execute(() -> f.complete(q.apply(broker)));
+        return f.join();
+    }
+
+    /** Stops the broker thread, closes the journal (fsync) and marks the shutdown clean. */
+    @Override
+    public void close() throws IOException {
+        loop.close();
+        journal.close();
+        Files.writeString(config.dataDir().resolve(CLEAN_SHUTDOWN_MARKER), "");
+    }
+}

@@ -1,0 +1,102 @@
+package io.holdfast.server;
+
+import io.holdfast.core.Message;
+import io.holdfast.core.Queue;
+import io.holdfast.core.QueueEntry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The message records Holdfast writes to the journal (the journal sees opaque payloads; their length
+ * and CRC32C are its business). Layouts, all integers big-endian, strings as u8 length + UTF-8:
+ *
+ * <pre>
+ * ENQUEUE (1): type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32 | vhost | queue
+ *              | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
+ * REMOVE  (2): type u8 | seq u64 | vhost | queue
+ * </pre>
+ *
+ * A queue position ({@code seq}) is unique broker-wide and never reused, so replaying the records in
+ * journal order rebuilds every queue.
+ */
+final class JournalRecords {
+    static final byte ENQUEUE = 1;
+    static final byte REMOVE = 2;
+
+    private JournalRecords() {}
+
+    static byte[] enqueue(Queue q, QueueEntry e) {
+        Message m = e.message();
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        byte[] exchange = utf8(m.exchange());
+        byte[] key = utf8(m.routingKey());
+        int size = 1 + 8 + 1 + 4 + 4 + vhost.length + queue.length + exchange.length + key.length
+                + 4 + m.properties().length + 4 + m.body().length;
+        ByteBuffer b = ByteBuffer.allocate(size);
+        b.put(ENQUEUE).putLong(e.seq()).put((byte) (e.redelivered() ? 1 : 0)).putInt(e.deliveryCount());
+        putShort(b, vhost);
+        putShort(b, queue);
+        putShort(b, exchange);
+        putShort(b, key);
+        b.putInt(m.properties().length).put(m.properties());
+        b.putInt(m.body().length).put(m.body());
+        return b.array();
+    }
+
+    static byte[] remove(Queue q, QueueEntry e) {
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 2 + vhost.length + queue.length);
+        b.put(REMOVE).putLong(e.seq());
+        putShort(b, vhost);
+        putShort(b, queue);
+        return b.array();
+    }
+
+    /** A decoded record; message fields are null for REMOVE. */
+    record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, String vhost, String queue,
+                   String exchange, String routingKey, byte[] properties, byte[] body) {}
+
+    /** Decodes a record; throws IllegalArgumentException if it is not one of ours. */
+    static Decoded decode(byte[] payload) {
+        ByteBuffer b = ByteBuffer.wrap(payload);
+        try {
+            byte type = b.get();
+            long seq = b.getLong();
+            if (type == REMOVE) {
+                return new Decoded(type, seq, false, 0, getShort(b), getShort(b), null, null, null, null);
+            }
+            if (type != ENQUEUE) {
+                throw new IllegalArgumentException("unknown journal record type " + type);
+            }
+            boolean redelivered = (b.get() & 1) != 0;
+            int count = b.getInt();
+            String vhost = getShort(b);
+            String queue = getShort(b);
+            String exchange = getShort(b);
+            String key = getShort(b);
+            byte[] props = new byte[b.getInt()];
+            b.get(props);
+            byte[] body = new byte[b.getInt()];
+            b.get(body);
+            return new Decoded(type, seq, redelivered, count, vhost, queue, exchange, key, props, body);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("malformed journal record: " + e, e);
+        }
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void putShort(ByteBuffer b, byte[] s) {
+        b.put((byte) s.length).put(s);
+    }
+
+    private static String getShort(ByteBuffer b) {
+        byte[] s = new byte[b.get() & 0xff];
+        b.get(s);
+        return new String(s, StandardCharsets.UTF_8);
+    }
+}

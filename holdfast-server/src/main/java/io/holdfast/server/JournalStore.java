@@ -1,0 +1,61 @@
+package io.holdfast.server;
+
+import io.holdfast.core.MessageStore;
+import io.holdfast.core.Queue;
+import io.holdfast.core.QueueEntry;
+import io.holdfast.store.Journal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts the core's persistent messages in the journal. An enqueue record is "live" until the message
+ * leaves its queue; the write's completion comes back to the broker thread, where it counts toward
+ * the {@link WriteBarrier} of the command that caused it (so a confirm waits for the fsync). Broker
+ * thread only, apart from the journal's own callbacks which hop back onto it.
+ */
+final class JournalStore implements MessageStore {
+    private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
+
+    private final Journal journal;
+    private final BrokerLoop loop;
+    private WriteBarrier barrier;
+
+    JournalStore(Journal journal, BrokerLoop loop) {
+        this.journal = journal;
+        this.loop = loop;
+    }
+
+    /** The barrier that writes issued from now on belong to, or null. */
+    void barrier(WriteBarrier b) {
+        this.barrier = b;
+    }
+
+    @Override
+    public void enqueued(Queue queue, QueueEntry entry) {
+        WriteBarrier b = barrier;
+        if (b != null) {
+            b.writeStarted();
+        }
+        journal.append(JournalRecords.enqueue(queue, entry), true, (segment, error) -> loop.execute(() -> {
+            if (error != null) {
+                log.error("journal append failed for a message on queue '{}' in vhost '{}': {}", queue.name(),
+                        queue.vhost(), error.toString());
+            } else if (entry.removed) {
+                journal.settle(segment);
+            } else {
+                entry.storeRef = segment;
+            }
+            if (b != null) {
+                b.writeFinished(error == null);
+            }
+        }));
+    }
+
+    @Override
+    public void removed(Queue queue, QueueEntry entry) {
+        journal.append(JournalRecords.remove(queue, entry), false, (segment, error) -> { });
+        if (entry.storeRef >= 0) {
+            journal.settle(entry.storeRef);
+        }
+    }
+}

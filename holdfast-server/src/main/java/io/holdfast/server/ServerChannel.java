@@ -1,0 +1,350 @@
+package io.holdfast.server;
+
+import io.holdfast.core.Broker;
+import io.holdfast.core.BrokerException;
+import io.holdfast.core.ErrorCode;
+import io.holdfast.core.ChannelOutput;
+import io.holdfast.core.ChannelState;
+import io.holdfast.core.Message;
+import io.holdfast.core.QueueEntry;
+import io.holdfast.core.Topology;
+import io.holdfast.protocol.BasicProperties;
+import io.holdfast.protocol.Method;
+import io.holdfast.protocol.Method.*;
+import io.holdfast.protocol.ReplyCode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The broker thread's side of one AMQP channel: turns channel methods into core commands and core
+ * effects into frames, tracks publisher confirms and buffers transactions. Broker thread only.
+ */
+final class ServerChannel implements ChannelOutput {
+    private final Session session;
+    private final int number;
+    private final Broker broker;
+    private ChannelState state;
+    /** We sent channel.close and wait for close-ok: everything else from the client is ignored. */
+    private boolean closing;
+    private ConfirmTracker confirms;
+    /** Non-null in tx mode: the publishes and settlements of the open transaction. */
+    private List<Runnable> transaction;
+
+    ServerChannel(Session session, int number) {
+        this.session = session;
+        this.number = number;
+        this.broker = session.engine.broker();
+    }
+
+    void open() {
+        state = broker.openChannel(session.id, number, session.vhost, this);
+        session.outbox.method(number, new ChannelOpenOk(new byte[0]));
+    }
+
+    /** The channel is over: consumers cancelled, unacked deliveries back to their queues. */
+    void release() {
+        if (state != null) {
+            broker.closeChannel(state);
+            session.engine.afterCommand();
+        }
+    }
+
+    void handle(Method m) {
+        if (closing) {
+            return;
+        }
+        try {
+            dispatch(m);
+            session.engine.afterCommand();
+        } catch (BrokerException e) {
+            session.engine.afterCommand();
+            if (e.code().closesConnection()) {
+                session.connection.hardErrorFromBroker(e.code().code(), ReplyCode.name(e.code().code()) + " - "
+                        + e.getMessage(), m.classId(), m.methodId());
+            } else {
+                fail(e.code().code(), e.getMessage(), m.classId(), m.methodId());
+            }
+        }
+    }
+
+    /** Closes this channel with a soft error; the client answers close-ok. */
+    void fail(int code, String text, int classId, int methodId) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        session.connection.channelClosingFromBroker(number);
+        session.outbox.method(number, new ChannelClose(code, ReplyCode.name(code) + " - " + text, classId, methodId));
+        broker.closeChannel(state);
+        session.engine.afterCommand();
+    }
+
+    private void dispatch(Method m) {
+        Topology t = broker.topology();
+        if (m instanceof BasicAck a) {
+            settle(() -> broker.ack(state, a.deliveryTag(), a.multiple()));
+        } else if (m instanceof BasicNack n) {
+            settle(() -> broker.reject(state, n.deliveryTag(), n.multiple(), n.requeue()));
+        } else if (m instanceof BasicReject r) {
+            settle(() -> broker.reject(state, r.deliveryTag(), false, r.requeue()));
+        } else if (m instanceof BasicQos q) {
+            if (q.prefetchSize() != 0) {
+                throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "prefetch_size!=0 ("
+                        + q.prefetchSize() + ")");
+            }
+            broker.qos(state, q.prefetchCount(), q.global());
+            reply(new BasicQosOk());
+        } else if (m instanceof BasicConsume c) {
+            String tag = broker.consume(state, c.queue(), c.consumerTag(), c.noAck(), c.exclusive(), c.arguments());
+            if (!c.nowait()) {
+                reply(new BasicConsumeOk(tag));
+            }
+            broker.dispatch();
+        } else if (m instanceof BasicCancel c) {
+            broker.cancel(state, c.consumerTag());
+            if (!c.nowait()) {
+                reply(new BasicCancelOk(c.consumerTag()));
+            }
+        } else if (m instanceof BasicGet g) {
+            Broker.GetResult r = broker.get(state, g.queue(), g.noAck());
+            if (r == null) {
+                reply(new BasicGetEmpty(""));
+            } else {
+                Message msg = r.entry().message();
+                session.outbox.content(number, new BasicGetOk(r.deliveryTag(), r.redelivered(), msg.exchange(),
+                        msg.routingKey(), r.messageCount()), msg.properties(), msg.body());
+            }
+        } else if (m instanceof BasicRecover r) {
+            requeueAll(r.requeue());
+            reply(new BasicRecoverOk());
+        } else if (m instanceof BasicRecoverAsync r) {
+            requeueAll(r.requeue());
+        } else if (m instanceof QueueDeclare d) {
+            Topology.DeclareOk ok = t.declareQueue(state, d.queue(), d.passive(), d.durable(), d.exclusive(),
+                    d.autoDelete(), d.arguments());
+            if (!d.nowait()) {
+                reply(new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount()));
+            }
+        } else if (m instanceof QueueBind b) {
+            t.bindQueue(state, b.queue(), b.exchange(), b.routingKey(), b.arguments());
+            if (!b.nowait()) {
+                reply(new QueueBindOk());
+            }
+        } else if (m instanceof QueueUnbind u) {
+            t.unbindQueue(state, u.queue(), u.exchange(), u.routingKey(), u.arguments());
+            reply(new QueueUnbindOk());
+        } else if (m instanceof QueuePurge p) {
+            int n = t.purgeQueue(state, p.queue());
+            if (!p.nowait()) {
+                reply(new QueuePurgeOk(n));
+            }
+        } else if (m instanceof QueueDelete d) {
+            int n = t.deleteQueue(state, d.queue(), d.ifUnused(), d.ifEmpty());
+            if (!d.nowait()) {
+                reply(new QueueDeleteOk(n));
+            }
+        } else if (m instanceof ExchangeDeclare d) {
+            t.declareExchange(state, d.exchange(), d.type(), d.passive(), d.durable(), d.autoDelete(), d.internal(),
+                    d.arguments());
+            if (!d.nowait()) {
+                reply(new ExchangeDeclareOk());
+            }
+        } else if (m instanceof ExchangeDelete d) {
+            t.deleteExchange(state, d.exchange(), d.ifUnused());
+            if (!d.nowait()) {
+                reply(new ExchangeDeleteOk());
+            }
+        } else if (m instanceof ExchangeBind b) {
+            t.bindExchange(state, b.destination(), b.source(), b.routingKey(), b.arguments());
+            if (!b.nowait()) {
+                reply(new ExchangeBindOk());
+            }
+        } else if (m instanceof ExchangeUnbind u) {
+            t.unbindExchange(state, u.destination(), u.source(), u.routingKey(), u.arguments());
+            if (!u.nowait()) {
+                reply(new ExchangeUnbindOk());
+            }
+        } else if (m instanceof ChannelFlow f) {
+            broker.flow(state, f.active());
+            reply(new ChannelFlowOk(f.active()));
+        } else if (m instanceof ConfirmSelect c) {
+            if (transaction != null) {
+                throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                        "cannot switch from tx to confirm mode");
+            }
+            if (confirms == null) {
+                confirms = new ConfirmTracker();
+            }
+            if (!c.nowait()) {
+                reply(new ConfirmSelectOk());
+            }
+        } else if (m instanceof TxSelect) {
+            if (confirms != null) {
+                throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                        "cannot switch from confirm to tx mode");
+            }
+            if (transaction == null) {
+                transaction = new ArrayList<>();
+            }
+            reply(new TxSelectOk());
+        } else if (m instanceof TxCommit) {
+            commit();
+        } else if (m instanceof TxRollback) {
+            requireTransaction();
+            transaction.clear();
+            reply(new TxRollbackOk());
+        } else if (m instanceof AccessRequest) {
+            reply(new AccessRequestOk(1));
+        } else {
+            throw new BrokerException(ErrorCode.COMMAND_INVALID, "method " + m.name()
+                    + " is not allowed from a client on channel " + number);
+        }
+    }
+
+    private void requeueAll(boolean requeue) {
+        if (!requeue) {
+            throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "requeue=false");
+        }
+        broker.recover(state);
+    }
+
+    /** Acks and rejects wait for commit in tx mode. */
+    private void settle(Runnable action) {
+        if (transaction != null) {
+            transaction.add(action);
+        } else {
+            action.run();
+        }
+    }
+
+    private void requireTransaction() {
+        if (transaction == null) {
+            throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                    "channel is not transactional");
+        }
+    }
+
+    /** tx.commit: applies the buffered work; commit-ok once every persistent write in it is durable. */
+    private void commit() {
+        requireTransaction();
+        List<Runnable> work = new ArrayList<>(transaction);
+        transaction.clear();
+        WriteBarrier barrier = new WriteBarrier(durable -> {
+            if (!closing && session.outbox.open()) {
+                reply(new TxCommitOk());
+            }
+        });
+        session.engine.store().barrier(barrier);
+        try {
+            for (Runnable r : work) {
+                r.run();
+            }
+        } finally {
+            session.engine.store().barrier(null);
+        }
+        barrier.arm();
+    }
+
+    /** A fully assembled basic.publish with its content. */
+    void publish(BasicPublish p, byte[] properties, byte[] body) {
+        if (closing) {
+            return;
+        }
+        Message message;
+        try {
+            BasicProperties props = BasicProperties.decode(properties);
+            Integer mode = props.deliveryMode();
+            message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
+                    mode != null && mode == 2, body);
+        } catch (RuntimeException e) {
+            fail(ReplyCode.SYNTAX_ERROR, "malformed content header properties: " + e.getMessage(),
+                    BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
+            return;
+        }
+        if (transaction != null) {
+            transaction.add(() -> route(p, message, null));
+            return;
+        }
+        ConfirmTracker.Pending pending = confirms == null ? null : confirms.register();
+        try {
+            route(p, message, pending);
+        } catch (BrokerException e) {
+            handleFailure(e, p);
+        }
+    }
+
+    private void handleFailure(BrokerException e, BasicPublish p) {
+        if (e.code().closesConnection()) {
+            session.connection.hardErrorFromBroker(e.code().code(), ReplyCode.name(e.code().code()) + " - "
+                    + e.getMessage(), p.classId(), p.methodId());
+        } else {
+            fail(e.code().code(), e.getMessage(), p.classId(), p.methodId());
+        }
+    }
+
+    private void route(BasicPublish p, Message message, ConfirmTracker.Pending pending) {
+        WriteBarrier barrier = pending == null ? null : new WriteBarrier(durable -> {
+            if (!closing) {
+                confirms.complete(pending, durable, this::sendConfirm);
+            }
+        });
+        // Inside tx.commit the commit's own barrier is set already and must count these writes.
+        if (barrier != null) {
+            session.engine.store().barrier(barrier);
+        }
+        int routed;
+        try {
+            routed = broker.publish(state, p.exchange(), p.routingKey(), message);
+        } finally {
+            if (barrier != null) {
+                session.engine.store().barrier(null);
+            }
+        }
+        if (routed == 0 && p.mandatory()) {
+            session.outbox.content(number, new BasicReturn(ReplyCode.NO_ROUTE, "NO_ROUTE", p.exchange(),
+                    p.routingKey()), message.properties(), message.body());
+        }
+        if (barrier != null) {
+            barrier.arm();
+        }
+    }
+
+    private void sendConfirm(long seq, boolean ack) {
+        if (ack) {
+            session.outbox.method(number, new BasicAck(seq, true));
+        } else {
+            session.outbox.method(number, new BasicNack(seq, false, false));
+        }
+    }
+
+    private void reply(Method m) {
+        session.outbox.method(number, m);
+    }
+
+    void writableAgain() {
+        if (state != null && !closing) {
+            broker.channelWritable(state);
+        }
+    }
+
+    // ---- ChannelOutput: effects of the core on this channel ----
+
+    @Override
+    public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry) {
+        Message m = entry.message();
+        session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, redelivered, m.exchange(),
+                m.routingKey()), m.properties(), m.body());
+    }
+
+    @Override
+    public void consumerCancelled(String consumerTag) {
+        if (!closing) {
+            session.outbox.method(number, new BasicCancel(consumerTag, true));
+        }
+    }
+
+    @Override
+    public boolean writable() {
+        return session.outbox.writable();
+    }
+}
