@@ -29,6 +29,9 @@ for c in spec['classes']:
         rname = camel(c['name'], True) + camel(m['name'], True)
         permits.append(rname)
         args = [(camel(a['name']), base(a.get('type') or a['domain'])) for a in m['arguments']]
+        # close methods name the failing method's ids; rename them so they do not clash with
+        # the classId()/methodId() every method has.
+        args = [('failing' + n[0].upper() + n[1:] if n in ('classId', 'methodId') else n, t) for n, t in args]
         params = ', '.join(f"{JTYPE[t]} {n}" for n, t in args)
         enc, dec = [], []
         i = 0

@@ -352,7 +352,7 @@ public sealed interface Method permits
     }
 
     /** connection.close (10, 50). */
-    record ConnectionClose(int replyCode, String replyText, int classId, int methodId) implements Method {
+    record ConnectionClose(int replyCode, String replyText, int failingClassId, int failingMethodId) implements Method {
         public static final int CLASS_ID = 10, METHOD_ID = 50;
         @Override public int classId() { return CLASS_ID; }
         @Override public int methodId() { return METHOD_ID; }
@@ -361,15 +361,15 @@ public sealed interface Method permits
         @Override public void encodeArguments(ByteBuf out) {
             out.writeShort(replyCode);
             WireFormat.writeShortString(out, replyText);
-            out.writeShort(classId);
-            out.writeShort(methodId);
+            out.writeShort(failingClassId);
+            out.writeShort(failingMethodId);
         }
         static ConnectionClose decodeArguments(ByteBuf in) {
             int replyCode = in.readUnsignedShort();
             String replyText = WireFormat.readShortString(in);
-            int classId = in.readUnsignedShort();
-            int methodId = in.readUnsignedShort();
-            return new ConnectionClose(replyCode, replyText, classId, methodId);
+            int failingClassId = in.readUnsignedShort();
+            int failingMethodId = in.readUnsignedShort();
+            return new ConnectionClose(replyCode, replyText, failingClassId, failingMethodId);
         }
     }
 
@@ -510,7 +510,7 @@ public sealed interface Method permits
     }
 
     /** channel.close (20, 40). */
-    record ChannelClose(int replyCode, String replyText, int classId, int methodId) implements Method {
+    record ChannelClose(int replyCode, String replyText, int failingClassId, int failingMethodId) implements Method {
         public static final int CLASS_ID = 20, METHOD_ID = 40;
         @Override public int classId() { return CLASS_ID; }
         @Override public int methodId() { return METHOD_ID; }
@@ -519,15 +519,15 @@ public sealed interface Method permits
         @Override public void encodeArguments(ByteBuf out) {
             out.writeShort(replyCode);
             WireFormat.writeShortString(out, replyText);
-            out.writeShort(classId);
-            out.writeShort(methodId);
+            out.writeShort(failingClassId);
+            out.writeShort(failingMethodId);
         }
         static ChannelClose decodeArguments(ByteBuf in) {
             int replyCode = in.readUnsignedShort();
             String replyText = WireFormat.readShortString(in);
-            int classId = in.readUnsignedShort();
-            int methodId = in.readUnsignedShort();
-            return new ChannelClose(replyCode, replyText, classId, methodId);
+            int failingClassId = in.readUnsignedShort();
+            int failingMethodId = in.readUnsignedShort();
+            return new ChannelClose(replyCode, replyText, failingClassId, failingMethodId);
         }
     }
 

@@ -1,9 +1,15 @@
 package io.holdfast.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 
-/** The AMQP 0-9-1 string encodings. Reads throw {@link ProtocolException} (502) on bad lengths. */
+/**
+ * The AMQP 0-9-1 string encodings. Reads throw {@link ProtocolException} (502) on bad lengths and on
+ * short strings that are not well-formed UTF-8: decoding those leniently would turn each bad byte
+ * into U+FFFD, and a name echoed back to the client could then no longer be written (over 255
+ * bytes) or would not be the name the client sent.
+ */
 public final class WireFormat {
     private WireFormat() {}
 
@@ -12,6 +18,9 @@ public final class WireFormat {
         int len = in.readUnsignedByte();
         if (in.readableBytes() < len) {
             throw new ProtocolException(ReplyCode.SYNTAX_ERROR, "short string of " + len + " bytes runs past the frame");
+        }
+        if (!ByteBufUtil.isText(in, in.readerIndex(), len, StandardCharsets.UTF_8)) {
+            throw new ProtocolException(ReplyCode.SYNTAX_ERROR, "short string is not valid UTF-8");
         }
         String s = in.toString(in.readerIndex(), len, StandardCharsets.UTF_8);
         in.skipBytes(len);
