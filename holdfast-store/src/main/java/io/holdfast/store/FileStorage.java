@@ -1,0 +1,114 @@
+package io.holdfast.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** {@link Storage} on a real directory through {@link FileChannel}. Same threading rules as the interface. */
+final class FileStorage implements Storage {
+    private final Path dir;
+
+    /** Creates the directory (and makes its entry durable) if it does not exist. */
+    FileStorage(Path dir) throws IOException {
+        this.dir = dir;
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            Path parent = dir.toAbsolutePath().getParent();
+            if (parent != null) {
+                syncDirectory(parent);
+            }
+        }
+    }
+
+    @Override
+    public List<String> list() throws IOException {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.forEach(file -> names.add(file.getFileName().toString()));
+        }
+        return names;
+    }
+
+    @Override
+    public SegmentFile open(String name) throws IOException {
+        return new ChannelFile(FileChannel.open(dir.resolve(name), StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    @Override
+    public SegmentFile create(String name) throws IOException {
+        return new ChannelFile(FileChannel.open(dir.resolve(name),
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+        Files.delete(dir.resolve(name));
+    }
+
+    @Override
+    public void syncDirectory() throws IOException {
+        syncDirectory(dir);
+    }
+
+    /** Opening a directory read-only and forcing it is how the JDK reaches fsync(dirfd) on Linux. */
+    static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static final class ChannelFile implements SegmentFile {
+        private final FileChannel channel;
+
+        ChannelFile(FileChannel channel) throws IOException {
+            this.channel = channel;
+            channel.position(channel.size());
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void read(ByteBuffer dst, long position) throws IOException {
+            long at = position;
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, at);
+                if (n < 0) {
+                    return;
+                }
+                at += n;
+            }
+        }
+
+        @Override
+        public void append(ByteBuffer src) throws IOException {
+            while (src.hasRemaining()) {
+                channel.write(src);
+            }
+        }
+
+        @Override
+        public void force() throws IOException {
+            channel.force(false);
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            channel.truncate(size);
+            channel.position(Math.min(channel.position(), size));
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package io.holdfast.store;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An append-only journal of opaque records in numbered segment files, with group commit and
+ * crash recovery.
+ *
+ * <p><b>Files.</b> {@code <dir>/NNNNNNNNNNNNNNNNNNNN.seg}, the segment id zero-padded to 20 digits. Each
+ * starts with a 20-byte header (magic "HFJS", format version 1, segment id, header CRC32C), then records
+ * {@code [length u32][crc32c u32][payload]} whose CRC32C covers the length and the payload. The byte
+ * layout is drawn in {@link SegmentFormat}; what recovery does with each kind of damage is the decision
+ * table in {@link RecoveryTable}.
+ *
+ * <p><b>Durability.</b> One writer thread takes everything queued since its last write as one batch,
+ * writes it, forces it once ({@link FsyncPolicy#ALWAYS}) and only then runs the batch's callbacks in
+ * order. No timer decides the batch size: the batch is whatever arrived while the previous write and
+ * fsync ran, so under load many records share one fsync and an idle journal forces a lone record
+ * at once. If a write or fsync fails, every callback of that batch gets the error, the segment is
+ * abandoned (a failed fsync is never retried, because a retry can "succeed" after the kernel dropped the
+ * dirty pages) and later appends go to a fresh segment: the journal stays usable. Under
+ * {@link FsyncPolicy#INTERVAL} and {@link FsyncPolicy#NEVER} callbacks run once the batch is written;
+ * their loss windows are described there.
+ *
+ * <p><b>Backpressure.</b> {@link #append} blocks the calling thread while more than 64 MiB
+ * ({@link #PENDING_BYTES_MAX}) of records wait to be written (a single larger record is still accepted
+ * when nothing else waits). Callers on event-loop threads should watch {@link #queuedBytes()} and slow their
+ * producers before that. Appends made from a callback (on the writer thread) never block.
+ *
+ * <p><b>Deletion, and why only a prefix.</b> A record appended with {@code live = true} counts toward
+ * its segment's live count until the owner {@link #settle settles} it. The writer deletes a segment once
+ * it is not the active one, its live count is 0 <em>and every older segment is already deleted</em>.
+ * Deleting an idle newer segment first would be unsafe: it may hold the non-live record that settled a
+ * message in an older, still present segment (an ack), and replay would then find the message without
+ * its ack and bring it back. Deleting only a prefix keeps, for every record still on disk, every record
+ * written after it. Each deletion is followed by a directory fsync so a crash cannot undo an older
+ * deletion while keeping a newer one.
+ *
+ * <p><b>After a restart</b> every recovered segment starts with a live count of 0; the owner
+ * {@link #retain retains} each replayed record it still considers live. Deletion stays off until the
+ * first {@link #settle} (or from the start if nothing was recovered), so the owner must make all its
+ * retains before its first settle.
+ *
+ * <p><b>Threads.</b> {@link #append}, {@link #settle}, {@link #retain} and the accessors may be called from
+ * any thread. {@link #close} from any thread but the writer (not from a callback).
+ */
+public final class Journal implements AutoCloseable {
+    /** Bound on bytes queued for the writer, including the batch it is writing. */
+    public static final long PENDING_BYTES_MAX = 64L << 20;
+
+    private final JournalConfig config;
+    private final RecoveryReport report;
+    private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+    private final long pendingBytesMax;
+    private final JournalWriter writer;
+    private final Thread writerThread;
+    private volatile boolean deletionAllowed;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workAvailable = lock.newCondition();
+    private final Condition spaceAvailable = lock.newCondition();
+    private final ArrayDeque<PendingAppend> queue = new ArrayDeque<>(); // guarded by lock
+    private long queuedBytes; // guarded by lock
+    private boolean closed; // guarded by lock
+    private boolean housekeepingRequested; // guarded by lock
+    private boolean closeReported; // guarded by lock
+
+    private Journal(JournalConfig config, Storage storage, JournalRecovery.Recovered recovered, long pendingBytesMax) {
+        this.config = config;
+        this.report = recovered.report();
+        this.pendingBytesMax = pendingBytesMax;
+        for (Segment segment : recovered.segments()) {
+            segments.put(segment.id, segment);
+        }
+        this.deletionAllowed = segments.isEmpty();
+        this.writer = new JournalWriter(this, storage, config, segments, recovered.nextSegmentId());
+        this.writerThread = new Thread(writer, "holdfast-journal-writer");
+        writerThread.setDaemon(true);
+    }
+
+    /**
+     * Opens the journal in {@code config.dir()} (creating the directory if absent): verifies every record's
+     * CRC, truncates a torn tail, skips and reports corrupt records, hands every good record to
+     * {@code replay} in journal order on this thread, then starts the writer thread. Damage never makes it
+     * fail (see {@link #recoveryReport()}); it throws only if the directory cannot be created or listed, or
+     * if {@code replay} throws.
+     */
+    public static Journal open(JournalConfig config, RecordVisitor replay) throws IOException {
+        return open(config, replay, new FileStorage(config.dir()), PENDING_BYTES_MAX);
+    }
+
+    /** The test seam: any {@link Storage}, any queue bound. */
+    static Journal open(JournalConfig config, RecordVisitor replay, Storage storage, long pendingBytesMax)
+            throws IOException {
+        Objects.requireNonNull(replay, "replay");
+        JournalRecovery.Recovered recovered = JournalRecovery.recover(storage, replay);
+        Journal journal = new Journal(config, storage, recovered, pendingBytesMax);
+        journal.writerThread.start();
+        return journal;
+    }
+
+    /** What the last {@link #open} found and did. */
+    public RecoveryReport recoveryReport() {
+        return report;
+    }
+
+    /**
+     * Queues one record; order of appends from one thread is their order on disk. The journal keeps a
+     * reference to {@code payload} until the callback runs: do not modify the array. Blocks while the queue
+     * is full (see the class comment).
+     *
+     * @param live whether the record counts toward its segment's live count until {@link #settle}d
+     * @param callback runs on the writer thread once the record is stored per the policy, or failed
+     * @throws IllegalArgumentException if the payload is larger than {@link JournalConfig#payloadBytesMax()}
+     * @throws IllegalStateException if the journal is closed
+     */
+    public void append(byte[] payload, boolean live, AppendCallback callback) {
+        Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(callback, "callback");
+        if (payload.length > config.payloadBytesMax()) {
+            throw new IllegalArgumentException("record of " + payload.length + " bytes is larger than "
+                    + config.payloadBytesMax() + ", the most a segment of " + config.segmentBytesMax() + " bytes holds");
+        }
+        PendingAppend pending = new PendingAppend(payload, live, callback);
+        boolean mayBlock = Thread.currentThread() != writerThread;
+        lock.lock();
+        try {
+            while (mayBlock && !closed && queuedBytes > 0 && queuedBytes + pending.recordBytes() > pendingBytesMax) {
+                spaceAvailable.awaitUninterruptibly();
+            }
+            if (closed) {
+                throw new IllegalStateException("journal is closed");
+            }
+            queue.add(pending);
+            queuedBytes += pending.recordBytes();
+            workAvailable.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Marks one live record of the segment settled; the segment may then be deleted (on the writer
+     * thread). The first call also ends the retain phase after a restart.
+     *
+     * @throws IllegalStateException if the segment has no live record left or is gone: a bookkeeping bug
+     */
+    public void settle(long segmentId) {
+        boolean reachedZero = segment(segmentId).settle();
+        if (!deletionAllowed) {
+            deletionAllowed = true;
+            requestHousekeeping();
+        } else if (reachedZero) {
+            requestHousekeeping();
+        }
+    }
+
+    /**
+     * After replay, re-marks one record of the segment as live. Make every retain before the first
+     * {@link #settle}.
+     *
+     * @throws IllegalStateException if the segment is unknown or was already deleted
+     */
+    public void retain(long segmentId) {
+        segment(segmentId).retain();
+    }
+
+    /** Bytes of the journal's segment files (damaged files left for an operator are not counted). */
+    public long diskBytes() {
+        long total = 0;
+        for (Segment segment : segments.values()) {
+            total += segment.sizeBytes;
+        }
+        return total;
+    }
+
+    /** Number of segment files the journal manages. */
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /** Bytes of records appended but not yet written (including the batch being written). */
+    public long queuedBytes() {
+        lock.lock();
+        try {
+            return queuedBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops accepting appends, writes and completes everything already queued, forces the active segment
+     * (under every policy) and closes it. Idempotent.
+     *
+     * @throws IOException if the final fsync or close failed
+     * @throws IllegalStateException if called from an append callback
+     */
+    @Override
+    public void close() throws IOException {
+        if (Thread.currentThread() == writerThread) {
+            throw new IllegalStateException("close() from an append callback would wait for itself");
+        }
+        boolean report;
+        lock.lock();
+        try {
+            closed = true;
+            workAvailable.signal();
+            spaceAvailable.signalAll();
+            report = !closeReported;
+            closeReported = true;
+        } finally {
+            lock.unlock();
+        }
+        joinWriter();
+        IOException failure = writer.closeFailure();
+        if (report && failure != null) {
+            throw failure;
+        }
+    }
+
+    private void joinWriter() {
+        boolean interrupted = false;
+        while (writerThread.isAlive()) {
+            try {
+                writerThread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Segment segment(long segmentId) {
+        Segment segment = segments.get(segmentId);
+        if (segment == null) {
+            throw new IllegalStateException("segment " + segmentId + " is not in the journal (never existed or deleted)");
+        }
+        return segment;
+    }
+
+    private void requestHousekeeping() {
+        lock.lock();
+        try {
+            housekeepingRequested = true;
+            workAvailable.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- the writer's side of the queue ----
+
+    /** What the writer should do after {@link #awaitWork}. */
+    record Work(boolean housekeeping, boolean closing) {}
+
+    /**
+     * Blocks until records are queued, housekeeping is requested, the journal closes, or {@code timeoutNanos}
+     * passes (negative: no timeout), then moves every queued record into {@code batch}.
+     */
+    Work awaitWork(List<PendingAppend> batch, long timeoutNanos) {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (queue.isEmpty() && !closed && !housekeepingRequested) {
+                if (timeoutNanos < 0) {
+                    workAvailable.awaitUninterruptibly();
+                    continue;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    workAvailable.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    // Swallowed on purpose: with the flag set, the next FileChannel call would close the channel.
+                }
+            }
+            batch.addAll(queue);
+            queue.clear();
+            Work work = new Work(housekeepingRequested, closed);
+            housekeepingRequested = false;
+            return work;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The writer has finished with {@code bytes} of records: wake blocked appenders. */
+    void released(long bytes) {
+        lock.lock();
+        try {
+            queuedBytes -= bytes;
+            spaceAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The writer thread is gone for good: refuse appends from now on and fail the queued ones. */
+    void writerStopped(Throwable cause) {
+        List<PendingAppend> orphans;
+        lock.lock();
+        try {
+            closed = true;
+            orphans = new ArrayList<>(queue);
+            queue.clear();
+            spaceAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (PendingAppend pending : orphans) {
+            JournalWriter.complete(pending, -1, cause);
+        }
+    }
+
+    boolean deletionAllowed() {
+        return deletionAllowed;
+    }
+}

@@ -1,0 +1,16 @@
+package io.holdfast.store;
+
+/**
+ * Receives recovered records during {@link Journal#open}, on the thread that called {@code open}, in
+ * journal order (segment by segment, oldest first; within a segment in append order). Every payload has
+ * passed its CRC check. An exception thrown here aborts {@code open} and is rethrown to its caller.
+ */
+@FunctionalInterface
+public interface RecordVisitor {
+    /**
+     * @param segmentId the segment holding the record: {@link Journal#retain retain} it after open if the
+     *     record is still live
+     * @param payload a fresh copy of the record's bytes, owned by the visitor
+     */
+    void record(long segmentId, byte[] payload);
+}

@@ -1,0 +1,45 @@
+package io.holdfast.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The journal's only window on the file system: one flat directory of segment files. Narrow on purpose,
+ * so tests can count fsyncs, inject failures and simulate a crash that loses unforced bytes (see
+ * {@code FaultyStorage} in the tests); {@link FileStorage} is the real thing. Used by the opening thread
+ * during recovery and by the writer thread afterwards, never by two threads at once.
+ */
+interface Storage {
+
+    /** Names of the files in the directory. */
+    List<String> list() throws IOException;
+
+    /** Opens an existing file for reading and writing; appends go to its end. */
+    SegmentFile open(String name) throws IOException;
+
+    /** Creates a new, empty file; fails if it exists. The caller syncs the directory. */
+    SegmentFile create(String name) throws IOException;
+
+    void delete(String name) throws IOException;
+
+    /** Makes creations and deletions in the directory durable. */
+    void syncDirectory() throws IOException;
+
+    /** One open file. */
+    interface SegmentFile extends Closeable {
+        long size() throws IOException;
+
+        /** Fills {@code dst} from {@code position} on, or stops early at the end of the file. */
+        void read(ByteBuffer dst, long position) throws IOException;
+
+        /** Writes every remaining byte of {@code src} at the end of the file. */
+        void append(ByteBuffer src) throws IOException;
+
+        /** Forces written data to stable storage ({@code fdatasync}). */
+        void force() throws IOException;
+
+        void truncate(long size) throws IOException;
+    }
+}
