@@ -3,6 +3,7 @@ package io.holdfast.core;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -32,7 +33,7 @@ public final class Queue {
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
     private long readyBytes;
     /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
-    private final TreeMap<Long, QueueEntry> unacked = new TreeMap<>();
+    private final Map<Long, QueueEntry> unacked = new LinkedHashMap<>();
     final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
     boolean hadConsumers;
     boolean deleted;
@@ -117,7 +118,7 @@ public final class Queue {
         unacked.remove(e.seq);
     }
 
-    /** Forgets the unacked entries and returns them, in sequence order; for deleting the queue. */
+    /** Forgets the unacked entries and returns them, in delivery order; for deleting the queue. */
     List<QueueEntry> dropUnacked() {
         List<QueueEntry> out = new ArrayList<>(unacked.values());
         unacked.clear();

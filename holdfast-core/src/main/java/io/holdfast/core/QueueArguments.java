@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -9,6 +10,16 @@ import java.util.Map;
  * refused with 406 PRECONDITION_FAILED and a text that names the argument.
  */
 final class QueueArguments {
+    /**
+     * The arguments a redeclaration must match, as RabbitMQ's classic and quorum queues list them; any
+     * other argument is kept with the queue but not compared, so adding one to a redeclaration is fine.
+     */
+    static final List<String> COMPARED_ON_REDECLARE = List.of("x-expires", "x-message-ttl",
+            "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-max-length",
+            "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-version",
+            "x-single-active-consumer", "x-queue-type", "x-queue-master-locator", "x-queue-leader-locator",
+            "x-delivery-limit", "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes");
+
     private QueueArguments() {}
 
     static void validate(Map<String, Object> args) {

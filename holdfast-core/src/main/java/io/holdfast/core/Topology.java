@@ -27,14 +27,19 @@ public final class Topology {
             v.requireExchange(name);
             return;
         }
-        if (name.isEmpty() || name.startsWith("amq.")) {
-            throw BrokerException.accessRefused("exchange name '" + name + "' contains reserved prefix 'amq.*'");
+        if (name.isEmpty()) {
+            throw BrokerException.accessRefused("operation not permitted on the default exchange");
         }
         ExchangeType t = ExchangeType.fromWireName(type);
         if (t == null) {
             throw new BrokerException(ErrorCode.COMMAND_INVALID, "unknown exchange type '" + type + "'");
         }
         Exchange existing = v.exchange(name);
+        // As RabbitMQ: the reserved prefix only stops creating an exchange; an equivalent redeclaration of
+        // a predeclared amq.* exchange is fine.
+        if (existing == null && name.startsWith("amq.")) {
+            throw BrokerException.accessRefused("exchange name '" + name + "' contains reserved prefix 'amq.*'");
+        }
         if (existing != null) {
             String what = "exchange '" + name + "' in vhost '" + v.name() + "'";
             checkEquivalent("type", what, type, existing.type().wireName());
@@ -105,16 +110,13 @@ public final class Topology {
         }
         Queue existing = v.queue(name);
         if (existing != null) {
-            checkExclusiveAccess(v, ch, existing);
+            // RabbitMQ's "strict" check: the other exclusive flag is a lock conflict (405), not an inequivalence.
+            checkExclusiveAccess(v, ch, existing, existing.exclusive() != exclusive);
             String what = "queue '" + name + "' in vhost '" + v.name() + "'";
             checkEquivalent("durable", what, durable, existing.durable());
-            checkEquivalent("exclusive", what, exclusive, existing.exclusive());
             checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
-            java.util.Set<String> keys = new java.util.TreeSet<>(existing.arguments().keySet());
-            if (arguments != null) {
-                keys.addAll(arguments.keySet());
-            }
-            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments(), keys);
+            checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments(),
+                    QueueArguments.COMPARED_ON_REDECLARE);
             return ok(ch, existing);
         }
         QueueArguments.validate(arguments == null ? Map.of() : arguments);
@@ -203,7 +205,11 @@ public final class Topology {
     }
 
     private static void checkExclusiveAccess(VirtualHost v, ChannelState ch, Queue q) {
-        if (q.exclusive() && q.ownerConnection() != ch.connectionId) {
+        checkExclusiveAccess(v, ch, q, false);
+    }
+
+    private static void checkExclusiveAccess(VirtualHost v, ChannelState ch, Queue q, boolean flagMismatch) {
+        if (flagMismatch || q.exclusive() && q.ownerConnection() != ch.connectionId) {
             throw new BrokerException(ErrorCode.RESOURCE_LOCKED, "cannot obtain exclusive access to locked queue '"
                     + q.name() + "' in vhost '" + v.name() + "'. It could be originally declared on another "
                     + "connection or the exclusive property value does not match that of the original declaration.");
