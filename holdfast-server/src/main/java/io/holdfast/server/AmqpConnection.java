@@ -60,6 +60,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private int channelMax;
     private int frameMax;
     private ScheduledFuture<?> handshakeTimeout;
+    /** Closes the socket if the client does not answer our connection.close; cancelled if it goes first. */
+    private ScheduledFuture<?> forcedClose;
     private volatile boolean readingPaused;
 
     AmqpConnection(Engine engine, FrameDecoder decoder, java.util.Set<AmqpConnection> registry) {
@@ -156,7 +158,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 if (!result.ok()) {
                     log.warn("connection {} from {}: login refused: {}", id, remote(), result.text());
                     state = State.CLOSING;
-                    send(0, new ConnectionClose(result.replyCode(), result.text(), ok.classId(), ok.methodId()));
+                    send(0, new ConnectionClose(result.replyCode(), replyText(result.text()), ok.classId(),
+                            ok.methodId()));
                     scheduleForcedClose();
                     return;
                 }
@@ -231,7 +234,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (ch == null) {
             if (m instanceof ChannelOpen) {
                 if (number > channelMax) {
-                    throw new ProtocolException(ReplyCode.CHANNEL_ERROR, "channel number " + number
+                    // 530 as RabbitMQ answers a channel beyond the negotiated channel_max.
+                    throw new ProtocolException(ReplyCode.NOT_ALLOWED, "channel number " + number
                             + " exceeds the negotiated channel_max " + channelMax, m.classId(), m.methodId());
                 }
                 channels.put(number, new InboundChannel(number));
@@ -259,7 +263,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (ch.publish != null) {
-            throw new ProtocolException(ReplyCode.UNEXPECTED_FRAME, "expected content header for class 60, got "
+            String expected = ch.expectingBody() ? "content body" : "content header";
+            throw new ProtocolException(ReplyCode.UNEXPECTED_FRAME, "expected " + expected + " for class 60, got "
                     + m.name() + " on channel " + number, m.classId(), m.methodId());
         }
         if (m instanceof ChannelOpen) {
@@ -405,7 +410,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             Session s = session;
             engine.loop().execute(s::close);
         }
-        send(0, new ConnectionClose(code, text, classId, methodId));
+        send(0, new ConnectionClose(code, replyText(text), classId, methodId));
         if (handshaking && code != ReplyCode.ACCESS_REFUSED) {
             closeSocket();
         } else {
@@ -425,7 +430,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void scheduleForcedClose() {
-        ctx.executor().schedule(this::closeSocket, CLOSE_OK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        forcedClose = ctx.executor().schedule(this::closeSocket, CLOSE_OK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void closeSocket() {
@@ -440,9 +445,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             log.info("connection {} from {} closed by the client without connection.close", id, remote());
         }
         state = State.CLOSED;
+        // A pending timer would keep this connection, and any half-assembled message, alive.
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }
+        if (forcedClose != null) {
+            forcedClose.cancel(false);
+        }
+        channels.clear();
         if (session != null) {
             Session s = session;
             engine.loop().execute(s::close);
@@ -475,8 +485,19 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("connection {} from {}: {}", id, remote(), cause.toString());
-        closeSocket();
+        if (cause instanceof java.io.IOException) {
+            log.debug("connection {} from {}: {}", id, remote(), cause.toString());
+            closeSocket();
+            return;
+        }
+        // Bad input arrives as a ProtocolException or DecodeError; anything else is our bug. Say so
+        // loudly, and to the client (541, as RabbitMQ), and still let it cost only this connection.
+        log.error("connection {} from {}: unexpected error, closing the connection", id, remote(), cause);
+        if (state == State.CLOSING || state == State.CLOSED) {
+            closeSocket();
+        } else {
+            hardError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR - " + cause, 0, 0);
+        }
     }
 
     private void send(int channel, Method m) {
@@ -492,6 +513,23 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     private String remote() {
         return String.valueOf(ctx.channel().remoteAddress());
+    }
+
+    /**
+     * {@code text} as it fits a reply-text, a short string: longer than 255 bytes of UTF-8 (a name the
+     * client sent can make it so), it is cut to 252 bytes and "..." as RabbitMQ does, never inside a
+     * character. Any thread.
+     */
+    static String replyText(String text) {
+        byte[] bytes = utf8(text);
+        if (bytes.length <= 255) {
+            return text;
+        }
+        int end = 252;
+        while ((bytes[end] & 0xC0) == 0x80) {
+            end--;
+        }
+        return new String(bytes, 0, end, java.nio.charset.StandardCharsets.UTF_8) + "...";
     }
 
     private static byte[] utf8(String s) {

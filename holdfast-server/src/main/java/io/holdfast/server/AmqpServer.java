@@ -88,6 +88,11 @@ public final class AmqpServer implements AutoCloseable {
         return engine;
     }
 
+    /** Client connections whose socket is open, handshaking or not. Any thread. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
     @Override
     public void close() throws IOException {
         serverChannel.close().awaitUninterruptibly();

@@ -82,6 +82,11 @@ public final class Engine implements AutoCloseable {
             if (r.type() == JournalRecords.ENQUEUE) {
                 recovered.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), r);
                 segments.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), segment);
+            } else if (r.type() == JournalRecords.DELIVERED) {
+                TreeMap<Long, JournalRecords.Decoded> q = recovered.get(key);
+                if (q != null) {
+                    q.computeIfPresent(r.seq(), (seq, enqueued) -> enqueued.deliveredAgain(r));
+                }
             } else {
                 TreeMap<Long, JournalRecords.Decoded> q = recovered.get(key);
                 if (q != null) {
@@ -152,6 +157,26 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Clean shutdown, after the broker thread stopped (so its state is still): tells the journal which
+     * stored messages were delivered before, so they come back flagged redelivered (contract rule 4).
+     * Deliveries still unacked were returned to their queues when their connections closed.
+     */
+    private void recordDeliveries() {
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Queue q : v.queues()) {
+                if (!q.durable()) {
+                    continue;
+                }
+                for (QueueEntry e : q.readySnapshot()) {
+                    if (e.message().persistent() && (e.redelivered() || e.deliveryCount() > 0)) {
+                        journal.append(JournalRecords.delivered(q, e), false, (segment, error) -> { });
+                    }
+                }
+            }
+        }
+    }
+
     /** Runs a query on the broker thread and waits for its answer (for tests and tools, not the hot path). */
     public <T> T query(java.util.function.Function<Broker, T> q) {
         CompletableFuture<T> f = new CompletableFuture<>();
@@ -163,6 +188,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() throws IOException {
         loop.close();
+        recordDeliveries();
         journal.close();
         Files.writeString(config.dataDir().resolve(CLEAN_SHUTDOWN_MARKER), "");
     }

@@ -14,7 +14,12 @@ import java.nio.charset.StandardCharsets;
  * ENQUEUE (1): type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32 | vhost | queue
  *              | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
  * REMOVE  (2): type u8 | seq u64 | vhost | queue
+ * DELIVERED (3): type u8 | seq u64 | deliveryCount u32 | vhost | queue
  * </pre>
+ *
+ * DELIVERED is written at a clean shutdown for each stored message that has been delivered, so that
+ * after the restart it is still flagged redelivered (contract rule 4); after a crash every recovered
+ * message is flagged anyway.
  *
  * A queue position ({@code seq}) is unique broker-wide and never reused, so replaying the records in
  * journal order rebuilds every queue.
@@ -22,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 final class JournalRecords {
     static final byte ENQUEUE = 1;
     static final byte REMOVE = 2;
+    static final byte DELIVERED = 3;
 
     private JournalRecords() {}
 
@@ -54,9 +60,25 @@ final class JournalRecords {
         return b.array();
     }
 
-    /** A decoded record; message fields are null for REMOVE. */
+    static byte[] delivered(Queue q, QueueEntry e) {
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + 2 + vhost.length + queue.length);
+        b.put(DELIVERED).putLong(e.seq()).putInt(e.deliveryCount());
+        putShort(b, vhost);
+        putShort(b, queue);
+        return b.array();
+    }
+
+    /** A decoded record; message fields are null for REMOVE and DELIVERED. */
     record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, String vhost, String queue,
-                   String exchange, String routingKey, byte[] properties, byte[] body) {}
+                   String exchange, String routingKey, byte[] properties, byte[] body) {
+        /** This ENQUEUE as a later DELIVERED record amends it. */
+        Decoded deliveredAgain(Decoded marker) {
+            return new Decoded(type, seq, true, Math.max(deliveryCount, marker.deliveryCount), vhost, queue,
+                    exchange, routingKey, properties, body);
+        }
+    }
 
     /** Decodes a record; throws IllegalArgumentException if it is not one of ours. */
     static Decoded decode(byte[] payload) {
@@ -66,6 +88,10 @@ final class JournalRecords {
             long seq = b.getLong();
             if (type == REMOVE) {
                 return new Decoded(type, seq, false, 0, getShort(b), getShort(b), null, null, null, null);
+            }
+            if (type == DELIVERED) {
+                int count = b.getInt();
+                return new Decoded(type, seq, true, count, getShort(b), getShort(b), null, null, null, null);
             }
             if (type != ENQUEUE) {
                 throw new IllegalArgumentException("unknown journal record type " + type);

@@ -74,7 +74,8 @@ final class ServerChannel implements ChannelOutput {
         }
         closing = true;
         session.connection.channelClosingFromBroker(number);
-        session.outbox.method(number, new ChannelClose(code, ReplyCode.name(code) + " - " + text, classId, methodId));
+        session.outbox.method(number, new ChannelClose(code,
+                AmqpConnection.replyText(ReplyCode.name(code) + " - " + text), classId, methodId));
         broker.closeChannel(state);
         session.engine.afterCommand();
     }

@@ -1,0 +1,378 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.LongString;
+import com.rabbitmq.client.SaslMechanism;
+import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.LongStringHelper;
+import io.holdfast.protocol.FrameWriter;
+import io.holdfast.protocol.Method;
+import io.holdfast.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Connection establishment, negotiation, liveness and shutdown, as RabbitMQ clients expect them. */
+class ConnectionTest {
+    @TempDir
+    static Path dir;
+    static RunningBroker broker;
+
+    @BeforeAll
+    static void start() throws IOException {
+        broker = RunningBroker.start(dir);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        broker.close();
+    }
+
+    // ---- authentication ----
+
+    @Test
+    void plainLoginOpensTheConnection() throws Exception {
+        ConnectionFactory f = broker.factory();
+        f.setUsername("guest");
+        f.setPassword("guest");
+        try (Connection c = f.newConnection()) {
+            assertThat(c.isOpen()).isTrue();
+            assertThat(c.createChannel().queueDeclare().getQueue()).startsWith("amq.gen-");
+        }
+    }
+
+    @Test
+    void amqplainLoginOpensTheConnection() throws Exception {
+        List<String> offered = new ArrayList<>();
+        ConnectionFactory f = broker.factory();
+        f.setSaslConfig(mechanisms -> {
+            offered.addAll(List.of(mechanisms));
+            return new AmqPlain();
+        });
+        try (Connection c = f.newConnection()) {
+            assertThat(offered).contains("PLAIN", "AMQPLAIN");
+            assertThat(c.isOpen()).isTrue();
+            assertThat(c.createChannel().queueDeclare().getQueue()).startsWith("amq.gen-");
+        }
+    }
+
+    @Test
+    void wrongPasswordIsRefusedAsAuthenticationFailure() {
+        ConnectionFactory f = broker.factory();
+        f.setPassword("not-the-password");
+        assertThatThrownBy(f::newConnection)
+                .isInstanceOf(AuthenticationFailureException.class)
+                .hasMessageContaining("ACCESS_REFUSED");
+    }
+
+    @Test
+    void wrongAmqplainPasswordIsRefusedAsAuthenticationFailure() {
+        ConnectionFactory f = broker.factory();
+        f.setPassword("not-the-password");
+        f.setSaslConfig(mechanisms -> new AmqPlain());
+        assertThatThrownBy(f::newConnection)
+                .isInstanceOf(AuthenticationFailureException.class)
+                .hasMessageContaining("ACCESS_REFUSED");
+    }
+
+    @Test
+    void unknownUserIsRefusedAsAuthenticationFailure() {
+        ConnectionFactory f = broker.factory();
+        f.setUsername("nobody");
+        assertThatThrownBy(f::newConnection).isInstanceOf(AuthenticationFailureException.class);
+    }
+
+    // ---- what the server says about itself ----
+
+    @Test
+    void serverPropertiesAdvertiseTheCapabilitiesClientsLookFor() throws Exception {
+        try (Connection c = broker.connect()) {
+            Map<String, Object> props = c.getServerProperties();
+            assertThat(props.get("product")).hasToString("Holdfast");
+            assertThat(props.get("capabilities")).isInstanceOf(Map.class);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> caps = (Map<String, Object>) props.get("capabilities");
+            for (String cap : List.of("publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+                    "consumer_cancel_notify", "connection.blocked", "authentication_failure_close",
+                    "per_consumer_qos")) {
+                assertThat(caps.get(cap)).as(cap).isEqualTo(Boolean.TRUE);
+            }
+        }
+    }
+
+    // ---- tuning ----
+
+    @Test
+    void serverProposesItsConfiguredLimitsInTune() throws Exception {
+        ServerConfig config = broker.server().engine().config();
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            Method.ConnectionTune tune = raw.handshake(0, 0, 0);
+            assertThat(tune.channelMax()).isEqualTo(config.channelMax());
+            assertThat(tune.frameMax()).isEqualTo(config.frameMax());
+            assertThat(tune.heartbeat()).isEqualTo(config.heartbeatSeconds());
+        }
+    }
+
+    @Test
+    void clientsSmallerTuneValuesWin() throws Exception {
+        ConnectionFactory f = broker.factory();
+        f.setRequestedChannelMax(7);
+        f.setRequestedFrameMax(8192);
+        f.setRequestedHeartbeat(5);
+        try (Connection c = f.newConnection()) {
+            assertThat(c.getChannelMax()).isEqualTo(7);
+            assertThat(c.getFrameMax()).isEqualTo(8192);
+            assertThat(c.getHeartbeat()).isEqualTo(5);
+            // The broker splits a large delivery at the frame_max the client asked for; the client
+            // reassembles it.
+            Channel ch = c.createChannel();
+            String q = ch.queueDeclare().getQueue();
+            byte[] body = bytes(50_000);
+            ch.basicPublish("", q, null, body);
+            GetResponse r = ch.basicGet(q, true);
+            assertThat(r.getBody()).isEqualTo(body);
+        }
+    }
+
+    @Test
+    void zeroRequestedTuneValuesMeanTheServersOnes() throws Exception {
+        ServerConfig config = broker.server().engine().config();
+        ConnectionFactory f = broker.factory();
+        f.setRequestedChannelMax(0);
+        f.setRequestedFrameMax(0);
+        f.setRequestedHeartbeat(0);
+        try (Connection c = f.newConnection()) {
+            assertThat(c.getChannelMax()).isEqualTo(config.channelMax());
+            assertThat(c.getFrameMax()).isEqualTo(config.frameMax());
+            assertThat(c.getHeartbeat()).isEqualTo(config.heartbeatSeconds());
+        }
+    }
+
+    @Test
+    void deliveriesAreSplitAtTheFrameMaxTheClientTuned() throws Exception {
+        byte[] body = bytes(20_000);
+        String q = publishToNewQueue(body);
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.handshake(0, 4096, 0);
+            raw.openChannel(1);
+            raw.send(1, new Method.BasicGet(0, q, true));
+            RawAmqpClient.Content got = raw.readContent();
+            assertThat(got.method()).isInstanceOf(Method.BasicGetOk.class);
+            assertThat(got.body()).isEqualTo(body);
+            assertThat(got.largestFrame()).isEqualTo(4096);
+        }
+    }
+
+    @Test
+    void frameMaxZeroMeansTheServersFrameMax() throws Exception {
+        int serverFrameMax = broker.server().engine().config().frameMax();
+        byte[] body = bytes(serverFrameMax * 2 + 100);
+        String q = publishToNewQueue(body);
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.handshake(0, 0, 0);
+            raw.openChannel(1);
+            raw.send(1, new Method.BasicGet(0, q, true));
+            RawAmqpClient.Content got = raw.readContent();
+            assertThat(got.body()).isEqualTo(body);
+            assertThat(got.largestFrame()).isEqualTo(serverFrameMax);
+        }
+    }
+
+    @Test
+    void openingAChannelAboveTheTunedChannelMaxClosesTheConnectionWith530() throws Exception {
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.handshake(3, 0, 0);
+            raw.openChannel(3);
+            raw.send(4, new Method.ChannelOpen(""));
+            Method.ConnectionClose close = raw.expect(Method.ConnectionClose.class);
+            assertThat(close.replyCode()).isEqualTo(AMQP.NOT_ALLOWED);
+            assertThat(close.replyText()).startsWith("NOT_ALLOWED - ");
+        }
+    }
+
+    @Test
+    void channelMaxZeroMeansTheServersChannelMax() throws Exception {
+        int serverChannelMax = broker.server().engine().config().channelMax();
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.handshake(0, 0, 0);
+            raw.openChannel(serverChannelMax);
+            raw.send(serverChannelMax + 1, new Method.ChannelOpen(""));
+            assertThat(raw.expect(Method.ConnectionClose.class).replyCode()).isEqualTo(AMQP.NOT_ALLOWED);
+        }
+    }
+
+    // ---- vhosts ----
+
+    @Test
+    void unknownVirtualHostIsRefusedWith530() {
+        ConnectionFactory f = broker.factory();
+        f.setVirtualHost("no-such-vhost");
+        assertThatThrownBy(f::newConnection)
+                .isInstanceOf(IOException.class)
+                .cause()
+                .isInstanceOfSatisfying(ShutdownSignalException.class, e -> {
+                    assertThat(e.isHardError()).isTrue();
+                    AMQP.Connection.Close close = (AMQP.Connection.Close) e.getReason();
+                    assertThat(close.getReplyCode()).isEqualTo(AMQP.NOT_ALLOWED);
+                    assertThat(close.getReplyText()).contains("no-such-vhost");
+                });
+    }
+
+    // ---- liveness ----
+
+    @Test
+    void silentClientIsDisconnectedAfterTwoHeartbeatsAndItsUnackedMessagesAreRedelivered() throws Exception {
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            String q = ch.queueDeclare("heartbeat-q", false, false, false, null).getQueue();
+            ch.confirmSelect();
+            for (int i = 1; i <= 3; i++) {
+                ch.basicPublish("", q, null, ("m" + i).getBytes(StandardCharsets.UTF_8));
+            }
+            ch.waitForConfirmsOrDie(10_000);
+
+            try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+                raw.handshake(0, 0, 1);
+                raw.openChannel(1);
+                raw.send(1, new Method.BasicConsume(0, q, "", false, false, false, false, Map.of()));
+                raw.expect(Method.BasicConsumeOk.class);
+                for (int i = 1; i <= 3; i++) {
+                    Method.BasicDeliver d = (Method.BasicDeliver) raw.readContent().method();
+                    assertThat(d.redelivered()).isFalse();
+                }
+                // Now the client goes silent: no heartbeats, no acks.
+                RawAmqpClient.Disconnect gone = raw.waitForBrokerToDisconnect();
+                assertThat(gone.millis()).as("disconnected after about two 1 s intervals")
+                        .isBetween(1_000L, 4_000L);
+                assertThat(gone.heartbeatsReceived()).as("the broker heartbeats to the client").isPositive();
+            }
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> ch.queueDeclarePassive(q).getMessageCount() == 3);
+            for (int i = 1; i <= 3; i++) {
+                GetResponse r = ch.basicGet(q, true);
+                assertThat(new String(r.getBody(), StandardCharsets.UTF_8)).isEqualTo("m" + i);
+                assertThat(r.getEnvelope().isRedeliver()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void heartbeatingClientStaysConnectedWhileIdle() throws Exception {
+        ConnectionFactory f = broker.factory();
+        f.setRequestedHeartbeat(1);
+        try (Connection c = f.newConnection()) {
+            assertThat(c.getHeartbeat()).isEqualTo(1);
+            // Idle for three intervals: only heartbeats cross the wire, and they must be enough.
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(c::isOpen);
+            assertThat(c.createChannel().queueDeclare().getQueue()).startsWith("amq.gen-");
+        }
+    }
+
+    // ---- protocol header ----
+
+    @Test
+    void wrongProtocolHeaderIsAnsweredWithTheSupportedOneAndTheSocketClosed() throws Exception {
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.sendBytes(new byte[] {'A', 'M', 'Q', 'P', 0, 0, 10, 0});
+            assertThat(raw.readUntilClosed()).isEqualTo(FrameWriter.PROTOCOL_HEADER);
+        }
+    }
+
+    @Test
+    void httpRequestIsAnsweredWithTheAmqpHeaderAndTheSocketClosed() throws Exception {
+        try (RawAmqpClient raw = RawAmqpClient.connect(broker.port())) {
+            raw.sendBytes("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(raw.readUntilClosed()).isEqualTo(FrameWriter.PROTOCOL_HEADER);
+        }
+    }
+
+    // ---- shutdown ----
+
+    @Test
+    void brokerShutdownClosesClientsWithConnectionForced(@TempDir Path ownDir) throws Exception {
+        RunningBroker own = RunningBroker.start(ownDir);
+        CompletableFuture<ShutdownSignalException> closed = new CompletableFuture<>();
+        Connection c = own.connect();
+        try {
+            c.addShutdownListener(closed::complete);
+            own.close();
+            ShutdownSignalException e = closed.get(10, TimeUnit.SECONDS);
+            assertThat(e.isHardError()).isTrue();
+            assertThat(e.isInitiatedByApplication()).isFalse();
+            AMQP.Connection.Close close = (AMQP.Connection.Close) e.getReason();
+            assertThat(close.getReplyCode()).isEqualTo(AMQP.CONNECTION_FORCED);
+            assertThat(close.getReplyText()).startsWith("CONNECTION_FORCED - ");
+            assertThat(c.isOpen()).isFalse();
+        } finally {
+            c.abort();
+        }
+    }
+
+    // ---- helpers ----
+
+    private static String publishToNewQueue(byte[] body) throws Exception {
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            String q = ch.queueDeclare("", false, false, false, null).getQueue();
+            ch.basicPublish("", q, null, body);
+            assertThat(ch.queueDeclarePassive(q).getMessageCount()).isEqualTo(1);
+            return q;
+        }
+    }
+
+    private static byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        new java.util.Random(n).nextBytes(b);
+        return b;
+    }
+
+    /** SASL AMQPLAIN, which the Java client does not ship: LOGIN and PASSWORD in a field table without its length. */
+    private static final class AmqPlain implements SaslMechanism {
+        @Override
+        public String getName() {
+            return "AMQPLAIN";
+        }
+
+        @Override
+        public LongString handleChallenge(LongString challenge, String username, String password) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            entry(out, "LOGIN", username);
+            entry(out, "PASSWORD", password);
+            return LongStringHelper.asLongString(out.toByteArray());
+        }
+
+        private static void entry(ByteArrayOutputStream out, String key, String value) {
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            byte[] v = value.getBytes(StandardCharsets.UTF_8);
+            out.write(k.length);
+            out.writeBytes(k);
+            out.write('S');
+            out.write(v.length >>> 24);
+            out.write(v.length >>> 16);
+            out.write(v.length >>> 8);
+            out.write(v.length);
+            out.writeBytes(v);
+        }
+    }
+}
