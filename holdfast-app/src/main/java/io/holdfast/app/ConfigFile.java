@@ -54,66 +54,69 @@ final class ConfigFile {
         return b.build();
     }
 
-    /** Mutable copy of a config, one setter per key. */
+    /** Applies {@code holdfast.conf} keys, one at a time, to a config being built. */
     static final class Builder {
-        String bind;
-        int port;
-        Path dataDir;
-        int frameMax;
-        int channelMax;
-        int heartbeat;
-        long maxMessage;
-        String user;
-        String pass;
-        boolean guestLoopback;
-        FsyncPolicy fsync;
-        long fsyncInterval;
-        long segmentBytes;
-        long handshakeTimeout;
+        private final ServerConfig.Builder b;
 
         Builder(ServerConfig c) {
-            bind = c.bindAddress();
-            port = c.port();
-            dataDir = c.dataDir();
-            frameMax = c.frameMax();
-            channelMax = c.channelMax();
-            heartbeat = c.heartbeatSeconds();
-            maxMessage = c.maxMessageBytes();
-            user = c.defaultUser();
-            pass = c.defaultPass();
-            guestLoopback = c.guestLoopbackOnly();
-            fsync = c.fsync();
-            fsyncInterval = c.fsyncIntervalMillis();
-            segmentBytes = c.segmentBytesMax();
-            handshakeTimeout = c.handshakeTimeoutMillis();
+            b = c.toBuilder();
         }
 
         void set(String key, String value) {
             switch (key) {
                 case "listeners.tcp.default" -> listener(value);
-                case "data_dir" -> dataDir = Path.of(value);
-                case "frame_max" -> frameMax = (int) number(key, value, 4096, Integer.MAX_VALUE);
-                case "channel_max" -> channelMax = (int) number(key, value, 1, 65535);
-                case "heartbeat" -> heartbeat = (int) number(key, value, 0, 65535);
-                case "max_message_size" -> maxMessage = number(key, value, 1, 512L * 1024 * 1024);
-                case "default_user" -> user = nonEmpty(key, value);
-                case "default_pass" -> pass = value;
-                case "loopback_users.guest" -> guestLoopback = bool(key, value);
-                case "handshake_timeout" -> handshakeTimeout = number(key, value, 100, 3_600_000);
-                case "journal.fsync" -> fsync = fsync(value);
-                case "journal.fsync_interval" -> fsyncInterval = number(key, value, 1, 60_000);
-                case "journal.segment_size" -> segmentBytes = number(key, value, 1024 * 1024, 1L << 30);
+                case "data_dir" -> b.dataDir(Path.of(value));
+                case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
+                case "channel_max" -> b.channelMax((int) number(key, value, 1, 65535));
+                case "heartbeat" -> b.heartbeatSeconds((int) number(key, value, 0, 65535));
+                case "max_message_size" -> b.maxMessageBytes(number(key, value, 1, 512L * 1024 * 1024));
+                case "default_user" -> b.defaultUser(nonEmpty(key, value));
+                case "default_pass" -> b.defaultPass(value);
+                case "loopback_users.guest" -> b.guestLoopbackOnly(bool(key, value));
+                case "handshake_timeout" -> b.handshakeTimeoutMillis(number(key, value, 100, 3_600_000));
+                case "disk_free_limit.absolute" -> b.diskFreeLimitBytes(bytes(key, value));
+                case "journal.fsync" -> b.fsync(fsync(value));
+                case "journal.fsync_interval" -> b.fsyncIntervalMillis(number(key, value, 1, 60_000));
+                case "journal.segment_size" -> b.segmentBytesMax(number(key, value, 1024 * 1024, 1L << 30));
                 default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
             }
+        }
+
+        void bind(String address) {
+            b.bindAddress(address);
+        }
+
+        void dataDir(Path dir) {
+            b.dataDir(dir);
+        }
+
+        /** A size as RabbitMQ writes it: bytes, or a number with kB/MB/GB (1000s) or KiB/MiB/GiB (1024s). */
+        private static long bytes(String key, String value) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*([a-zA-Z]*)").matcher(value);
+            if (!m.matches()) {
+                throw new IllegalArgumentException(key + " must be a size such as 2GB or 500MiB, got '" + value + "'");
+            }
+            long unit = switch (m.group(2)) {
+                case "" -> 1;
+                case "kB", "KB" -> 1000L;
+                case "MB" -> 1000L * 1000;
+                case "GB" -> 1000L * 1000 * 1000;
+                case "KiB", "k", "K" -> 1024L;
+                case "MiB", "M" -> 1024L * 1024;
+                case "GiB", "G" -> 1024L * 1024 * 1024;
+                default -> throw new IllegalArgumentException(key + ": unknown unit '" + m.group(2)
+                        + "' (use kB, MB, GB, KiB, MiB or GiB)");
+            };
+            return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
         }
 
         private void listener(String value) {
             int colon = value.lastIndexOf(':');
             if (colon >= 0) {
-                bind = value.substring(0, colon);
-                port = (int) number("listeners.tcp.default", value.substring(colon + 1), 0, 65535);
+                b.bindAddress(value.substring(0, colon));
+                b.port((int) number("listeners.tcp.default", value.substring(colon + 1), 0, 65535));
             } else {
-                port = (int) number("listeners.tcp.default", value, 0, 65535);
+                b.port((int) number("listeners.tcp.default", value, 0, 65535));
             }
         }
 
@@ -154,8 +157,7 @@ final class ConfigFile {
         }
 
         ServerConfig build() {
-            return new ServerConfig(bind, port, dataDir, frameMax, channelMax, heartbeat, maxMessage, user, pass,
-                    guestLoopback, fsync, fsyncInterval, segmentBytes, handshakeTimeout);
+            return b.build();
         }
     }
 }

@@ -53,10 +53,10 @@ public final class Main implements Runnable {
                     b.set("listeners.tcp.default", String.valueOf(port));
                 }
                 if (bind != null) {
-                    b.bind = bind;
+                    b.bind(bind);
                 }
                 if (dataDir != null) {
-                    b.dataDir = dataDir;
+                    b.dataDir(dataDir);
                 }
                 cfg = b.build();
             } catch (ConfigFile.ConfigException | IllegalArgumentException e) {

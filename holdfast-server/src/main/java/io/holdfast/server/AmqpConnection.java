@@ -48,6 +48,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     private final Engine engine;
     private final java.util.Set<AmqpConnection> registry;
+    private final DiskMonitor diskMonitor;
     private final ServerConfig config;
     private final FrameDecoder decoder;
     private final long id;
@@ -63,9 +64,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** Closes the socket if the client does not answer our connection.close; cancelled if it goes first. */
     private ScheduledFuture<?> forcedClose;
     private volatile boolean readingPaused;
+    /** This connection has published, so a disk alarm blocks it (RabbitMQ blocks publishers only). */
+    private boolean hasPublished;
+    private boolean blockedByAlarm;
 
-    AmqpConnection(Engine engine, FrameDecoder decoder, java.util.Set<AmqpConnection> registry) {
+    AmqpConnection(Engine engine, FrameDecoder decoder, java.util.Set<AmqpConnection> registry,
+                   DiskMonitor diskMonitor) {
         this.engine = engine;
+        this.diskMonitor = diskMonitor;
         this.registry = registry;
         this.config = engine.config();
         this.decoder = decoder;
@@ -342,10 +348,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         byte[] body = ch.takeBody();
         int number = ch.number;
         Session s = session;
+        hasPublished = true;
+        if (!blockedByAlarm && diskMonitor.alarmed()) {
+            block();
+        }
         if (publishesInFlight.incrementAndGet() >= PUBLISH_HIGH_WATER && !readingPaused) {
             // Backpressure: the broker thread is behind; stop reading until it catches up.
             readingPaused = true;
-            ctx.channel().config().setAutoRead(false);
+            updateAutoRead();
         }
         engine.loop().execute(() -> {
             try {
@@ -361,8 +371,36 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private void resumeReading() {
         if (readingPaused && publishesInFlight.get() <= PUBLISH_LOW_WATER) {
             readingPaused = false;
-            ctx.channel().config().setAutoRead(true);
+            updateAutoRead();
         }
+    }
+
+    private void updateAutoRead() {
+        ctx.channel().config().setAutoRead(!readingPaused && !blockedByAlarm);
+    }
+
+    /** Any thread: the disk alarm was raised or cleared. */
+    void resourceAlarmChanged(boolean alarm) {
+        ctx.executor().execute(() -> {
+            if (alarm && hasPublished && !blockedByAlarm) {
+                block();
+            } else if (!alarm && blockedByAlarm) {
+                blockedByAlarm = false;
+                if (state == State.OPEN) {
+                    send(0, new ConnectionUnblocked());
+                }
+                updateAutoRead();
+            }
+        });
+    }
+
+    /** Sends connection.blocked and stops reading: the publisher waits, its messages stay with it. */
+    private void block() {
+        blockedByAlarm = true;
+        if (state == State.OPEN) {
+            send(0, new ConnectionBlocked("low on disk"));
+        }
+        updateAutoRead();
     }
 
     /** Broker thread: a channel is being closed by the server; drop its frames until close-ok. */

@@ -33,11 +33,15 @@ public final class AmqpServer implements AutoCloseable {
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
     private final Set<AmqpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final DiskMonitor diskMonitor;
 
     private AmqpServer(Engine engine) throws IOException {
         this.engine = engine;
         ServerConfig config = engine.config();
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        diskMonitor = new DiskMonitor(config.dataDir(), config.diskFreeLimitBytes(), connections);
+        diskMonitor.check();
+        bossGroup.next().scheduleAtFixedRate(diskMonitor::check, 1, 1, TimeUnit.SECONDS);
         workerGroup = new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
                 NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
@@ -51,7 +55,7 @@ public final class AmqpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);
-                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections));
+                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, diskMonitor));
                     }
                 });
         try {
@@ -82,6 +86,11 @@ public final class AmqpServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The disk alarm, e.g. to change its limit at run time. */
+    public DiskMonitor diskMonitor() {
+        return diskMonitor;
     }
 
     public Engine engine() {

@@ -20,35 +20,112 @@ import java.nio.file.Path;
  * @param fsyncIntervalMillis the interval for {@link FsyncPolicy#INTERVAL}
  * @param segmentBytesMax    journal segment size
  * @param handshakeTimeoutMillis a client that has not opened its connection by then is disconnected
+ * @param diskFreeLimitBytes {@code disk_free_limit.absolute}: below this much free space in the data
+ *                           directory, publishers are blocked (connection.blocked)
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
                            boolean guestLoopbackOnly, FsyncPolicy fsync, long fsyncIntervalMillis,
-                           long segmentBytesMax, long handshakeTimeoutMillis) {
+                           long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes) {
 
     public static final int DEFAULT_PORT = 5672;
 
-    /** RabbitMQ's defaults where the concept is the same. */
+    /**
+     * RabbitMQ's defaults where the concept is the same. The disk free limit is well above
+     * RabbitMQ's 50 MB: the journal's in-flight batches (up to 64 MiB), a new segment and the space a
+     * compaction needs must still fit when publishers are blocked.
+     */
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, dataDir, 131072, 2047, 60, 128L * 1024 * 1024,
-                "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000);
+                "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(bindAddress, newPort, dataDir, frameMax, channelMax, heartbeatSeconds, maxMessageBytes,
-                defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis, segmentBytesMax,
-                handshakeTimeoutMillis);
+        return toBuilder().port(newPort).build();
     }
 
     public ServerConfig withHeartbeat(int seconds) {
-        return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, seconds, maxMessageBytes,
-                defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis, segmentBytesMax,
-                handshakeTimeoutMillis);
+        return toBuilder().heartbeatSeconds(seconds).build();
     }
 
     public ServerConfig withMaxMessageBytes(long bytes) {
-        return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds, bytes,
-                defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis, segmentBytesMax,
-                handshakeTimeoutMillis);
+        return toBuilder().maxMessageBytes(bytes).build();
+    }
+
+    /** A mutable copy, for the config loader and tests; {@link #build()} makes the record again. */
+    public static final class Builder {
+        private String bindAddress;
+        private int port;
+        private Path dataDir;
+        private int frameMax;
+        private int channelMax;
+        private int heartbeatSeconds;
+        private long maxMessageBytes;
+        private String defaultUser;
+        private String defaultPass;
+        private boolean guestLoopbackOnly;
+        private FsyncPolicy fsync;
+        private long fsyncIntervalMillis;
+        private long segmentBytesMax;
+        private long handshakeTimeoutMillis;
+        private long diskFreeLimitBytes;
+
+        private Builder(ServerConfig c) {
+            bindAddress = c.bindAddress;
+            port = c.port;
+            dataDir = c.dataDir;
+            frameMax = c.frameMax;
+            channelMax = c.channelMax;
+            heartbeatSeconds = c.heartbeatSeconds;
+            maxMessageBytes = c.maxMessageBytes;
+            defaultUser = c.defaultUser;
+            defaultPass = c.defaultPass;
+            guestLoopbackOnly = c.guestLoopbackOnly;
+            fsync = c.fsync;
+            fsyncIntervalMillis = c.fsyncIntervalMillis;
+            segmentBytesMax = c.segmentBytesMax;
+            handshakeTimeoutMillis = c.handshakeTimeoutMillis;
+            diskFreeLimitBytes = c.diskFreeLimitBytes;
+        }
+
+        public Builder bindAddress(String v) { bindAddress = v; return this; }
+
+        public Builder port(int v) { port = v; return this; }
+
+        public Builder dataDir(Path v) { dataDir = v; return this; }
+
+        public Builder frameMax(int v) { frameMax = v; return this; }
+
+        public Builder channelMax(int v) { channelMax = v; return this; }
+
+        public Builder heartbeatSeconds(int v) { heartbeatSeconds = v; return this; }
+
+        public Builder maxMessageBytes(long v) { maxMessageBytes = v; return this; }
+
+        public Builder defaultUser(String v) { defaultUser = v; return this; }
+
+        public Builder defaultPass(String v) { defaultPass = v; return this; }
+
+        public Builder guestLoopbackOnly(boolean v) { guestLoopbackOnly = v; return this; }
+
+        public Builder fsync(FsyncPolicy v) { fsync = v; return this; }
+
+        public Builder fsyncIntervalMillis(long v) { fsyncIntervalMillis = v; return this; }
+
+        public Builder segmentBytesMax(long v) { segmentBytesMax = v; return this; }
+
+        public Builder handshakeTimeoutMillis(long v) { handshakeTimeoutMillis = v; return this; }
+
+        public Builder diskFreeLimitBytes(long v) { diskFreeLimitBytes = v; return this; }
+
+        public ServerConfig build() {
+            return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
+                    maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
+                    segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes);
+        }
     }
 }

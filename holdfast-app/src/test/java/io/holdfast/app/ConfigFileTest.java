@@ -1,0 +1,57 @@
+package io.holdfast.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.server.ServerConfig;
+import io.holdfast.store.FsyncPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigFileTest {
+    @TempDir
+    Path dir;
+
+    private ServerConfig load(String text) throws Exception {
+        Path f = dir.resolve("holdfast.conf");
+        Files.writeString(f, text);
+        return ConfigFile.apply(f, ServerConfig.defaults(dir));
+    }
+
+    @Test
+    void readsRabbitMqStyleKeys() throws Exception {
+        ServerConfig c = load("""
+                # comment
+                listeners.tcp.default = 0.0.0.0:5999
+                default_user = alice
+                default_pass = secret
+                heartbeat = 30
+                disk_free_limit.absolute = 2GB
+                journal.fsync = interval
+                """);
+        assertThat(c.bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(c.port()).isEqualTo(5999);
+        assertThat(c.defaultUser()).isEqualTo("alice");
+        assertThat(c.heartbeatSeconds()).isEqualTo(30);
+        assertThat(c.diskFreeLimitBytes()).isEqualTo(2_000_000_000L);
+        assertThat(c.fsync()).isEqualTo(FsyncPolicy.INTERVAL);
+    }
+
+    @Test
+    void unknownKeyNamesTheFileAndLine() {
+        assertThatThrownBy(() -> load("heartbeat = 10\nhartbeat = 10\n"))
+                .isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("line 2").hasMessageContaining("unknown key 'hartbeat'");
+    }
+
+    @Test
+    void badValuesSayWhatIsExpected() {
+        assertThatThrownBy(() -> load("heartbeat = soon")).hasMessageContaining("heartbeat must be a whole number");
+        assertThatThrownBy(() -> load("journal.fsync = sometimes")).hasMessageContaining("always, interval or never");
+        assertThatThrownBy(() -> load("disk_free_limit.absolute = 2 parsecs")).hasMessageContaining("unknown unit");
+        assertThatThrownBy(() -> load("frame_max = 100")).hasMessageContaining("between 4096");
+        assertThatThrownBy(() -> load("no equals sign")).hasMessageContaining("expected 'key = value'");
+    }
+}
