@@ -24,9 +24,8 @@ while (($#)); do
 done
 ((${#scenarios[@]})) || scenarios=(transient confirmed confirmed4)
 
-jar="$here/lib/perf-test-2.22.1.jar"
-if [[ ! -f "$jar" ]]; then
-  mvn -B -q dependency:copy -Dartifact=com.rabbitmq:perf-test:2.22.1 -DoutputDirectory="$here/lib" >&2
+if [[ ! -f "$here/lib/perf-test-2.22.1.jar" ]]; then
+  mvn -B -q -f "$here/perftest-pom.xml" dependency:copy-dependencies -DoutputDirectory="$here/lib" >&2
 fi
 
 broker_pid=""
@@ -54,6 +53,6 @@ for s in "${scenarios[@]}"; do
   esac
   log="$here/results/$s-$(date +%Y%m%d-%H%M%S).log"
   echo "== $s: ${opts[*]} -z $seconds against $uri"
-  java -jar "$jar" --uri "$uri" "${opts[@]}" -z "$seconds" > "$log" 2>&1 || true
-  grep -E "^id: .*, sending rate avg|receiving rate avg|consumer latency" "$log" | tail -4
+  java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "${opts[@]}" -z "$seconds" > "$log" 2>&1 || true
+  grep -E "sending rate avg|receiving rate avg|consumer latency" "$log" | tail -3
 done
