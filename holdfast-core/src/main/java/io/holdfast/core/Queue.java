@@ -152,4 +152,11 @@ public final class Queue {
         }
         return out;
     }
+
+    /** Visits every entry the queue holds, ready or out for delivery (for the store's compaction). */
+    public void forEachEntry(java.util.function.Consumer<QueueEntry> action) {
+        requeued.values().forEach(action);
+        ready.forEach(action);
+        unacked.values().forEach(action);
+    }
 }

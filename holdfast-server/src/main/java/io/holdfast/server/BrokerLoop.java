@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.core.Preconditions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,10 +25,30 @@ public final class BrokerLoop implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Periodic housekeeping; added before {@link #start()}, run on the loop between batches. */
+    private final List<Timer> timers = new ArrayList<>();
+
+    private static final class Timer {
+        final long periodNanos;
+        final Runnable task;
+        long dueNanos;
+
+        Timer(long periodNanos, Runnable task) {
+            this.periodNanos = periodNanos;
+            this.task = task;
+            this.dueNanos = System.nanoTime() + periodNanos;
+        }
+    }
 
     public BrokerLoop() {
         thread = new Thread(this::run, "holdfast-broker");
         thread.setDaemon(false);
+    }
+
+    /** Runs {@code task} on the loop about every {@code periodMillis}; call before {@link #start()}. */
+    public void every(long periodMillis, Runnable task) {
+        Preconditions.check(!thread.isAlive(), "timers are added before the loop starts");
+        timers.add(new Timer(TimeUnit.MILLISECONDS.toNanos(periodMillis), task));
     }
 
     public void start() {
@@ -61,6 +82,7 @@ public final class BrokerLoop implements AutoCloseable {
                         log.error("broker task failed; the broker goes on", e);
                     }
                 }
+                runDueTimers();
                 flush();
                 if (n == 0 && running) {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
@@ -69,6 +91,20 @@ public final class BrokerLoop implements AutoCloseable {
             flush();
         } finally {
             stopped.countDown();
+        }
+    }
+
+    private void runDueTimers() {
+        long now = System.nanoTime();
+        for (Timer t : timers) {
+            if (now - t.dueNanos >= 0) {
+                t.dueNanos = now + t.periodNanos;
+                try {
+                    t.task.run();
+                } catch (RuntimeException e) {
+                    log.error("periodic broker task failed; it will run again", e);
+                }
+            }
         }
     }
 

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
+    private static final long COMPACTION_CHECK_MILLIS = 2000;
 
     private final ServerConfig config;
     private final BrokerLoop loop = new BrokerLoop();
@@ -96,6 +97,8 @@ public final class Engine implements AutoCloseable {
             }
         });
         Engine engine = new Engine(config, journal, recovered, segments, unclean);
+        Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
+        engine.loop.every(COMPACTION_CHECK_MILLIS, compactor::maybeCompact);
         engine.loop.start();
         return engine;
     }
@@ -145,6 +148,11 @@ public final class Engine implements AutoCloseable {
     BrokerLoop loop() { return loop; }
 
     JournalStore store() { return store; }
+
+    /** Bytes of journal segment files on disk, and how many there are (for tests and metrics). */
+    public long journalDiskBytes() { return journal.diskBytes(); }
+
+    public int journalSegments() { return journal.segmentCount(); }
 
     Authenticator authenticator() { return authenticator; }
 

@@ -58,4 +58,25 @@ final class JournalStore implements MessageStore {
             journal.settle(entry.storeRef);
         }
     }
+
+    /**
+     * Compaction of one entry: writes its enqueue record again at the head of the journal and, once
+     * that copy is durable, settles the old one, so the old segment can go. Until then the old copy
+     * stays live: a crash in between finds the message twice with one position, which replay merges.
+     */
+    void relocate(Queue queue, QueueEntry entry, Runnable done) {
+        long oldSegment = entry.storeRef;
+        journal.append(JournalRecords.enqueue(queue, entry), true, (segment, error) -> loop.execute(() -> {
+            if (error != null) {
+                log.warn("compaction could not rewrite a message of queue '{}': {}", queue.name(), error.toString());
+            } else if (entry.removed) {
+                // Removal settled the old copy already; the new one is not needed either.
+                journal.settle(segment);
+            } else {
+                journal.settle(oldSegment);
+                entry.storeRef = segment;
+            }
+            done.run();
+        }));
+    }
 }

@@ -181,6 +181,22 @@ public final class Journal implements AutoCloseable {
         return total;
     }
 
+    /** A closed segment and how many live records still hold it. */
+    public record SegmentLiveness(long segmentId, int liveRecords) {}
+
+    /**
+     * The oldest segment, if it is not the one being written: it is what blocks space from coming
+     * back, so it is the one worth compacting (re-appending its few live records and settling them).
+     * Null if there is only the active segment.
+     */
+    public SegmentLiveness oldestClosedSegment() {
+        if (segments.size() < 2) {
+            return null;
+        }
+        var first = segments.firstEntry();
+        return first == null ? null : new SegmentLiveness(first.getKey(), first.getValue().liveCount());
+    }
+
     /** Number of segment files the journal manages. */
     public int segmentCount() {
         return segments.size();
