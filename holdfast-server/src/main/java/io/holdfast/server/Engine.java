@@ -14,9 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -30,6 +28,8 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
     private static final long COMPACTION_CHECK_MILLIS = 2000;
+    /** How long {@link #query} waits for the broker thread. */
+    public static final long QUERY_TIMEOUT_SECONDS = 5;
 
     private final ServerConfig config;
     private final BrokerLoop loop = new BrokerLoop();
@@ -41,8 +41,7 @@ public final class Engine implements AutoCloseable {
     private final AtomicLong connectionIds = new AtomicLong();
     private final RecoveryReport recoveryReport;
 
-    private Engine(ServerConfig config, Journal journal, Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered,
-                   Map<String, TreeMap<Long, Long>> segments, boolean unclean) throws IOException {
+    private Engine(ServerConfig config, Journal journal, JournalReplay replay, boolean unclean) throws IOException {
         this.config = config;
         this.journal = journal;
         this.recoveryReport = journal.recoveryReport();
@@ -57,7 +56,7 @@ public final class Engine implements AutoCloseable {
         this.authenticator = new Authenticator(config.guestLoopbackOnly());
         authenticator.addUser(config.defaultUser(), config.defaultPass());
         topologyStore.load(broker);
-        restoreMessages(recovered, segments, unclean);
+        restoreMessages(replay, unclean);
     }
 
     /** Opens the data directory, recovers topology and messages, and starts the broker thread. */
@@ -67,71 +66,36 @@ public final class Engine implements AutoCloseable {
         Path marker = dir.resolve(CLEAN_SHUTDOWN_MARKER);
         boolean unclean = !Files.exists(marker) && Files.exists(dir.resolve("journal"));
         Files.deleteIfExists(marker);
-        Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered = new HashMap<>();
-        Map<String, TreeMap<Long, Long>> segments = new HashMap<>();
         JournalConfig jc = new JournalConfig(dir.resolve("journal"), config.segmentBytesMax(), config.fsync(),
                 config.fsyncIntervalMillis());
-        Journal journal = Journal.open(jc, (segment, payload) -> {
-            JournalRecords.Decoded r;
-            try {
-                r = JournalRecords.decode(payload);
-            } catch (IllegalArgumentException e) {
-                log.error("skipping an unreadable journal record in segment {}: {}", segment, e.getMessage());
-                return;
-            }
-            String key = r.vhost() + '\u0000' + r.queue();
-            if (r.type() == JournalRecords.ENQUEUE) {
-                recovered.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), r);
-                segments.computeIfAbsent(key, k -> new TreeMap<>()).put(r.seq(), segment);
-            } else if (r.type() == JournalRecords.DELIVERED) {
-                TreeMap<Long, JournalRecords.Decoded> q = recovered.get(key);
-                if (q != null) {
-                    q.computeIfPresent(r.seq(), (seq, enqueued) -> enqueued.deliveredAgain(r));
-                }
-            } else {
-                TreeMap<Long, JournalRecords.Decoded> q = recovered.get(key);
-                if (q != null) {
-                    q.remove(r.seq());
-                    segments.get(key).remove(r.seq());
-                }
-            }
-        });
-        Engine engine = new Engine(config, journal, recovered, segments, unclean);
+        JournalReplay replay = new JournalReplay();
+        Journal journal = Journal.open(jc, replay);
+        Engine engine = new Engine(config, journal, replay, unclean);
         Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
         engine.loop.every(COMPACTION_CHECK_MILLIS, compactor::maybeCompact);
         engine.loop.start();
         return engine;
     }
 
-    private void restoreMessages(Map<String, TreeMap<Long, JournalRecords.Decoded>> recovered,
-                                 Map<String, TreeMap<Long, Long>> segments, boolean unclean) {
-        long maxSeq = 0;
+    private void restoreMessages(JournalReplay replay, boolean unclean) {
         long restored = 0;
         for (VirtualHost v : broker.virtualHosts()) {
             for (Queue q : v.queues()) {
-                String key = v.name() + '\u0000' + q.name();
-                TreeMap<Long, JournalRecords.Decoded> entries = recovered.remove(key);
-                if (entries == null) {
-                    continue;
-                }
-                TreeMap<Long, Long> segs = segments.get(key);
-                for (JournalRecords.Decoded r : entries.values()) {
+                for (JournalReplay.Recovered rec : replay.take(v.name(), q.name())) {
+                    JournalRecords.Decoded r = rec.record();
                     Map<String, Object> headers = BasicProperties.decode(r.properties()).headers();
                     Message m = new Message(r.exchange(), r.routingKey(), r.properties(), headers, true, r.body());
                     // After a crash we cannot know which messages were out for delivery: flag them all.
                     QueueEntry e = broker.topology().restoreEntry(q, r.seq(), m, r.redelivered() || unclean,
                             r.deliveryCount());
-                    long segment = segs.get(r.seq());
-                    e.storeRef = segment;
-                    journal.retain(segment);
-                    maxSeq = Math.max(maxSeq, r.seq());
+                    e.storeRef = rec.segment();
+                    journal.retain(rec.segment());
                     restored++;
                 }
             }
         }
-        for (TreeMap<Long, JournalRecords.Decoded> orphan : recovered.values()) {
-            maxSeq = Math.max(maxSeq, orphan.isEmpty() ? 0 : orphan.lastKey());
-        }
+        // Messages of queues that no longer exist are not retained: their segments can go.
+        long maxSeq = replay.maxSeq();
         broker.advanceSequence(maxSeq);
         RecoveryReport r = recoveryReport;
         log.info("recovered {} messages from {} journal segments ({} shutdown){}", restored, r.segmentsScanned(),
@@ -185,11 +149,24 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs a query on the broker thread and waits for its answer (for tests and tools, not the hot path). */
+    /**
+     * Runs a query on the broker thread and waits for its answer (for tests, tools and the management
+     * listener, not the hot path).
+     *
+     * @throws java.util.concurrent.CompletionException wrapping what the query threw, or a
+     *     {@link java.util.concurrent.TimeoutException} if the broker thread (stopped or stuck) did not
+     *     answer within {@link #QUERY_TIMEOUT_SECONDS}
+     */
     public <T> T query(java.util.function.Function<Broker, T> q) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> f.complete(q.apply(broker)));
-        return f.join();
+        loop.execute(() -> {
+            try {
+                f.complete(q.apply(broker));
+            } catch (RuntimeException | AssertionError e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.orTimeout(QUERY_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS).join();
     }
 
     /** Stops the broker thread, closes the journal (fsync) and marks the shutdown clean. */

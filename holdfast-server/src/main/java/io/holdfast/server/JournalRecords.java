@@ -82,26 +82,35 @@ final class JournalRecords {
 
     /** Decodes a record; throws IllegalArgumentException if it is not one of ours. */
     static Decoded decode(byte[] payload) {
+        return decode(payload, new Names());
+    }
+
+    /**
+     * Decodes a record, taking names (vhost, queue, exchange, routing key) from {@code names}: a
+     * replay sees the same few names millions of times, and one String per name keeps recovery fast
+     * and the recovered queues small.
+     */
+    static Decoded decode(byte[] payload, Names names) {
         ByteBuffer b = ByteBuffer.wrap(payload);
         try {
             byte type = b.get();
             long seq = b.getLong();
             if (type == REMOVE) {
-                return new Decoded(type, seq, false, 0, getShort(b), getShort(b), null, null, null, null);
+                return new Decoded(type, seq, false, 0, names.get(b), names.get(b), null, null, null, null);
             }
             if (type == DELIVERED) {
                 int count = b.getInt();
-                return new Decoded(type, seq, true, count, getShort(b), getShort(b), null, null, null, null);
+                return new Decoded(type, seq, true, count, names.get(b), names.get(b), null, null, null, null);
             }
             if (type != ENQUEUE) {
                 throw new IllegalArgumentException("unknown journal record type " + type);
             }
             boolean redelivered = (b.get() & 1) != 0;
             int count = b.getInt();
-            String vhost = getShort(b);
-            String queue = getShort(b);
-            String exchange = getShort(b);
-            String key = getShort(b);
+            String vhost = names.get(b);
+            String queue = names.get(b);
+            String exchange = names.get(b);
+            String key = names.get(b);
             byte[] props = new byte[b.getInt()];
             b.get(props);
             byte[] body = new byte[b.getInt()];
@@ -120,9 +129,30 @@ final class JournalRecords {
         b.put((byte) s.length).put(s);
     }
 
-    private static String getShort(ByteBuffer b) {
-        byte[] s = new byte[b.get() & 0xff];
-        b.get(s);
-        return new String(s, StandardCharsets.UTF_8);
+    /** A small cache of decoded short strings, keyed by their bytes; one per replay, one thread. */
+    static final class Names {
+        private static final int SLOTS = 256;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final String[] values = new String[SLOTS];
+
+        String get(ByteBuffer b) {
+            int len = b.get() & 0xff;
+            int start = b.position();
+            byte[] array = b.array();
+            int hash = 1;
+            for (int i = start; i < start + len; i++) {
+                hash = 31 * hash + array[i];
+            }
+            int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+            byte[] key = keys[slot];
+            b.position(start + len);
+            if (key != null && java.util.Arrays.equals(key, 0, key.length, array, start, start + len)) {
+                return values[slot];
+            }
+            String value = new String(array, start, len, StandardCharsets.UTF_8);
+            keys[slot] = java.util.Arrays.copyOfRange(array, start, start + len);
+            values[slot] = value;
+            return value;
+        }
     }
 }
