@@ -78,6 +78,9 @@ final class ConfigFile {
                 case "journal.fsync" -> b.fsync(fsync(value));
                 case "journal.fsync_interval" -> b.fsyncIntervalMillis(number(key, value, 1, 60_000));
                 case "journal.segment_size" -> b.segmentBytesMax(number(key, value, 1024 * 1024, 1L << 30));
+                case "management.enabled" -> b.managementEnabled(bool(key, value));
+                case "management.tcp.ip" -> b.managementBindAddress(address(key, value));
+                case "management.tcp.port" -> b.managementPort((int) number(key, value, 0, 65535));
                 default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
             }
         }
@@ -139,6 +142,18 @@ final class ConfigFile {
                 case "false" -> false;
                 default -> throw new IllegalArgumentException(key + " must be true or false, got '" + value + "'");
             };
+        }
+
+        /** An IP address literal, as RabbitMQ's {@code management.tcp.ip} takes (no host names: no DNS at start). */
+        private static String address(String key, String value) {
+            boolean ipv4 = value.matches("\\d{1,3}(\\.\\d{1,3}){3}")
+                    && java.util.Arrays.stream(value.split("\\.")).allMatch(p -> Integer.parseInt(p) <= 255);
+            boolean ipv6 = value.matches("[0-9A-Fa-f:.]+") && value.contains(":");
+            if (!ipv4 && !ipv6) {
+                throw new IllegalArgumentException(key + " must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, "
+                        + "got '" + value + "'");
+            }
+            return value;
         }
 
         private static String nonEmpty(String key, String value) {

@@ -38,6 +38,9 @@ public final class Main implements Runnable {
         @Option(names = "--bind", description = "address to listen on (default 127.0.0.1)")
         String bind;
 
+        @Option(names = "--management-port", description = "management HTTP port (default 15672, 0 = any free port)")
+        Integer managementPort;
+
         @Option(names = "--data-dir", description = "data directory (default ./data)")
         Path dataDir;
 
@@ -51,6 +54,9 @@ public final class Main implements Runnable {
                 ConfigFile.Builder b = new ConfigFile.Builder(cfg);
                 if (port != null) {
                     b.set("listeners.tcp.default", String.valueOf(port));
+                }
+                if (managementPort != null) {
+                    b.set("management.tcp.port", String.valueOf(managementPort));
                 }
                 if (bind != null) {
                     b.bind(bind);

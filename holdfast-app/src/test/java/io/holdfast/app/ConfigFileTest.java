@@ -54,4 +54,21 @@ class ConfigFileTest {
         assertThatThrownBy(() -> load("frame_max = 100")).hasMessageContaining("between 4096");
         assertThatThrownBy(() -> load("no equals sign")).hasMessageContaining("expected 'key = value'");
     }
+
+    @Test
+    void managementListenerKeys() throws Exception {
+        ServerConfig defaults = load("");
+        assertThat(defaults.managementEnabled()).isTrue();
+        assertThat(defaults.managementBindAddress()).isEqualTo("127.0.0.1");
+        assertThat(defaults.managementPort()).isEqualTo(15672);
+        ServerConfig c = load("management.tcp.ip = 0.0.0.0\nmanagement.tcp.port = 0\nmanagement.enabled = false\n");
+        assertThat(c.managementBindAddress()).isEqualTo("0.0.0.0");
+        assertThat(c.managementPort()).isZero();
+        assertThat(c.managementEnabled()).isFalse();
+        assertThat(load("management.tcp.ip = ::1").managementBindAddress()).isEqualTo("::1");
+        assertThatThrownBy(() -> load("management.tcp.port = -1")).hasMessageContaining("between 0 and 65535");
+        assertThatThrownBy(() -> load("management.tcp.ip = broker.example")).hasMessageContaining("IP address");
+        assertThatThrownBy(() -> load("management.tcp.ip = 300.1.1.1")).hasMessageContaining("IP address");
+        assertThatThrownBy(() -> load("management.enabled = no")).hasMessageContaining("true or false");
+    }
 }

@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
-/** A Holdfast started in this JVM on a free port, over a data directory the test owns. */
+/** A Holdfast started in this JVM on free ports (AMQP and management), over a data directory the test owns. */
 public final class RunningBroker implements AutoCloseable {
     private final ServerConfig config;
     private AmqpServer server;
@@ -23,11 +23,17 @@ public final class RunningBroker implements AutoCloseable {
     }
 
     public static RunningBroker start(Path dataDir, UnaryOperator<ServerConfig> tweak) throws IOException {
-        return new RunningBroker(tweak.apply(ServerConfig.defaults(dataDir).withPort(0)));
+        ServerConfig freePorts = ServerConfig.defaults(dataDir).toBuilder().port(0).managementPort(0).build();
+        return new RunningBroker(tweak.apply(freePorts));
     }
 
     public int port() {
         return server.port();
+    }
+
+    /** The management HTTP port (any free one, chosen at each start). */
+    public int managementPort() {
+        return server.managementPort();
     }
 
     public AmqpServer server() {

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * The AMQP 0-9-1 listener: Netty event loops do I/O only (framing, handshake, content assembly);
  * the {@link Engine}'s broker thread changes state. {@link #close()} tells every client the broker
  * is shutting down (320 CONNECTION_FORCED), then stops the engine so nothing is left half-written.
+ * It also runs the management HTTP listener (health, metrics: {@link ManagementHttp}) and stops it first.
  */
 public final class AmqpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AmqpServer.class);
@@ -34,6 +35,7 @@ public final class AmqpServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Set<AmqpConnection> connections = ConcurrentHashMap.newKeySet();
     private final DiskMonitor diskMonitor;
+    private final ManagementHttp management; // null when management.enabled = false
 
     private AmqpServer(Engine engine) throws IOException {
         this.engine = engine;
@@ -68,6 +70,15 @@ public final class AmqpServer implements AutoCloseable {
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(), e);
         }
+        HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport());
+        try {
+            management = ManagementHttp.startIfEnabled(config, engine, health, connections::size, diskMonitor::alarmed);
+        } catch (IOException e) {
+            serverChannel.close().awaitUninterruptibly();
+            bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
     }
 
     /** Recovers the data directory and starts listening. */
@@ -93,6 +104,11 @@ public final class AmqpServer implements AutoCloseable {
         return diskMonitor;
     }
 
+    /** The management HTTP port (useful with {@code management.tcp.port = 0}), or -1 if it is off. */
+    public int managementPort() {
+        return management == null ? -1 : management.port();
+    }
+
     public Engine engine() {
         return engine;
     }
@@ -104,6 +120,9 @@ public final class AmqpServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (management != null) {
+            management.close();
+        }
         serverChannel.close().awaitUninterruptibly();
         for (AmqpConnection c : connections) {
             c.forceClose("broker forced connection closure with reason 'shutdown'");

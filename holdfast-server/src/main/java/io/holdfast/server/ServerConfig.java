@@ -22,13 +22,20 @@ import java.nio.file.Path;
  * @param handshakeTimeoutMillis a client that has not opened its connection by then is disconnected
  * @param diskFreeLimitBytes {@code disk_free_limit.absolute}: below this much free space in the data
  *                           directory, publishers are blocked (connection.blocked)
+ * @param managementEnabled  {@code management.enabled}: whether the management HTTP listener (health,
+ *                           metrics) runs
+ * @param managementBindAddress {@code management.tcp.ip}: address the management listener binds
+ * @param managementPort     {@code management.tcp.port}: its port, 0 for any free one (tests)
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
                            boolean guestLoopbackOnly, FsyncPolicy fsync, long fsyncIntervalMillis,
-                           long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes) {
+                           long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes,
+                           boolean managementEnabled, String managementBindAddress, int managementPort) {
 
     public static final int DEFAULT_PORT = 5672;
+    /** RabbitMQ's management port. */
+    public static final int DEFAULT_MANAGEMENT_PORT = 15672;
 
     /**
      * RabbitMQ's defaults where the concept is the same. The disk free limit is well above
@@ -37,7 +44,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
      */
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, dataDir, 131072, 2047, 60, 128L * 1024 * 1024,
-                "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024);
+                "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
+                true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT);
     }
 
     public Builder toBuilder() {
@@ -73,6 +81,9 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private long segmentBytesMax;
         private long handshakeTimeoutMillis;
         private long diskFreeLimitBytes;
+        private boolean managementEnabled;
+        private String managementBindAddress;
+        private int managementPort;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -90,6 +101,9 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             segmentBytesMax = c.segmentBytesMax;
             handshakeTimeoutMillis = c.handshakeTimeoutMillis;
             diskFreeLimitBytes = c.diskFreeLimitBytes;
+            managementEnabled = c.managementEnabled;
+            managementBindAddress = c.managementBindAddress;
+            managementPort = c.managementPort;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -122,10 +136,17 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder diskFreeLimitBytes(long v) { diskFreeLimitBytes = v; return this; }
 
+        public Builder managementEnabled(boolean v) { managementEnabled = v; return this; }
+
+        public Builder managementBindAddress(String v) { managementBindAddress = v; return this; }
+
+        public Builder managementPort(int v) { managementPort = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
-                    segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes);
+                    segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
+                    managementBindAddress, managementPort);
         }
     }
 }
