@@ -197,6 +197,15 @@ public final class Journal implements AutoCloseable {
         return first == null ? null : new SegmentLiveness(first.getKey(), first.getValue().liveCount());
     }
 
+    /**
+     * Completed fsyncs of record data since open: one per written group under {@link FsyncPolicy#ALWAYS},
+     * one per interval or roll fsync under {@link FsyncPolicy#INTERVAL}. Header, directory, truncate and
+     * close fsyncs are not counted. Counted before the group's callbacks run. For benchmarks and metrics.
+     */
+    public long fsyncCount() {
+        return writer.fsyncCount();
+    }
+
     /** Number of segment files the journal manages. */
     public int segmentCount() {
         return segments.size();

@@ -36,6 +36,7 @@ final class JournalWriter implements Runnable {
     private long lastForceNanos;
     private boolean rolled;
     private volatile IOException closeFailure;
+    private volatile long fsyncCount; // written only by the writer thread, so ++ loses nothing
 
     JournalWriter(Journal journal, Storage storage, JournalConfig config,
                   ConcurrentSkipListMap<Long, Segment> segments, long nextSegmentId) {
@@ -91,6 +92,10 @@ final class JournalWriter implements Runnable {
 
     IOException closeFailure() {
         return closeFailure;
+    }
+
+    long fsyncCount() {
+        return fsyncCount;
     }
 
     /** Under INTERVAL with unforced data, wake up in time to force it; otherwise wait for work. */
@@ -155,6 +160,7 @@ final class JournalWriter implements Runnable {
             flush();
             if (policy == FsyncPolicy.ALWAYS) {
                 segment.file.force();
+                fsyncCount++;
             } else if (policy == FsyncPolicy.INTERVAL) {
                 unforced = true;
             }
@@ -250,6 +256,7 @@ final class JournalWriter implements Runnable {
         }
         try {
             active.file.force();
+            fsyncCount++;
             unforced = false;
             lastForceNanos = System.nanoTime();
         } catch (IOException e) {
