@@ -144,10 +144,30 @@ public final class Broker {
     // ---- publishing ----
 
     /**
-     * Routes and enqueues a message. Returns how many queues took it (0: unroutable, the caller sends
-     * basic.return for a mandatory publish).
+     * What became of a publish.
+     *
+     * @param routedQueues   queues the exchanges routed it to, whether or not they took it (0: unroutable,
+     *                       the caller sends basic.return for a mandatory publish)
+     * @param rejectedQueues of those, queues that refused it because they were full and their
+     *                       {@code x-overflow} is reject-publish (the caller nacks a confirmed publish)
      */
-    public int publish(ChannelState ch, String exchange, String routingKey, Message message) {
+    public record PublishResult(int routedQueues, int rejectedQueues) {
+        public boolean unroutable() {
+            return routedQueues == 0;
+        }
+
+        public boolean rejected() {
+            return rejectedQueues > 0;
+        }
+    }
+
+    /**
+     * Routes and enqueues a message. A queue at its length limit either refuses it (reject-publish) or
+     * takes it and then drops ready messages from its head until within the limit (drop-head); a dropped
+     * message leaves the store like an acked one. Deliveries to waiting consumers happen before the
+     * drop, so a message a consumer takes at once never counts against the limit.
+     */
+    public PublishResult publish(ChannelState ch, String exchange, String routingKey, Message message) {
         VirtualHost v = requireVhost(ch.vhost);
         Exchange x = v.requireExchange(exchange);
         if (x.internal()) {
@@ -155,15 +175,27 @@ public final class Broker {
                     + ch.vhost + "'");
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
+        List<Queue> took = new ArrayList<>(targets.size());
         for (Queue q : targets) {
+            if (q.rejects(message)) {
+                continue;
+            }
             QueueEntry e = q.enqueue(message, ++lastSeq);
             if (q.stores(message)) {
                 store.enqueued(q, e);
             }
             toDispatch.add(q);
+            took.add(q);
         }
         dispatch();
-        return targets.size();
+        for (Queue q : took) {
+            if (!q.deleted) {
+                for (QueueEntry e : q.dropOverLimit()) {
+                    settle(q, e);
+                }
+            }
+        }
+        return new PublishResult(targets.size(), targets.size() - took.size());
     }
 
     // ---- consuming ----

@@ -21,8 +21,11 @@ public record Message(String exchange, String routingKey, byte[] properties, Map
         }
     }
 
-    /** Bytes this message costs a queue: body plus properties, for length limits and metrics. */
+    /**
+     * Bytes this message counts for in a queue: the body only, as RabbitMQ counts them for
+     * {@code x-max-length-bytes} and its {@code message_bytes} metrics.
+     */
     public long sizeBytes() {
-        return (long) body.length + properties.length;
+        return body.length;
     }
 }

@@ -17,6 +17,12 @@ import java.util.TreeMap;
  * has a lower sequence than the head of {@link #ready}. A requeued message therefore belongs before
  * all of {@code ready}, and among the other requeued ones by sequence: a small sorted map in front of
  * a plain deque keeps the common path O(1).
+ *
+ * <p>Length limits ({@code x-max-length}, {@code x-max-length-bytes}) count ready messages only, as
+ * RabbitMQ does, and are enforced when a message is published to the queue: with {@code x-overflow}
+ * {@code drop-head} (the default) the oldest ready messages go until the queue is within its limits,
+ * with {@code reject-publish} (and {@code reject-publish-dlx}, which has no dead-lettering yet) the
+ * new message is refused. A requeue may leave the queue over a limit until the next publish.
  */
 public final class Queue {
     private final String vhost;
@@ -27,6 +33,11 @@ public final class Queue {
     private final Map<String, Object> arguments;
     /** The connection that owns an exclusive queue, or -1. */
     private final long ownerConnection;
+    /** {@code x-max-length} and {@code x-max-length-bytes}, or -1 for no limit. */
+    private final long maxLength;
+    private final long maxLengthBytes;
+    /** {@code x-overflow} is reject-publish or reject-publish-dlx (else drop-head). */
+    private final boolean rejectsOverflow;
 
     private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
@@ -47,6 +58,15 @@ public final class Queue {
         this.autoDelete = autoDelete;
         this.arguments = arguments == null ? Map.of() : arguments;
         this.ownerConnection = ownerConnection;
+        this.maxLength = limit(this.arguments.get("x-max-length"));
+        this.maxLengthBytes = limit(this.arguments.get("x-max-length-bytes"));
+        Object overflow = this.arguments.get("x-overflow");
+        this.rejectsOverflow = overflow != null && QueueArguments.show(overflow).startsWith("reject-publish");
+    }
+
+    /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
+    private static long limit(Object value) {
+        return QueueArguments.isIntegral(value) ? ((Number) value).longValue() : -1;
     }
 
     public String vhost() { return vhost; }
@@ -75,6 +95,30 @@ public final class Queue {
     /** True if a message this queue holds should go to the store. */
     boolean stores(Message m) {
         return durable && m.persistent();
+    }
+
+    /** True if this queue refuses {@code m} because taking it would put the queue over a limit. */
+    boolean rejects(Message m) {
+        return rejectsOverflow && overLimit(readyCount() + 1L, readyBytes + m.sizeBytes());
+    }
+
+    /**
+     * With drop-head, takes ready messages from the head (requeued ones first) until the queue is
+     * within its limits; returns them, oldest first, for the caller to settle.
+     */
+    List<QueueEntry> dropOverLimit() {
+        if (rejectsOverflow) {
+            return List.of();
+        }
+        List<QueueEntry> out = new ArrayList<>();
+        while (hasReady() && overLimit(readyCount(), readyBytes)) {
+            out.add(poll());
+        }
+        return out;
+    }
+
+    private boolean overLimit(long count, long bytes) {
+        return maxLength >= 0 && count > maxLength || maxLengthBytes >= 0 && bytes > maxLengthBytes;
     }
 
     /** Appends a message; {@code seq} comes from the broker's counter and only ever grows. */

@@ -64,13 +64,15 @@ final class BrokerFixture {
         topology.declareExchange(ch, name, type, false, false, false, false, NO_ARGS);
     }
 
-    /** Publishes a transient message with this body; returns how many queues took it. */
+    /** Publishes a transient message with this body; returns how many queues it was routed to. */
     int publish(ChannelState ch, String exchange, String routingKey, String body) {
-        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), false, body));
+        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), false, body))
+                .routedQueues();
     }
 
     int publishPersistent(ChannelState ch, String exchange, String routingKey, String body) {
-        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), true, body));
+        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), true, body))
+                .routedQueues();
     }
 
     /** Sends each body to {@code queue} through the default exchange. */

@@ -31,6 +31,9 @@ import java.util.function.Supplier;
  *   <li>rule 3: each queue's ready messages are in publish order and every delivery takes the head, so a
  *       consumer sees first deliveries in publish order and a requeued message before every later one;</li>
  *   <li>rule 4: a delivery is flagged redelivered exactly when the message was delivered before;</li>
+ *   <li>length limits (with {@code run(seed, steps, true)}): drop-head settles the oldest ready messages
+ *       over the limit after each publish, reject-publish refuses a message that would go over it, and
+ *       only ready messages count;</li>
  *   <li>prefetch (per consumer and global), writability and consumer registration are respected at
  *       each delivery, and no consumer that could take a ready message is left idle.</li>
  * </ul>
@@ -58,7 +61,7 @@ final class BrokerSimulation {
     private long nextMessage = 1;
     private int timelineSeen;
 
-    private BrokerSimulation(long seed) {
+    private BrokerSimulation(long seed, boolean lengthLimits) {
         this.seed = seed;
         this.random = new Random(seed);
         admin = f.channel(0);
@@ -66,6 +69,15 @@ final class BrokerSimulation {
         queues.add(new ModelQueue(f.durableQueue(admin, "q0"), true));
         queues.add(new ModelQueue(f.durableQueue(admin, "q1"), true));
         queues.add(new ModelQueue(f.queue(admin, "q2"), false));
+        if (lengthLimits) {
+            // Small limits, so that both overflow modes act often: bodies are message ids (1 to 3 bytes).
+            f.topology.declareQueue(admin, "q3", false, true, false, false,
+                    Map.of("x-max-length", 4, "x-max-length-bytes", 8));
+            queues.add(new ModelQueue("q3", true, 4, 8, false));
+            f.topology.declareQueue(admin, "q4", false, false, false, false,
+                    Map.of("x-max-length", 2, "x-overflow", "reject-publish"));
+            queues.add(new ModelQueue("q4", false, 2, -1, true));
+        }
         for (ModelQueue q : queues) {
             f.topology.bindQueue(admin, q.name, FANOUT, "", NO_ARGS);
         }
@@ -76,13 +88,22 @@ final class BrokerSimulation {
 
     /** Runs {@code steps} random commands from {@code seed}, checking the contract after each one. */
     static void run(long seed, int steps) {
-        BrokerSimulation sim = new BrokerSimulation(seed);
+        run(seed, steps, false);
+    }
+
+    /**
+     * As {@link #run(long, int)}, with two more queues that have length limits: one drop-head (count and
+     * bytes), one reject-publish. A separate setup, so the seeds of {@link #run(long, int)} replay as before.
+     */
+    static void run(long seed, int steps, boolean lengthLimits) {
+        BrokerSimulation sim = new BrokerSimulation(seed, lengthLimits);
         for (int step = 1; step <= steps; step++) {
             try {
                 sim.step();
                 sim.checkInvariants();
             } catch (AssertionError | RuntimeException e) {
-                String report = "broker simulation failed: seed " + seed + ", step " + step + "\n  replay with "
+                String report = "broker simulation failed: seed " + seed + (lengthLimits ? " with length limits" : "")
+                        + ", step " + step + "\n  replay with "
                         + "-Dholdfast.core.seed=" + seed + "\n  commands up to the failing one:\n    "
                         + String.join("\n    ", sim.history);
                 System.err.println(report);
@@ -147,17 +168,27 @@ final class BrokerSimulation {
             targets = List.of(q);
         }
         note("publish m" + id + (durable ? " persistent" : "") + " to '" + exchange + "' key '" + key + "'");
-        int routed = broker.publish(admin, exchange, key,
+        List<ModelQueue> took = targets.stream().filter(q -> !q.refuses(id)).toList();
+        Broker.PublishResult result = broker.publish(admin, exchange, key,
                 BrokerFixture.message(exchange, key, Map.of(), durable, Long.toString(id)));
-        check(routed == targets.size(), () -> "routed to " + routed + " queues, expected " + targets.size());
+        check(result.routedQueues() == targets.size(),
+                () -> "routed to " + result.routedQueues() + " queues, expected " + targets.size());
+        check(result.rejectedQueues() == targets.size() - took.size(),
+                () -> "refused by " + result.rejectedQueues() + " queues, expected " + (targets.size() - took.size()));
         if (durable) {
             persistent.add(id);
         }
-        for (ModelQueue q : targets) {
+        for (ModelQueue q : took) {
             q.ready.add(id);
             q.routed.add(id);
         }
+        // Consumers with credit take first; then drop-head settles the oldest ready messages over the limit.
         drainDeliveries();
+        for (ModelQueue q : took) {
+            while (!q.rejectsOverflow && q.overLimit(q.ready.size(), q.readyBytes())) {
+                q.settled.add(q.ready.pollFirst());
+            }
+        }
     }
 
     private void get() {
@@ -533,10 +564,35 @@ final class BrokerSimulation {
         final Set<Long> deliveredBefore = new HashSet<>();
         final Set<Long> settled = new HashSet<>();
         final List<Long> routed = new ArrayList<>();
+        /** x-max-length and x-max-length-bytes, -1 for none; x-overflow reject-publish or drop-head. */
+        final long maxLength;
+        final long maxBytes;
+        final boolean rejectsOverflow;
 
         ModelQueue(String name, boolean durable) {
+            this(name, durable, -1, -1, false);
+        }
+
+        ModelQueue(String name, boolean durable, long maxLength, long maxBytes, boolean rejectsOverflow) {
             this.name = name;
             this.durable = durable;
+            this.maxLength = maxLength;
+            this.maxBytes = maxBytes;
+            this.rejectsOverflow = rejectsOverflow;
+        }
+
+        /** Body bytes of the ready messages (a body is the message id in decimal). */
+        long readyBytes() {
+            return ready.stream().mapToLong(id -> Long.toString(id).length()).sum();
+        }
+
+        boolean overLimit(long count, long bytes) {
+            return maxLength >= 0 && count > maxLength || maxBytes >= 0 && bytes > maxBytes;
+        }
+
+        /** reject-publish: the message would take the queue over a limit. */
+        boolean refuses(long id) {
+            return rejectsOverflow && overLimit(ready.size() + 1L, readyBytes() + Long.toString(id).length());
         }
     }
 

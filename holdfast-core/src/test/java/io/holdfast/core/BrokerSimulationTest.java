@@ -15,11 +15,22 @@ class BrokerSimulationTest {
 
     @TestFactory
     Stream<DynamicTest> contractHoldsForEverySeed() {
+        return seeds(false);
+    }
+
+    /** The same with two queues that have length limits (drop-head, reject-publish) added. */
+    @TestFactory
+    Stream<DynamicTest> contractHoldsWithLengthLimitsForEverySeed() {
+        return seeds(true);
+    }
+
+    private static Stream<DynamicTest> seeds(boolean lengthLimits) {
         int steps = Integer.getInteger("holdfast.core.steps", BrokerSimulation.DEFAULT_STEPS);
         String replay = System.getProperty("holdfast.core.seed");
         LongStream seeds = replay != null && !replay.isBlank()
                 ? LongStream.of(Long.parseLong(replay.trim()))
                 : LongStream.rangeClosed(1, Integer.getInteger("holdfast.core.seeds", 200));
-        return seeds.mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> BrokerSimulation.run(seed, steps)));
+        return seeds.mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed,
+                () -> BrokerSimulation.run(seed, steps, lengthLimits)));
     }
 }

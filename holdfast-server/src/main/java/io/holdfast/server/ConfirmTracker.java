@@ -18,6 +18,11 @@ final class ConfirmTracker {
         Pending(long seq) {
             this.seq = seq;
         }
+
+        /** The broker refused the message on some queue: its confirm will be a nack. */
+        void refuse() {
+            ack = false;
+        }
     }
 
     private final ArrayDeque<Pending> outstanding = new ArrayDeque<>();

@@ -293,15 +293,20 @@ final class ServerChannel implements ChannelOutput {
         if (barrier != null) {
             session.engine.store().barrier(barrier);
         }
-        int routed;
+        Broker.PublishResult result;
         try {
-            routed = broker.publish(state, p.exchange(), p.routingKey(), message);
+            result = broker.publish(state, p.exchange(), p.routingKey(), message);
         } finally {
             if (barrier != null) {
                 session.engine.store().barrier(null);
             }
         }
-        if (routed == 0 && p.mandatory()) {
+        // As RabbitMQ: a queue that refused the message (reject-publish) still counts as a route, so no
+        // basic.return; the confirm becomes a nack if any target queue refused it.
+        if (result.rejected() && pending != null) {
+            pending.refuse();
+        }
+        if (result.unroutable() && p.mandatory()) {
             session.outbox.content(number, new BasicReturn(ReplyCode.NO_ROUTE, "NO_ROUTE", p.exchange(),
                     p.routingKey()), message.properties(), message.body());
         }
