@@ -259,13 +259,26 @@ public final class Broker {
         c.channel.consumers.remove(c.tag);
         Queue q = c.queue;
         q.consumers.remove(c);
+        if (q.singleActiveConsumer()) {
+            toDispatch.add(q); // if c was the active one, the next in registration order takes over
+        }
         if (q.autoDelete() && q.hadConsumers && q.consumers.isEmpty() && !q.deleted) {
             topology.deleteQueue(requireVhost(q.vhost()), q);
         }
     }
 
-    /** Round-robin: each ready message goes to the next consumer that has credit. */
+    /**
+     * Round-robin: each ready message goes to the next consumer that has credit. A single-active-consumer
+     * queue gives messages only to its first registered consumer, as long as that one has credit.
+     */
     private void dispatch(Queue q) {
+        if (q.singleActiveConsumer()) {
+            Consumer active = q.activeConsumer();
+            while (active != null && q.hasReady() && active.canTake()) {
+                deliver(q, active);
+            }
+            return;
+        }
         int misses = 0;
         while (q.hasReady() && !q.consumers.isEmpty() && misses < q.consumers.size()) {
             Consumer c = q.consumers.pollFirst();
@@ -275,20 +288,25 @@ public final class Broker {
                 continue;
             }
             misses = 0;
-            QueueEntry e = q.poll();
-            long tag = c.channel.nextDeliveryTag++;
-            boolean redelivered = e.redelivered;
-            e.deliveryCount++;
-            if (c.noAck) {
-                settle(q, e);
-            } else {
-                c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c));
-                c.unacked++;
-                c.channel.consumerUnacked++;
-                q.markUnacked(e);
-            }
-            c.channel.output.deliver(c.tag, tag, redelivered, e);
+            deliver(q, c);
         }
+    }
+
+    /** Sends the queue's next ready message to {@code c}, which has credit for it. */
+    private void deliver(Queue q, Consumer c) {
+        QueueEntry e = q.poll();
+        long tag = c.channel.nextDeliveryTag++;
+        boolean redelivered = e.redelivered;
+        e.deliveryCount++;
+        if (c.noAck) {
+            settle(q, e);
+        } else {
+            c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c));
+            c.unacked++;
+            c.channel.consumerUnacked++;
+            q.markUnacked(e);
+        }
+        c.channel.output.deliver(c.tag, tag, redelivered, e);
     }
 
     /** The result of basic.get: a delivery, or null fields when the queue was empty. */

@@ -23,6 +23,10 @@ import java.util.TreeMap;
  * {@code drop-head} (the default) the oldest ready messages go until the queue is within its limits,
  * with {@code reject-publish} (and {@code reject-publish-dlx}, which has no dead-lettering yet) the
  * new message is refused. A requeue may leave the queue over a limit until the next publish.
+ *
+ * <p>With {@code x-single-active-consumer} the queue's consumers stay in registration order and only
+ * the first is given messages; when it goes, the next takes over from the queue's head, so the
+ * deliveries its predecessor did not ack (requeued at their positions) come to it first.
  */
 public final class Queue {
     private final String vhost;
@@ -38,6 +42,8 @@ public final class Queue {
     private final long maxLengthBytes;
     /** {@code x-overflow} is reject-publish or reject-publish-dlx (else drop-head). */
     private final boolean rejectsOverflow;
+    /** {@code x-single-active-consumer}: only the first registered consumer is given messages. */
+    private final boolean singleActiveConsumer;
 
     private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
@@ -45,6 +51,7 @@ public final class Queue {
     private long readyBytes;
     /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
     private final Map<Long, QueueEntry> unacked = new LinkedHashMap<>();
+    /** Round-robin rotates this; a single-active-consumer queue keeps it in registration order. */
     final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
     boolean hadConsumers;
     boolean deleted;
@@ -62,6 +69,7 @@ public final class Queue {
         this.maxLengthBytes = limit(this.arguments.get("x-max-length-bytes"));
         Object overflow = this.arguments.get("x-overflow");
         this.rejectsOverflow = overflow != null && QueueArguments.show(overflow).startsWith("reject-publish");
+        this.singleActiveConsumer = Boolean.TRUE.equals(this.arguments.get("x-single-active-consumer"));
     }
 
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
@@ -91,6 +99,17 @@ public final class Queue {
     public int unackedCount() { return unacked.size(); }
 
     public int consumerCount() { return consumers.size(); }
+
+    public boolean singleActiveConsumer() { return singleActiveConsumer; }
+
+    /**
+     * The consumer messages go to with {@code x-single-active-consumer}: the earliest registered one still
+     * consuming (the others wait, in registration order). Null when the queue has no consumer or is not
+     * a single-active-consumer queue.
+     */
+    public Consumer activeConsumer() {
+        return singleActiveConsumer ? consumers.peekFirst() : null;
+    }
 
     /** True if a message this queue holds should go to the store. */
     boolean stores(Message m) {

@@ -47,6 +47,11 @@ final class QueueArguments {
                         + (key.equals("x-expires") ? " must be positive" : " must not be negative"));
             }
         }
+        Object sac = args.get("x-single-active-consumer");
+        if (sac != null && !(sac instanceof Boolean)) {
+            throw BrokerException.precondition("invalid arg 'x-single-active-consumer' for queue: expected a boolean,"
+                    + " got '" + show(sac) + "'");
+        }
         Object overflow = args.get("x-overflow");
         if (overflow != null) {
             String o = show(overflow);

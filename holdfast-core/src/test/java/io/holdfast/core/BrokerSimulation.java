@@ -35,7 +35,10 @@ import java.util.function.Supplier;
  *       over the limit after each publish, reject-publish refuses a message that would go over it, and
  *       only ready messages count;</li>
  *   <li>prefetch (per consumer and global), writability and consumer registration are respected at
- *       each delivery, and no consumer that could take a ready message is left idle.</li>
+ *       each delivery, and no consumer that could take a ready message is left idle;</li>
+ *   <li>single active consumer (with {@code run(seed, steps, false, true)}): a delivery from such a queue
+ *       goes only to its earliest registered live consumer, no other live consumer of it holds unacked
+ *       deliveries from it, and only the active one must not be left idle.</li>
  * </ul>
  *
  * The model predicts no consumer choice: it accepts whatever delivery the broker makes and checks it is
@@ -59,9 +62,10 @@ final class BrokerSimulation {
     private final Set<Long> persistent = new HashSet<>();
     private final Deque<String> history = new ArrayDeque<>();
     private long nextMessage = 1;
+    private long nextRegistration = 1;
     private int timelineSeen;
 
-    private BrokerSimulation(long seed, boolean lengthLimits) {
+    private BrokerSimulation(long seed, boolean lengthLimits, boolean singleActive) {
         this.seed = seed;
         this.random = new Random(seed);
         admin = f.channel(0);
@@ -77,6 +81,13 @@ final class BrokerSimulation {
             f.topology.declareQueue(admin, "q4", false, false, false, false,
                     Map.of("x-max-length", 2, "x-overflow", "reject-publish"));
             queues.add(new ModelQueue("q4", false, 2, -1, true));
+        }
+        if (singleActive) {
+            Map<String, Object> sac = Map.of("x-single-active-consumer", true);
+            f.topology.declareQueue(admin, "s0", false, true, false, false, sac);
+            queues.add(new ModelQueue("s0", true).singleActive());
+            f.topology.declareQueue(admin, "s1", false, false, false, false, sac);
+            queues.add(new ModelQueue("s1", false).singleActive());
         }
         for (ModelQueue q : queues) {
             f.topology.bindQueue(admin, q.name, FANOUT, "", NO_ARGS);
@@ -96,13 +107,19 @@ final class BrokerSimulation {
      * bytes), one reject-publish. A separate setup, so the seeds of {@link #run(long, int)} replay as before.
      */
     static void run(long seed, int steps, boolean lengthLimits) {
-        BrokerSimulation sim = new BrokerSimulation(seed, lengthLimits);
+        run(seed, steps, lengthLimits, false);
+    }
+
+    /** As {@link #run(long, int, boolean)}, with two more queues that have {@code x-single-active-consumer}. */
+    static void run(long seed, int steps, boolean lengthLimits, boolean singleActive) {
+        BrokerSimulation sim = new BrokerSimulation(seed, lengthLimits, singleActive);
         for (int step = 1; step <= steps; step++) {
             try {
                 sim.step();
                 sim.checkInvariants();
             } catch (AssertionError | RuntimeException e) {
                 String report = "broker simulation failed: seed " + seed + (lengthLimits ? " with length limits" : "")
+                        + (singleActive ? " with single active consumers" : "")
                         + ", step " + step + "\n  replay with "
                         + "-Dholdfast.core.seed=" + seed + "\n  commands up to the failing one:\n    "
                         + String.join("\n    ", sim.history);
@@ -220,7 +237,7 @@ final class BrokerSimulation {
         String tag = broker.consume(ch.state, q.name, "", noAck, false, NO_ARGS);
         check(tag.startsWith("amq.ctag-"), () -> "generated consumer tag " + tag);
         check(!ch.consumers.containsKey(tag), () -> "consumer tag " + tag + " reused");
-        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch));
+        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch, nextRegistration++));
         broker.dispatch();
         drainDeliveries();
     }
@@ -401,6 +418,11 @@ final class BrokerSimulation {
         check(redelivered == q.deliveredBefore.contains(id),
                 () -> what + ": redelivered=" + redelivered + " but delivered before: " + q.deliveredBefore.contains(id));
         check(tag == ch.nextTag, () -> what + ": delivery tag " + tag + ", expected " + ch.nextTag);
+        if (c != null && q.singleActive) {
+            ModelConsumer active = activeConsumer(q);
+            check(c == active,
+                    () -> what + ": the queue's active consumer is " + (active == null ? "none" : active.tag));
+        }
         if (c != null && !noAck) {
             check(c.prefetch == 0 || c.unacked < c.prefetch,
                     () -> what + ": consumer prefetch " + c.prefetch + " exceeded");
@@ -461,6 +483,10 @@ final class BrokerSimulation {
                     () -> ch.name + " has " + ch.state.consumerCount() + " consumers, model " + ch.consumers.size());
             check(ch.out.cancelled.isEmpty(), () -> ch.name + " got a server-sent cancel " + ch.out.cancelled);
             for (Outstanding o : ch.unacked.values()) {
+                boolean live = o.consumer != null && o.consumer.channel.consumers.get(o.consumer.tag) == o.consumer;
+                check(!live || !o.queue.singleActive || o.consumer == activeConsumer(o.queue),
+                        () -> "m" + o.message + " is unacked on " + o.consumer.tag + ", a waiting consumer of "
+                                + o.queue.name);
                 unackedByQueue.computeIfAbsent(o.queue, q -> new HashMap<>()).merge(o.message, 1, Integer::sum);
             }
         }
@@ -483,8 +509,9 @@ final class BrokerSimulation {
             }
             if (!q.ready.isEmpty()) {
                 for (ModelConsumer c : consumers()) {
-                    check(c.queue != q || !c.canTake(), () -> c.tag + " on " + c.channel.name + " could take from "
-                            + q.name + ", which has ready " + q.ready + ", but was left idle");
+                    boolean waiting = q.singleActive && c != activeConsumer(q);
+                    check(c.queue != q || waiting || !c.canTake(), () -> c.tag + " on " + c.channel.name
+                            + " could take from " + q.name + ", which has ready " + q.ready + ", but was left idle");
                 }
             }
             TreeSet<Long> expectedInStore = new TreeSet<>();
@@ -528,6 +555,17 @@ final class BrokerSimulation {
         return tags.get(random.nextInt(tags.size()));
     }
 
+    /** The live consumer of a single-active-consumer queue registered first, or null. */
+    private ModelConsumer activeConsumer(ModelQueue q) {
+        ModelConsumer active = null;
+        for (ModelConsumer c : consumers()) {
+            if (c.queue == q && (active == null || c.registration < active.registration)) {
+                active = c;
+            }
+        }
+        return active;
+    }
+
     private List<ModelConsumer> consumers() {
         List<ModelConsumer> out = new ArrayList<>();
         channels.forEach(ch -> out.addAll(ch.consumers.values()));
@@ -568,6 +606,8 @@ final class BrokerSimulation {
         final long maxLength;
         final long maxBytes;
         final boolean rejectsOverflow;
+        /** x-single-active-consumer. */
+        boolean singleActive;
 
         ModelQueue(String name, boolean durable) {
             this(name, durable, -1, -1, false);
@@ -579,6 +619,11 @@ final class BrokerSimulation {
             this.maxLength = maxLength;
             this.maxBytes = maxBytes;
             this.rejectsOverflow = rejectsOverflow;
+        }
+
+        ModelQueue singleActive() {
+            singleActive = true;
+            return this;
         }
 
         /** Body bytes of the ready messages (a body is the message id in decimal). */
@@ -630,15 +675,19 @@ final class BrokerSimulation {
         final ModelQueue queue;
         final boolean noAck;
         final int prefetch;
+        /** Registration order across all queues: a single-active-consumer queue hands over by it. */
+        final long registration;
         int unacked;
         long lastFirstDelivery;
 
-        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch) {
+        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch,
+                      long registration) {
             this.tag = tag;
             this.channel = channel;
             this.queue = queue;
             this.noAck = noAck;
             this.prefetch = prefetch;
+            this.registration = registration;
         }
 
         /** What the contract allows: writable channel, and credit unless the consumer is noAck. */

@@ -15,22 +15,28 @@ class BrokerSimulationTest {
 
     @TestFactory
     Stream<DynamicTest> contractHoldsForEverySeed() {
-        return seeds(false);
+        return seeds(false, false);
     }
 
     /** The same with two queues that have length limits (drop-head, reject-publish) added. */
     @TestFactory
     Stream<DynamicTest> contractHoldsWithLengthLimitsForEverySeed() {
-        return seeds(true);
+        return seeds(true, false);
     }
 
-    private static Stream<DynamicTest> seeds(boolean lengthLimits) {
+    /** The same with two queues that have {@code x-single-active-consumer} added. */
+    @TestFactory
+    Stream<DynamicTest> contractHoldsWithSingleActiveConsumersForEverySeed() {
+        return seeds(false, true);
+    }
+
+    private static Stream<DynamicTest> seeds(boolean lengthLimits, boolean singleActive) {
         int steps = Integer.getInteger("holdfast.core.steps", BrokerSimulation.DEFAULT_STEPS);
         String replay = System.getProperty("holdfast.core.seed");
         LongStream seeds = replay != null && !replay.isBlank()
                 ? LongStream.of(Long.parseLong(replay.trim()))
                 : LongStream.rangeClosed(1, Integer.getInteger("holdfast.core.seeds", 200));
         return seeds.mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed,
-                () -> BrokerSimulation.run(seed, steps, lengthLimits)));
+                () -> BrokerSimulation.run(seed, steps, lengthLimits, singleActive)));
     }
 }
