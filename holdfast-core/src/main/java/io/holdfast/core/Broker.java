@@ -14,6 +14,10 @@ import java.util.function.Supplier;
  * (through {@link ChannelOutput} and {@link MessageStore}) or throws {@link BrokerException} having
  * changed nothing. No thread, socket, file or clock inside: the caller owns the one thread that may
  * call these methods, and passes time in where it matters.
+ *
+ * <p>Time is wall-clock milliseconds, given to {@link #publish}, {@link #get}, {@link #tick} and
+ * {@link #advanceClock}; the broker keeps the latest it was given (never going back) and judges message
+ * expiry by it in every other command that delivers (ack, consume, ...).
  */
 public final class Broker {
     private final Map<String, VirtualHost> vhosts = new LinkedHashMap<>();
@@ -24,6 +28,8 @@ public final class Broker {
     private boolean durableTopologyChanged;
     /** Queue positions come from one counter, so a position is never reused, even across restarts. */
     private long lastSeq;
+    /** The latest wall-clock time a command brought; never decreases. */
+    private long clockMillis;
 
     /**
      * @param store         where persistent messages on durable queues go
@@ -63,6 +69,44 @@ public final class Broker {
     /** Recovery tells the broker the highest position it found, so new ones are higher. */
     public void advanceSequence(long seenSeq) {
         lastSeq = Math.max(lastSeq, seenSeq);
+    }
+
+    /**
+     * Tells the broker the time without doing anything else: the session calls it before each command, so
+     * the deliveries an ack or a consume causes judge expiry by the current time.
+     */
+    public void advanceClock(long nowMillis) {
+        clockMillis = Math.max(clockMillis, nowMillis);
+    }
+
+    /**
+     * The periodic command: at {@code nowMillis}, every queue drops the expired messages at its head (they
+     * leave the store like acked ones), and a queue unused for its {@code x-expires} is deleted. The caller
+     * runs it every few hundred milliseconds, so a queue nobody reads from still lets its messages go.
+     */
+    public void tick(long nowMillis) {
+        advanceClock(nowMillis);
+        for (VirtualHost v : vhosts.values()) {
+            for (Queue q : new ArrayList<>(v.queues.values())) {
+                if (q.unusedAt(clockMillis)) {
+                    topology.deleteQueue(v, q); // x-expires: its messages go with it
+                } else {
+                    expireHead(q);
+                }
+            }
+        }
+    }
+
+    long clockMillis() {
+        return clockMillis;
+    }
+
+    /** Drops the expired messages at the head of {@code q}; true if a live ready message remains. */
+    private boolean expireHead(Queue q) {
+        for (QueueEntry e : q.dropExpired(clockMillis)) {
+            settle(q, e);
+        }
+        return q.hasReady();
     }
 
     void durableTopologyChanged() {
@@ -166,8 +210,13 @@ public final class Broker {
      * takes it and then drops ready messages from its head until within the limit (drop-head); a dropped
      * message leaves the store like an acked one. Deliveries to waiting consumers happen before the
      * drop, so a message a consumer takes at once never counts against the limit.
+     *
+     * <p>The message's expiry counts from {@code nowMillis}. One whose TTL is 0 goes only to a consumer
+     * that can take it at once; otherwise it is dropped straight away, as in RabbitMQ.
      */
-    public PublishResult publish(ChannelState ch, String exchange, String routingKey, Message message) {
+    public PublishResult publish(ChannelState ch, String exchange, String routingKey, Message message,
+                                 long nowMillis) {
+        advanceClock(nowMillis);
         VirtualHost v = requireVhost(ch.vhost);
         Exchange x = v.requireExchange(exchange);
         if (x.internal()) {
@@ -176,19 +225,27 @@ public final class Broker {
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
         List<Queue> took = new ArrayList<>(targets.size());
+        List<QueueEntry> entries = new ArrayList<>(targets.size());
         for (Queue q : targets) {
+            expireHead(q); // expired messages must not count against a length limit
             if (q.rejects(message)) {
                 continue;
             }
-            QueueEntry e = q.enqueue(message, ++lastSeq);
+            QueueEntry e = q.enqueue(message, ++lastSeq, clockMillis);
             if (q.stores(message)) {
                 store.enqueued(q, e);
             }
             toDispatch.add(q);
             took.add(q);
+            entries.add(e);
         }
         dispatch();
-        for (Queue q : took) {
+        for (int i = 0; i < took.size(); i++) {
+            Queue q = took.get(i);
+            QueueEntry fresh = entries.get(i);
+            if (!q.deleted && fresh.expiresAtMillis <= clockMillis && q.withdrawNewest(fresh)) {
+                settle(q, fresh); // TTL 0 and no consumer took it
+            }
             if (!q.deleted) {
                 for (QueueEntry e : q.dropOverLimit()) {
                     settle(q, e);
@@ -225,6 +282,7 @@ public final class Broker {
         ch.consumers.put(tag, c);
         q.consumers.addLast(c);
         q.hadConsumers = true;
+        q.used(clockMillis);
         toDispatch.add(q);
         return tag;
     }
@@ -259,6 +317,7 @@ public final class Broker {
         c.channel.consumers.remove(c.tag);
         Queue q = c.queue;
         q.consumers.remove(c);
+        q.used(clockMillis); // an x-expires lease counts from the last consumer leaving
         if (q.singleActiveConsumer()) {
             toDispatch.add(q); // if c was the active one, the next in registration order takes over
         }
@@ -274,13 +333,13 @@ public final class Broker {
     private void dispatch(Queue q) {
         if (q.singleActiveConsumer()) {
             Consumer active = q.activeConsumer();
-            while (active != null && q.hasReady() && active.canTake()) {
+            while (active != null && expireHead(q) && active.canTake()) {
                 deliver(q, active);
             }
             return;
         }
         int misses = 0;
-        while (q.hasReady() && !q.consumers.isEmpty() && misses < q.consumers.size()) {
+        while (!q.consumers.isEmpty() && expireHead(q) && misses < q.consumers.size()) {
             Consumer c = q.consumers.pollFirst();
             q.consumers.addLast(c);
             if (!c.canTake()) {
@@ -312,10 +371,13 @@ public final class Broker {
     /** The result of basic.get: a delivery, or null fields when the queue was empty. */
     public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, int messageCount) {}
 
-    /** basic.get; returns null when the queue has no ready message. */
-    public GetResult get(ChannelState ch, String queueName, boolean noAck) {
+    /** basic.get at {@code nowMillis}; returns null when the queue has no ready message that is not expired. */
+    public GetResult get(ChannelState ch, String queueName, boolean noAck, long nowMillis) {
+        advanceClock(nowMillis);
         VirtualHost v = requireVhost(ch.vhost);
         Queue q = topology.accessibleQueue(v, ch, queueName);
+        q.used(clockMillis);
+        expireHead(q);
         QueueEntry e = q.poll();
         if (e == null) {
             return null;

@@ -10,7 +10,7 @@ public interface MessageStore {
     /** A persistent message was enqueued on a durable queue. */
     void enqueued(Queue queue, QueueEntry entry);
 
-    /** The entry left the queue for good (acked, purged, dropped by a length limit, queue deleted). */
+    /** The entry left the queue for good (acked, purged, dropped by a length limit, expired, queue deleted). */
     void removed(Queue queue, QueueEntry entry);
 
     MessageStore NONE = new MessageStore() {

@@ -24,6 +24,14 @@ import java.util.TreeMap;
  * with {@code reject-publish} (and {@code reject-publish-dlx}, which has no dead-lettering yet) the
  * new message is refused. A requeue may leave the queue over a limit until the next publish.
  *
+ * <p>Message TTL ({@code x-message-ttl} on the queue, {@code expiration} on the message; the smaller
+ * wins) fixes each entry's expiry when it is enqueued. As in RabbitMQ, expired messages leave from the
+ * head only: the broker drops them before every delivery and basic.get and on its periodic tick, so an
+ * expired message is never delivered, while one behind a longer-lived head waits for it to go.
+ *
+ * <p>With {@code x-expires} the queue is deleted once unused for that long: no consumer, no basic.get
+ * and no (non-passive) redeclaration. The lease starts when the queue is declared or recovered.
+ *
  * <p>With {@code x-single-active-consumer} the queue's consumers stay in registration order and only
  * the first is given messages; when it goes, the next takes over from the queue's head, so the
  * deliveries its predecessor did not ack (requeued at their positions) come to it first.
@@ -44,6 +52,12 @@ public final class Queue {
     private final boolean rejectsOverflow;
     /** {@code x-single-active-consumer}: only the first registered consumer is given messages. */
     private final boolean singleActiveConsumer;
+    /** {@code x-message-ttl} in milliseconds, or -1 for none. */
+    private final long messageTtlMillis;
+    /** {@code x-expires} in milliseconds, or -1 for none. */
+    private final long expiresMillis;
+    /** When the queue was last used (see {@link #unusedAt}); {@code Long.MIN_VALUE} until it is known. */
+    private long lastUsedMillis = Long.MIN_VALUE;
 
     private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
@@ -70,6 +84,8 @@ public final class Queue {
         Object overflow = this.arguments.get("x-overflow");
         this.rejectsOverflow = overflow != null && QueueArguments.show(overflow).startsWith("reject-publish");
         this.singleActiveConsumer = Boolean.TRUE.equals(this.arguments.get("x-single-active-consumer"));
+        this.messageTtlMillis = limit(this.arguments.get("x-message-ttl"));
+        this.expiresMillis = limit(this.arguments.get("x-expires"));
     }
 
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
@@ -111,6 +127,25 @@ public final class Queue {
         return singleActiveConsumer ? consumers.peekFirst() : null;
     }
 
+    /** A declaration, basic.get or consumer renews the {@code x-expires} lease. */
+    void used(long nowMillis) {
+        lastUsedMillis = nowMillis;
+    }
+
+    /**
+     * True if the queue has an {@code x-expires} lease that ran out by {@code nowMillis} with no consumer. A
+     * queue whose last use is not known (just recovered) starts its lease now.
+     */
+    boolean unusedAt(long nowMillis) {
+        if (expiresMillis < 0 || !consumers.isEmpty()) {
+            return false;
+        }
+        if (lastUsedMillis == Long.MIN_VALUE) {
+            lastUsedMillis = nowMillis;
+        }
+        return nowMillis - lastUsedMillis > expiresMillis;
+    }
+
     /** True if a message this queue holds should go to the store. */
     boolean stores(Message m) {
         return durable && m.persistent();
@@ -140,11 +175,19 @@ public final class Queue {
         return maxLength >= 0 && count > maxLength || maxLengthBytes >= 0 && bytes > maxLengthBytes;
     }
 
-    /** Appends a message; {@code seq} comes from the broker's counter and only ever grows. */
-    QueueEntry enqueue(Message m, long seq) {
+    /**
+     * Appends a message; {@code seq} comes from the broker's counter and only ever grows. Its expiry is
+     * {@code nowMillis} plus the smaller of the queue's and the message's TTL.
+     */
+    QueueEntry enqueue(Message m, long seq, long nowMillis) {
         Preconditions.check(seq > lastSeq, "sequence numbers must grow");
         lastSeq = seq;
-        QueueEntry e = new QueueEntry(seq, m, false, 0);
+        long ttl = messageTtlMillis;
+        if (m.expirationMillis() >= 0 && (ttl < 0 || m.expirationMillis() < ttl)) {
+            ttl = m.expirationMillis();
+        }
+        long expiresAt = ttl < 0 || nowMillis > QueueEntry.NEVER - ttl ? QueueEntry.NEVER : nowMillis + ttl;
+        QueueEntry e = new QueueEntry(seq, m, false, 0, nowMillis, expiresAt);
         ready.addLast(e);
         readyBytes += m.sizeBytes();
         return e;
@@ -160,6 +203,36 @@ public final class Queue {
 
     boolean hasReady() {
         return !requeued.isEmpty() || !ready.isEmpty();
+    }
+
+    /** Takes expired messages from the head until the head is live; returns them for the caller to settle. */
+    List<QueueEntry> dropExpired(long nowMillis) {
+        List<QueueEntry> out = List.of();
+        QueueEntry head;
+        while ((head = peek()) != null && head.expired(nowMillis)) {
+            if (out.isEmpty()) {
+                out = new ArrayList<>();
+            }
+            out.add(poll());
+        }
+        return out;
+    }
+
+    /**
+     * Takes {@code e} back if it is still the newest ready entry (nobody took it); false otherwise. For a
+     * message with TTL 0, which lives only as long as it takes to offer it to the consumers.
+     */
+    boolean withdrawNewest(QueueEntry e) {
+        if (ready.peekLast() != e) {
+            return false;
+        }
+        ready.pollLast();
+        readyBytes -= e.message.sizeBytes();
+        return true;
+    }
+
+    private QueueEntry peek() {
+        return requeued.isEmpty() ? ready.peekFirst() : requeued.firstEntry().getValue();
     }
 
     /** Takes the next message in queue order, or null. The caller accounts it as unacked or gone. */

@@ -117,11 +117,13 @@ public final class Topology {
             checkEquivalent("auto_delete", what, autoDelete, existing.autoDelete());
             checkEquivalentArguments(what, arguments == null ? Map.of() : arguments, existing.arguments(),
                     QueueArguments.COMPARED_ON_REDECLARE);
+            existing.used(broker.clockMillis());
             return ok(ch, existing);
         }
         QueueArguments.validate(arguments == null ? Map.of() : arguments);
         Queue q = new Queue(v.name(), name, durable, exclusive, autoDelete, arguments,
                 exclusive ? ch.connectionId : -1);
+        q.used(broker.clockMillis());
         v.queues.put(name, q);
         if (durable) {
             broker.durableTopologyChanged();
@@ -297,9 +299,13 @@ public final class Topology {
         }
     }
 
-    /** Puts back a recovered message; call in sequence order per queue. */
-    public QueueEntry restoreEntry(Queue q, long seq, Message message, boolean redelivered, int deliveryCount) {
-        QueueEntry e = new QueueEntry(seq, message, redelivered, deliveryCount);
+    /**
+     * Puts back a recovered message; call in sequence order per queue. Its enqueue time and expiry are the
+     * stored ones ({@link QueueEntry#NEVER} if it has none), so its TTL still counts from its publish.
+     */
+    public QueueEntry restoreEntry(Queue q, long seq, Message message, boolean redelivered, int deliveryCount,
+                                   long enqueuedAtMillis, long expiresAtMillis) {
+        QueueEntry e = new QueueEntry(seq, message, redelivered, deliveryCount, enqueuedAtMillis, expiresAtMillis);
         q.restore(e);
         return e;
     }

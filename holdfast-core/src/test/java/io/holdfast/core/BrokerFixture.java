@@ -66,12 +66,12 @@ final class BrokerFixture {
 
     /** Publishes a transient message with this body; returns how many queues it was routed to. */
     int publish(ChannelState ch, String exchange, String routingKey, String body) {
-        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), false, body))
+        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), false, body), 0)
                 .routedQueues();
     }
 
     int publishPersistent(ChannelState ch, String exchange, String routingKey, String body) {
-        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), true, body))
+        return broker.publish(ch, exchange, routingKey, message(exchange, routingKey, Map.of(), true, body), 0)
                 .routedQueues();
     }
 
@@ -100,7 +100,7 @@ final class BrokerFixture {
 
     static Message message(String exchange, String routingKey, Map<String, Object> headers, boolean persistent,
                            String body) {
-        return new Message(exchange, routingKey, new byte[0], headers, persistent,
+        return new Message(exchange, routingKey, new byte[0], headers, persistent, Message.NO_EXPIRATION,
                 body.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -187,7 +187,7 @@ final class BrokerSimulation {
         note("publish m" + id + (durable ? " persistent" : "") + " to '" + exchange + "' key '" + key + "'");
         List<ModelQueue> took = targets.stream().filter(q -> !q.refuses(id)).toList();
         Broker.PublishResult result = broker.publish(admin, exchange, key,
-                BrokerFixture.message(exchange, key, Map.of(), durable, Long.toString(id)));
+                BrokerFixture.message(exchange, key, Map.of(), durable, Long.toString(id)), 0);
         check(result.routedQueues() == targets.size(),
                 () -> "routed to " + result.routedQueues() + " queues, expected " + targets.size());
         check(result.rejectedQueues() == targets.size() - took.size(),
@@ -213,7 +213,7 @@ final class BrokerSimulation {
         ModelQueue q = anyQueue();
         boolean noAck = random.nextInt(3) == 0;
         note("get from " + q.name + " on " + ch.name + (noAck ? " noAck" : ""));
-        Broker.GetResult got = broker.get(ch.state, q.name, noAck);
+        Broker.GetResult got = broker.get(ch.state, q.name, noAck, 0);
         if (q.ready.isEmpty()) {
             check(got == null, () -> "get from an empty queue returned " + BrokerFixture.body(got.entry()));
         } else {

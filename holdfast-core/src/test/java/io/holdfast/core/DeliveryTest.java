@@ -73,7 +73,7 @@ class DeliveryTest {
         f.publishTo(publisher, "other", "2", "3");
 
         f.consume(ch, "q", false);
-        Broker.GetResult got = broker.get(ch, "other", false);
+        Broker.GetResult got = broker.get(ch, "other", false, 0);
         f.consume(ch, "other", false);
 
         assertThat(f.output(ch).deliveries.get(0).deliveryTag()).isEqualTo(1);
@@ -218,7 +218,7 @@ class DeliveryTest {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2", "3");
 
-        Broker.GetResult got = broker.get(ch, "q", false);
+        Broker.GetResult got = broker.get(ch, "q", false, 0);
 
         assertThat(body(got.entry())).isEqualTo("1");
         assertThat(got.redelivered()).isFalse();
@@ -228,7 +228,7 @@ class DeliveryTest {
 
     @Test
     void getOnAnEmptyQueueReturnsNull() {
-        assertThat(broker.get(f.channel(1), "q", false)).isNull();
+        assertThat(broker.get(f.channel(1), "q", false, 0)).isNull();
     }
 
     @Test
@@ -238,8 +238,8 @@ class DeliveryTest {
         broker.qos(ch, 1, true);
         f.publishTo(publisher, "q", "1", "2", "3");
 
-        assertThat(broker.get(ch, "q", false)).isNotNull();
-        assertThat(broker.get(ch, "q", false)).isNotNull();
+        assertThat(broker.get(ch, "q", false, 0)).isNotNull();
+        assertThat(broker.get(ch, "q", false, 0)).isNotNull();
         assertThat(ch.unackedCount()).isEqualTo(2);
     }
 
@@ -248,7 +248,7 @@ class DeliveryTest {
         ChannelState ch = f.channel(1);
         broker.qos(ch, 1, true);
         f.publishTo(publisher, "q", "1", "2");
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
 
         f.consume(ch, "q", false);
 
@@ -260,7 +260,7 @@ class DeliveryTest {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1");
 
-        Broker.GetResult got = broker.get(ch, "q", true);
+        Broker.GetResult got = broker.get(ch, "q", true, 0);
 
         assertThat(body(got.entry())).isEqualTo("1");
         assertThat(got.messageCount()).isZero();
@@ -274,8 +274,8 @@ class DeliveryTest {
     void ackSettlesOneDelivery() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2");
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
 
         broker.ack(ch, 2, false);
 
@@ -343,7 +343,7 @@ class DeliveryTest {
     void deliveryTagsBelongToTheirChannel() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1");
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
 
         assertThat(replyCode(() -> broker.ack(f.channel(1), 1, false))).isEqualTo(406);
     }
@@ -352,7 +352,7 @@ class DeliveryTest {
     void rejectWithoutRequeueDropsTheMessage() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2");
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
 
         broker.reject(ch, 1, false, false);
 
@@ -364,9 +364,9 @@ class DeliveryTest {
     void nackMultipleWithRequeuePutsThemAllBackInOrder() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2", "3", "4");
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
 
         broker.reject(ch, 2, true, true);
 
@@ -378,19 +378,19 @@ class DeliveryTest {
     void requeuedMessageKeepsItsPositionAndIsFlaggedRedelivered() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2", "3");
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
         f.publishTo(publisher, "q", "4");
 
         broker.reject(ch, 2, false, true);
         broker.reject(ch, 1, false, true);
 
         assertThat(f.ready("q")).containsExactly("1", "2", "3", "4");
-        Broker.GetResult again = broker.get(ch, "q", false);
+        Broker.GetResult again = broker.get(ch, "q", false, 0);
         assertThat(body(again.entry())).isEqualTo("1");
         assertThat(again.redelivered()).isTrue();
-        assertThat(body(broker.get(ch, "q", false).entry())).isEqualTo("2");
-        Broker.GetResult fresh = broker.get(ch, "q", false);
+        assertThat(body(broker.get(ch, "q", false, 0).entry())).isEqualTo("2");
+        Broker.GetResult fresh = broker.get(ch, "q", false, 0);
         assertThat(body(fresh.entry())).isEqualTo("3");
         assertThat(fresh.redelivered()).isFalse();
     }
@@ -428,9 +428,9 @@ class DeliveryTest {
     void closingAChannelReturnsItsUnackedToTheirPlacesFlaggedRedelivered() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2", "3", "4");
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", true);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", true, 0);
 
         broker.closeChannel(ch);
 
@@ -467,7 +467,7 @@ class DeliveryTest {
     void closingAChannelTwiceIsHarmless() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1");
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
 
         broker.closeChannel(ch);
         broker.closeChannel(ch);
@@ -479,14 +479,14 @@ class DeliveryTest {
     void recoverRequeuesEveryUnackedDeliveryOfTheChannel() {
         ChannelState ch = f.channel(1);
         f.publishTo(publisher, "q", "1", "2", "3");
-        broker.get(ch, "q", false);
-        broker.get(ch, "q", false);
+        broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
 
         broker.recover(ch);
 
         assertThat(ch.unackedCount()).isZero();
         assertThat(f.ready("q")).containsExactly("1", "2", "3");
-        assertThat(broker.get(ch, "q", false).redelivered()).isTrue();
+        assertThat(broker.get(ch, "q", false, 0).redelivered()).isTrue();
     }
 
     @Test

@@ -62,7 +62,7 @@ class MessageStoreSeamTest {
     @Test
     void ackRemovesAfterEnqueue() {
         f.publishPersistent(ch, "", "d", "m");
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
         assertThat(store.live("d")).containsExactly("m");
 
         broker.ack(ch, got.deliveryTag(), false);
@@ -74,10 +74,10 @@ class MessageStoreSeamTest {
     @Test
     void requeueKeepsTheEntryAndRejectWithoutRequeueRemovesIt() {
         f.publishPersistent(ch, "", "d", "m");
-        broker.reject(ch, broker.get(ch, "d", false).deliveryTag(), false, true);
+        broker.reject(ch, broker.get(ch, "d", false, 0).deliveryTag(), false, true);
         assertThat(store.live("d")).containsExactly("m");
 
-        broker.reject(ch, broker.get(ch, "d", false).deliveryTag(), false, false);
+        broker.reject(ch, broker.get(ch, "d", false, 0).deliveryTag(), false, false);
 
         assertThat(store.live("d")).isEmpty();
         assertThat(store.events(Kind.REMOVED)).hasSize(1);
@@ -87,9 +87,9 @@ class MessageStoreSeamTest {
     void channelCloseAndRecoverKeepTheEntries() {
         f.publishPersistent(ch, "", "d", "a");
         f.publishPersistent(ch, "", "d", "b");
-        broker.get(ch, "d", false);
+        broker.get(ch, "d", false, 0);
         broker.recover(ch);
-        broker.get(ch, "d", false);
+        broker.get(ch, "d", false, 0);
         broker.closeChannel(ch);
 
         assertThat(store.live("d")).containsExactly("a", "b");
@@ -100,7 +100,7 @@ class MessageStoreSeamTest {
     void noAckDeliveriesRemoveAtOnce() {
         f.publishPersistent(ch, "", "d", "got");
         f.publishPersistent(ch, "", "d", "consumed");
-        broker.get(ch, "d", true);
+        broker.get(ch, "d", true, 0);
         assertThat(store.live("d")).containsExactly("consumed");
 
         f.consume(f.channel(2), "d", true);
@@ -113,7 +113,7 @@ class MessageStoreSeamTest {
         f.publishPersistent(ch, "", "d", "out");
         f.publishPersistent(ch, "", "d", "a");
         f.publishPersistent(ch, "", "d", "b");
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
 
         f.topology.purgeQueue(ch, "d");
         assertThat(store.live("d")).containsExactly("out");
@@ -127,7 +127,7 @@ class MessageStoreSeamTest {
     void deletingAQueueRemovesItsReadyAndItsUnackedEntriesOnce() {
         f.publishPersistent(ch, "", "d", "out");
         f.publishPersistent(ch, "", "d", "ready");
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
 
         f.topology.deleteQueue(ch, "d", false, false);
 
@@ -145,9 +145,9 @@ class MessageStoreSeamTest {
         f.publishPersistent(ch, "", "d", "a");
         f.publishPersistent(ch, "", "d", "b");
         f.publishPersistent(ch, "", "d", "c");
-        broker.get(ch, "d", false);
-        broker.get(ch, "d", false);
-        broker.get(ch, "d", false);
+        broker.get(ch, "d", false, 0);
+        broker.get(ch, "d", false, 0);
+        broker.get(ch, "d", false, 0);
 
         f.topology.deleteQueue(ch, "d", false, false);
         broker.reject(ch, 1, false, true);
@@ -161,7 +161,7 @@ class MessageStoreSeamTest {
     @Test
     void aRedeclaredQueueDoesNotInheritTheDeletedOnesMessages() {
         f.publishPersistent(ch, "", "d", "old");
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
         f.topology.deleteQueue(ch, "d", false, false);
         f.durableQueue(ch, "d");
 

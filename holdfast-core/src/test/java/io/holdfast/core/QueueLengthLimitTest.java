@@ -43,7 +43,7 @@ class QueueLengthLimitTest {
 
     private Broker.PublishResult publish(String exchange, String routingKey, String body, boolean persistent) {
         return broker.publish(ch, exchange, routingKey,
-                BrokerFixture.message(exchange, routingKey, Map.of(), persistent, body));
+                BrokerFixture.message(exchange, routingKey, Map.of(), persistent, body), 0);
     }
 
     // ---- drop-head ----
@@ -94,8 +94,8 @@ class QueueLengthLimitTest {
     void unackedMessagesDoNotCountTowardTheLimit() {
         declare("q", false, Map.of("x-max-length", 2));
         f.publishTo(ch, "q", "a", "b");
-        assertThat(broker.get(ch, "q", false)).isNotNull();
-        assertThat(broker.get(ch, "q", false)).isNotNull();
+        assertThat(broker.get(ch, "q", false, 0)).isNotNull();
+        assertThat(broker.get(ch, "q", false, 0)).isNotNull();
 
         f.publishTo(ch, "q", "c", "d");
 
@@ -108,7 +108,7 @@ class QueueLengthLimitTest {
         declare("d", true, Map.of("x-max-length", 2));
         publish("", "d", "a", true);
         publish("", "d", "b", true);
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
         publish("", "d", "c", true);
         assertThat(f.ready("d")).containsExactly("b", "c");
 
@@ -127,9 +127,9 @@ class QueueLengthLimitTest {
     void bytesLimitCountsBodiesOfReadyMessages() {
         declare("q", false, Map.of("x-max-length-bytes", 10));
         // Properties do not count, as in RabbitMQ: only the body's bytes.
-        Message withProperties = new Message("", "q", new byte[100], Map.of(), false,
+        Message withProperties = new Message("", "q", new byte[100], Map.of(), false, Message.NO_EXPIRATION,
                 "12345".getBytes(StandardCharsets.UTF_8));
-        broker.publish(ch, "", "q", withProperties);
+        broker.publish(ch, "", "q", withProperties, 0);
         f.publishTo(ch, "q", "abcde");
         assertThat(f.queueState("q").readyBytes()).isEqualTo(10);
         assertThat(f.ready("q")).containsExactly("12345", "abcde");
@@ -168,7 +168,7 @@ class QueueLengthLimitTest {
         assertThat(store.events(Kind.REMOVED)).isEmpty();
 
         // Room again once a message is acked away.
-        Broker.GetResult got = broker.get(ch, "d", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
         broker.ack(ch, got.deliveryTag(), false);
         assertThat(publish("", "d", "d", true).rejected()).isFalse();
         assertThat(f.ready("d")).containsExactly("b", "d");
@@ -221,7 +221,8 @@ class QueueLengthLimitTest {
     @Test
     void limitsComeBackWithARestoredQueue() {
         Queue q = f.topology.restoreQueue("/", "r", false, Map.of("x-max-length", 1));
-        f.topology.restoreEntry(q, 1, BrokerFixture.message("", "r", Map.of(), false, "old"), false, 0);
+        f.topology.restoreEntry(q, 1, BrokerFixture.message("", "r", Map.of(), false, "old"), false, 0, 0,
+                QueueEntry.NEVER);
         broker.advanceSequence(1);
 
         publish("", "r", "new", false);

@@ -83,11 +83,11 @@ class RoutingTest {
         f.topology.bindQueue(ch, "q2", "amq.match", "", Map.of("x-match", "any", "a", 1, "b", 2));
 
         assertThat(f.broker.publish(ch, "amq.headers", "", message("amq.headers", "", Map.of("a", 1L, "b", 2L),
-                false, "both")).routedQueues()).isEqualTo(1);
+                false, "both"), 0).routedQueues()).isEqualTo(1);
         assertThat(f.broker.publish(ch, "amq.match", "", message("amq.match", "", Map.of("b", 2), false,
-                "one")).routedQueues()).isEqualTo(1);
+                "one"), 0).routedQueues()).isEqualTo(1);
         assertThat(f.broker.publish(ch, "amq.headers", "", message("amq.headers", "", Map.of(), false,
-                "none")).routedQueues()).isZero();
+                "none"), 0).routedQueues()).isZero();
 
         assertThat(f.ready("q1")).containsExactly("both");
         assertThat(f.ready("q2")).containsExactly("one");

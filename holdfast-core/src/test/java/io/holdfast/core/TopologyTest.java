@@ -186,7 +186,7 @@ class TopologyTest {
         assertThat(replyCode(() -> topology.declareQueue(other, "mine", true, false, false, false, NO_ARGS)))
                 .isEqualTo(405);
         assertThat(replyCode(() -> f.consume(other, "mine", false))).isEqualTo(405);
-        assertThat(replyCode(() -> f.broker.get(other, "mine", false))).isEqualTo(405);
+        assertThat(replyCode(() -> f.broker.get(other, "mine", false, 0))).isEqualTo(405);
         assertThat(replyCode(() -> topology.purgeQueue(other, "mine"))).isEqualTo(405);
         assertThat(replyCode(() -> topology.deleteQueue(other, "mine", false, false))).isEqualTo(405);
         assertThat(replyCode(() -> topology.bindQueue(other, "mine", "amq.direct", "k", NO_ARGS))).isEqualTo(405);
@@ -317,7 +317,7 @@ class TopologyTest {
     void purgeReturnsTheReadyCountAndLeavesUnackedAlone() {
         f.queue(ch, "q");
         f.publishTo(ch, "q", "a", "b", "c");
-        Broker.GetResult got = f.broker.get(ch, "q", false);
+        Broker.GetResult got = f.broker.get(ch, "q", false, 0);
 
         assertThat(topology.purgeQueue(ch, "q")).isEqualTo(2);
         assertThat(f.ready("q")).isEmpty();

@@ -28,6 +28,8 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
     private static final long COMPACTION_CHECK_MILLIS = 2000;
+    /** How often queues drop the expired messages at their heads (message TTL) and unused queues expire. */
+    private static final long EXPIRY_TICK_MILLIS = 100;
     /** How long {@link #query} waits for the broker thread. */
     public static final long QUERY_TIMEOUT_SECONDS = 5;
 
@@ -73,6 +75,10 @@ public final class Engine implements AutoCloseable {
         Engine engine = new Engine(config, journal, replay, unclean);
         Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
         engine.loop.every(COMPACTION_CHECK_MILLIS, compactor::maybeCompact);
+        engine.loop.every(EXPIRY_TICK_MILLIS, () -> {
+            engine.broker.tick(System.currentTimeMillis());
+            engine.afterCommand(); // a durable queue deleted by x-expires
+        });
         engine.loop.start();
         return engine;
     }
@@ -84,10 +90,12 @@ public final class Engine implements AutoCloseable {
                 for (JournalReplay.Recovered rec : replay.take(v.name(), q.name())) {
                     JournalRecords.Decoded r = rec.record();
                     Map<String, Object> headers = BasicProperties.decode(r.properties()).headers();
-                    Message m = new Message(r.exchange(), r.routingKey(), r.properties(), headers, true, r.body());
+                    // The stored expiry stands in for the expiration property, which only counts at publish.
+                    Message m = new Message(r.exchange(), r.routingKey(), r.properties(), headers, true,
+                            Message.NO_EXPIRATION, r.body());
                     // After a crash we cannot know which messages were out for delivery: flag them all.
                     QueueEntry e = broker.topology().restoreEntry(q, r.seq(), m, r.redelivered() || unclean,
-                            r.deliveryCount());
+                            r.deliveryCount(), r.enqueuedAtMillis(), r.expiresAtMillis());
                     e.storeRef = rec.segment();
                     journal.retain(rec.segment());
                     restored++;

@@ -11,11 +11,19 @@ import java.nio.charset.StandardCharsets;
  * and CRC32C are its business). Layouts, all integers big-endian, strings as u8 length + UTF-8:
  *
  * <pre>
- * ENQUEUE (1): type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32 | vhost | queue
- *              | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
- * REMOVE  (2): type u8 | seq u64 | vhost | queue
- * DELIVERED (3): type u8 | seq u64 | deliveryCount u32 | vhost | queue
+ * ENQUEUE (1):    type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32 | vhost | queue
+ *                 | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
+ * REMOVE  (2):    type u8 | seq u64 | vhost | queue
+ * DELIVERED (3):  type u8 | seq u64 | deliveryCount u32 | vhost | queue
+ * ENQUEUE_V2 (4): type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32
+ *                 | enqueuedAtMillis u64 | expiresAtMillis u64 (0 = never) | vhost | queue
+ *                 | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
  * </pre>
+ *
+ * Enqueues are written as ENQUEUE_V2, which adds the wall-clock enqueue time and the last millisecond
+ * the message may be delivered in (its TTL fixed at publish), so expiry after a restart counts from the
+ * original publish. ENQUEUE (1), written before message TTL existed, stays readable: such a message
+ * has no expiry. Compaction rewrites records through {@link #enqueue}, so it keeps both times.
  *
  * DELIVERED is written at a clean shutdown for each stored message that has been delivered, so that
  * after the restart it is still flagged redelivered (contract rule 4); after a crash every recovered
@@ -28,6 +36,7 @@ final class JournalRecords {
     static final byte ENQUEUE = 1;
     static final byte REMOVE = 2;
     static final byte DELIVERED = 3;
+    static final byte ENQUEUE_V2 = 4;
 
     private JournalRecords() {}
 
@@ -37,10 +46,11 @@ final class JournalRecords {
         byte[] queue = utf8(q.name());
         byte[] exchange = utf8(m.exchange());
         byte[] key = utf8(m.routingKey());
-        int size = 1 + 8 + 1 + 4 + 4 + vhost.length + queue.length + exchange.length + key.length
+        int size = 1 + 8 + 1 + 4 + 8 + 8 + 4 + vhost.length + queue.length + exchange.length + key.length
                 + 4 + m.properties().length + 4 + m.body().length;
         ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(ENQUEUE).putLong(e.seq()).put((byte) (e.redelivered() ? 1 : 0)).putInt(e.deliveryCount());
+        b.put(ENQUEUE_V2).putLong(e.seq()).put((byte) (e.redelivered() ? 1 : 0)).putInt(e.deliveryCount());
+        b.putLong(e.enqueuedAtMillis()).putLong(e.expiresAtMillis() == QueueEntry.NEVER ? 0 : e.expiresAtMillis());
         putShort(b, vhost);
         putShort(b, queue);
         putShort(b, exchange);
@@ -70,13 +80,22 @@ final class JournalRecords {
         return b.array();
     }
 
-    /** A decoded record; message fields are null for REMOVE and DELIVERED. */
-    record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, String vhost, String queue,
-                   String exchange, String routingKey, byte[] properties, byte[] body) {
+    /**
+     * A decoded record; message fields are null for REMOVE and DELIVERED. The times are those of
+     * ENQUEUE_V2; an old ENQUEUE has enqueue time 0 and never expires ({@link QueueEntry#NEVER}).
+     */
+    record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, long enqueuedAtMillis,
+                   long expiresAtMillis, String vhost, String queue, String exchange, String routingKey,
+                   byte[] properties, byte[] body) {
+        /** True for either version of the enqueue record. */
+        boolean isEnqueue() {
+            return type == ENQUEUE || type == ENQUEUE_V2;
+        }
+
         /** This ENQUEUE as a later DELIVERED record amends it. */
         Decoded deliveredAgain(Decoded marker) {
-            return new Decoded(type, seq, true, Math.max(deliveryCount, marker.deliveryCount), vhost, queue,
-                    exchange, routingKey, properties, body);
+            return new Decoded(type, seq, true, Math.max(deliveryCount, marker.deliveryCount), enqueuedAtMillis,
+                    expiresAtMillis, vhost, queue, exchange, routingKey, properties, body);
         }
     }
 
@@ -96,17 +115,26 @@ final class JournalRecords {
             byte type = b.get();
             long seq = b.getLong();
             if (type == REMOVE) {
-                return new Decoded(type, seq, false, 0, names.get(b), names.get(b), null, null, null, null);
+                return new Decoded(type, seq, false, 0, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
+                        null, null);
             }
             if (type == DELIVERED) {
                 int count = b.getInt();
-                return new Decoded(type, seq, true, count, names.get(b), names.get(b), null, null, null, null);
+                return new Decoded(type, seq, true, count, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
+                        null, null);
             }
-            if (type != ENQUEUE) {
+            if (type != ENQUEUE && type != ENQUEUE_V2) {
                 throw new IllegalArgumentException("unknown journal record type " + type);
             }
             boolean redelivered = (b.get() & 1) != 0;
             int count = b.getInt();
+            long enqueuedAt = 0;
+            long expiresAt = QueueEntry.NEVER;
+            if (type == ENQUEUE_V2) {
+                enqueuedAt = b.getLong();
+                long stored = b.getLong();
+                expiresAt = stored == 0 ? QueueEntry.NEVER : stored;
+            }
             String vhost = names.get(b);
             String queue = names.get(b);
             String exchange = names.get(b);
@@ -115,7 +143,8 @@ final class JournalRecords {
             b.get(props);
             byte[] body = new byte[b.getInt()];
             b.get(body);
-            return new Decoded(type, seq, redelivered, count, vhost, queue, exchange, key, props, body);
+            return new Decoded(type, seq, redelivered, count, enqueuedAt, expiresAt, vhost, queue, exchange, key,
+                    props, body);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed journal record: " + e, e);
         }

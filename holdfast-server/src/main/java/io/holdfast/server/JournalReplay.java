@@ -42,7 +42,7 @@ final class JournalReplay implements RecordVisitor {
             return;
         }
         maxSeq = Math.max(maxSeq, r.seq());
-        if (r.type() == JournalRecords.ENQUEUE) {
+        if (r.isEnqueue()) {
             QueueLog q = vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>())
                     .computeIfAbsent(r.queue(), n -> new QueueLog());
             if (r.seq() <= q.lastSeq) {

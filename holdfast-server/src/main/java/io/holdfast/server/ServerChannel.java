@@ -44,6 +44,7 @@ final class ServerChannel implements ChannelOutput {
     /** The channel is over: consumers cancelled, unacked deliveries back to their queues. */
     void release() {
         if (state != null) {
+            broker.advanceClock(System.currentTimeMillis());
             broker.closeChannel(state);
             session.engine.afterCommand();
         }
@@ -54,6 +55,8 @@ final class ServerChannel implements ChannelOutput {
             return;
         }
         try {
+            // Deliveries this command causes (an ack frees credit, a consume starts) judge expiry by now.
+            broker.advanceClock(System.currentTimeMillis());
             dispatch(m);
             session.engine.afterCommand();
         } catch (BrokerException e) {
@@ -107,7 +110,7 @@ final class ServerChannel implements ChannelOutput {
                 reply(new BasicCancelOk(c.consumerTag()));
             }
         } else if (m instanceof BasicGet g) {
-            Broker.GetResult r = broker.get(state, g.queue(), g.noAck());
+            Broker.GetResult r = broker.get(state, g.queue(), g.noAck(), System.currentTimeMillis());
             if (r == null) {
                 reply(new BasicGetEmpty(""));
             } else {
@@ -251,15 +254,21 @@ final class ServerChannel implements ChannelOutput {
         if (closing) {
             return;
         }
-        Message message;
+        BasicProperties props;
         try {
-            BasicProperties props = BasicProperties.decode(properties);
-            Integer mode = props.deliveryMode();
-            message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
-                    mode != null && mode == 2, body);
+            props = BasicProperties.decode(properties);
         } catch (RuntimeException e) {
             fail(ReplyCode.SYNTAX_ERROR, "malformed content header properties: " + e.getMessage(),
                     BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
+            return;
+        }
+        Message message;
+        try {
+            Integer mode = props.deliveryMode();
+            message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
+                    mode != null && mode == 2, Message.parseExpiration(props.expiration()), body);
+        } catch (BrokerException e) {
+            handleFailure(e, p); // an invalid expiration: 406, as RabbitMQ, before routing
             return;
         }
         if (transaction != null) {
@@ -295,7 +304,7 @@ final class ServerChannel implements ChannelOutput {
         }
         Broker.PublishResult result;
         try {
-            result = broker.publish(state, p.exchange(), p.routingKey(), message);
+            result = broker.publish(state, p.exchange(), p.routingKey(), message, System.currentTimeMillis());
         } finally {
             if (barrier != null) {
                 session.engine.store().barrier(null);
@@ -329,6 +338,7 @@ final class ServerChannel implements ChannelOutput {
 
     void writableAgain() {
         if (state != null && !closing) {
+            broker.advanceClock(System.currentTimeMillis());
             broker.channelWritable(state);
         }
     }
