@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * The one thread that changes broker state. Any thread may {@link #execute} a task; the loop runs
  * tasks in submission order, then flushes every connection that has frames waiting, so the frames a
  * batch of tasks produced leave in one write per connection. A task that throws is logged and the
- * loop goes on: one bad command must not stop the broker.
+ * loop goes on: one bad command must not stop the broker. A JVM {@link Error} halts the process (exit
+ * code 70), since nothing the broker thread owns can be trusted after it.
  */
 public final class BrokerLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerLoop.class);
@@ -89,6 +90,12 @@ public final class BrokerLoop implements AutoCloseable {
                 }
             }
             flush();
+        } catch (Error e) {
+            // Out of memory, a missing class, a stack overflow: the broker's state can no longer be
+            // trusted, and a broker whose state thread is gone would keep its port open and hang every
+            // client. Crash-only: stop the process now and let recovery (and a supervisor) take over.
+            log.error("FATAL: the broker thread died; halting so that recovery can take over", e);
+            Runtime.getRuntime().halt(70);
         } finally {
             stopped.countDown();
         }
