@@ -8,17 +8,20 @@
 #   transient   -x 1 -y 1 -s 1000 -a                                   (transient, auto-ack)
 #   confirmed   -x 1 -y 1 -s 1000 -f persistent -c 100 -q 100          (durable, confirms, manual ack)
 #   confirmed4  -x 4 -y 4 --queue-pattern perf-%d 1..4, same options as confirmed
+# --rate N caps each producer at N msg/s (to compare latency at equal load).
 # Full PerfTest output goes to bench/results/<scenario>-<timestamp>.log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 uri=""
 seconds=30
+rate=()
 scenarios=()
 while (($#)); do
   case "$1" in
     --uri) uri="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
+    --rate) rate=(-r "$2"); shift 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
@@ -53,6 +56,6 @@ for s in "${scenarios[@]}"; do
   esac
   log="$here/results/$s-$(date +%Y%m%d-%H%M%S).log"
   echo "== $s: ${opts[*]} -z $seconds against $uri"
-  java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "${opts[@]}" -z "$seconds" > "$log" 2>&1 || true
+  java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "${opts[@]}" ${rate[@]+"${rate[@]}"} -z "$seconds" > "$log" 2>&1 || true
   grep -E "sending rate avg|receiving rate avg|consumer latency" "$log" | tail -3
 done
