@@ -16,44 +16,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Publisher confirms and AMQP transactions, through the Java client. */
-class ConfirmTransactionTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-    Connection conn;
-    Channel ch;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        conn = broker.connect();
-        ch = conn.createChannel();
-    }
-
-    @AfterEach
-    void disconnect() throws IOException {
-        if (conn.isOpen()) {
-            conn.close();
-        }
-    }
-
+class ConfirmTransactionTest extends SharedBrokerTest {
     /** One basic.ack or basic.nack as the client saw it. */
     record Confirm(boolean ack, long tag, boolean multiple) {}
 

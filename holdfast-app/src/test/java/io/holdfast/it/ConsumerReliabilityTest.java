@@ -22,10 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,37 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Consumers that fail get their messages back, in their original place and flagged (contract rules 2,
  * 3 and 4); bad acknowledgements cost only their channel; order is kept.
  */
-class ConsumerReliabilityTest {
+class ConsumerReliabilityTest extends SharedBrokerTest {
     private static final List<String> ONE_TO_TEN = IntStream.rangeClosed(1, 10).mapToObj(String::valueOf).toList();
-
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-    Connection conn;
-    Channel ch;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        conn = broker.connect();
-        ch = conn.createChannel();
-    }
-
-    @AfterEach
-    void disconnect() throws IOException {
-        if (conn.isOpen()) {
-            conn.close();
-        }
-    }
 
     // ---- requeue on failure ----
 

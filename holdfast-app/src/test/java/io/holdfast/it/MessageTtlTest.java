@@ -18,44 +18,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Message TTL ({@code x-message-ttl}, the {@code expiration} property) through the Java client. */
-class MessageTtlTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-    Connection conn;
-    Channel ch;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        conn = broker.connect();
-        ch = conn.createChannel();
-    }
-
-    @AfterEach
-    void disconnect() throws IOException {
-        if (conn.isOpen()) {
-            conn.close();
-        }
-    }
-
+class MessageTtlTest extends SharedBrokerTest {
     private static AMQP.BasicProperties expiring(String expiration) {
         return MessageProperties.PERSISTENT_TEXT_PLAIN.builder().expiration(expiration).build();
     }

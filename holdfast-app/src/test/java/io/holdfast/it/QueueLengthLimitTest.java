@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,44 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Queue length limits ({@code x-max-length}, {@code x-max-length-bytes}, {@code x-overflow}) through the Java client. */
-class QueueLengthLimitTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-    Connection conn;
-    Channel ch;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        conn = broker.connect();
-        ch = conn.createChannel();
-    }
-
-    @AfterEach
-    void disconnect() throws IOException {
-        if (conn.isOpen()) {
-            conn.close();
-        }
-    }
-
+class QueueLengthLimitTest extends SharedBrokerTest {
     @Test
     void dropHeadKeepsTheNewestMessages() throws Exception {
         ch.queueDeclare("limit-drop-head", true, false, false, Map.of("x-max-length", 3));

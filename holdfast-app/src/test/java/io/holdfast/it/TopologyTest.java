@@ -17,44 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Exchanges, queues and bindings: routing by every exchange type, declaration rules, durability. */
-class TopologyTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-    Connection conn;
-    Channel ch;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        conn = broker.connect();
-        ch = conn.createChannel();
-    }
-
-    @AfterEach
-    void disconnect() throws IOException {
-        if (conn.isOpen()) {
-            conn.close();
-        }
-    }
-
+class TopologyTest extends SharedBrokerTest {
     // ---- routing ----
 
     @Test
