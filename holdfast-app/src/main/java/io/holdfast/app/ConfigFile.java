@@ -1,5 +1,6 @@
 package io.holdfast.app;
 
+import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.ServerConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.io.IOException;
@@ -81,6 +82,10 @@ final class ConfigFile {
                 case "management.enabled" -> b.managementEnabled(bool(key, value));
                 case "management.tcp.ip" -> b.managementBindAddress(address(key, value));
                 case "management.tcp.port" -> b.managementPort((int) number(key, value, 0, 65535));
+                // As RabbitMQ: milliseconds, or false for no timeout.
+                case "consumer_timeout" -> b.consumerTimeoutMillis(value.equals("false") ? -1
+                        : number(key, value, 1, Long.MAX_VALUE));
+                case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
                 default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
             }
         }
@@ -161,6 +166,15 @@ final class ConfigFile {
                 throw new IllegalArgumentException(key + " must not be empty");
             }
             return value;
+        }
+
+        private static ConsumerTimeoutAction timeoutAction(String value) {
+            return switch (value) {
+                case "cancel_consumer" -> ConsumerTimeoutAction.CANCEL_CONSUMER;
+                case "close_channel" -> ConsumerTimeoutAction.CLOSE_CHANNEL;
+                default -> throw new IllegalArgumentException("consumer_timeout.action must be cancel_consumer or "
+                        + "close_channel, got '" + value + "'");
+            };
         }
 
         private static FsyncPolicy fsync(String value) {

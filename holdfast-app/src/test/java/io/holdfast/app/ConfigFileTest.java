@@ -3,6 +3,7 @@ package io.holdfast.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.ServerConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.nio.file.Files;
@@ -70,5 +71,20 @@ class ConfigFileTest {
         assertThatThrownBy(() -> load("management.tcp.ip = broker.example")).hasMessageContaining("IP address");
         assertThatThrownBy(() -> load("management.tcp.ip = 300.1.1.1")).hasMessageContaining("IP address");
         assertThatThrownBy(() -> load("management.enabled = no")).hasMessageContaining("true or false");
+    }
+
+    @Test
+    void consumerTimeoutKeys() throws Exception {
+        ServerConfig defaults = load("");
+        assertThat(defaults.consumerTimeoutMillis()).isEqualTo(1_800_000);
+        assertThat(defaults.consumerTimeoutAction()).isEqualTo(ConsumerTimeoutAction.CANCEL_CONSUMER);
+        ServerConfig c = load("consumer_timeout = 60000\nconsumer_timeout.action = close_channel\n");
+        assertThat(c.consumerTimeoutMillis()).isEqualTo(60_000);
+        assertThat(c.consumerTimeoutAction()).isEqualTo(ConsumerTimeoutAction.CLOSE_CHANNEL);
+        assertThat(load("consumer_timeout = false").consumerTimeoutMillis()).isNegative();
+        assertThatThrownBy(() -> load("consumer_timeout = 0")).hasMessageContaining("between 1 and");
+        assertThatThrownBy(() -> load("consumer_timeout = soon")).hasMessageContaining("whole number");
+        assertThatThrownBy(() -> load("consumer_timeout.action = kill"))
+                .hasMessageContaining("cancel_consumer or close_channel");
     }
 }

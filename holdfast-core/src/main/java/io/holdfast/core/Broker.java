@@ -30,6 +30,14 @@ public final class Broker {
     private long lastSeq;
     /** The latest wall-clock time a command brought; never decreases. */
     private long clockMillis;
+    /** Open channels, for the consumer timeout check on {@link #tick}. */
+    private final Set<ChannelState> channels = new LinkedHashSet<>();
+    /** {@code consumer_timeout}: how long a delivery may stay unacked; negative for no limit. */
+    private long consumerTimeoutMillis = DEFAULT_CONSUMER_TIMEOUT_MILLIS;
+    private ConsumerTimeoutAction consumerTimeoutAction = ConsumerTimeoutAction.CANCEL_CONSUMER;
+
+    /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
+    public static final long DEFAULT_CONSUMER_TIMEOUT_MILLIS = 1_800_000;
 
     /**
      * @param store         where persistent messages on durable queues go
@@ -66,6 +74,15 @@ public final class Broker {
         return changed;
     }
 
+    /**
+     * Sets the broker-wide consumer timeout ({@code consumer_timeout}; negative for none) and what happens
+     * when it runs out. A queue's {@code x-consumer-timeout} overrides the duration for its deliveries.
+     */
+    public void consumerTimeout(long timeoutMillis, ConsumerTimeoutAction action) {
+        this.consumerTimeoutMillis = timeoutMillis;
+        this.consumerTimeoutAction = action;
+    }
+
     /** Recovery tells the broker the highest position it found, so new ones are higher. */
     public void advanceSequence(long seenSeq) {
         lastSeq = Math.max(lastSeq, seenSeq);
@@ -83,17 +100,93 @@ public final class Broker {
      * The periodic command: at {@code nowMillis}, every queue drops the expired messages at its head (they
      * leave the store like acked ones), and a queue unused for its {@code x-expires} is deleted. The caller
      * runs it every few hundred milliseconds, so a queue nobody reads from still lets its messages go.
+     *
+     * <p>It also enforces the consumer timeout: a manual-ack delivery unacked for longer than its queue's
+     * timeout (see {@link #consumerTimeout}) either cancels its consumer, whose unacked deliveries go back
+     * to their queues, or closes its channel (the channel's output is told, to send channel.close).
      */
     public void tick(long nowMillis) {
         advanceClock(nowMillis);
+        long shortestTimeout = consumerTimeoutMillis < 0 ? Long.MAX_VALUE : consumerTimeoutMillis;
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
                 if (q.unusedAt(clockMillis)) {
                     topology.deleteQueue(v, q); // x-expires: its messages go with it
                 } else {
                     expireHead(q);
+                    long t = q.consumerTimeoutMillis(consumerTimeoutMillis);
+                    if (t >= 0) {
+                        shortestTimeout = Math.min(shortestTimeout, t);
+                    }
                 }
             }
+        }
+        if (shortestTimeout != Long.MAX_VALUE) {
+            expireLeases(shortestTimeout);
+        }
+        dispatch();
+    }
+
+    /**
+     * Finds deliveries held past their consumer timeout. Unacked deliveries are in tag order, which is
+     * delivery-time order, so each channel's scan stops at the first one younger than the shortest timeout.
+     */
+    private void expireLeases(long shortestTimeout) {
+        List<ChannelState> timedOut = new ArrayList<>();
+        List<Long> timeoutsUsed = new ArrayList<>();
+        Set<Consumer> late = new LinkedHashSet<>();
+        for (ChannelState ch : channels) {
+            for (ChannelState.Unacked u : ch.unacked.values()) {
+                long held = clockMillis - u.deliveredAtMillis();
+                if (held <= shortestTimeout) {
+                    break;
+                }
+                long timeout = u.queue().consumerTimeoutMillis(consumerTimeoutMillis);
+                if (timeout < 0 || held <= timeout) {
+                    continue;
+                }
+                if (consumerTimeoutAction == ConsumerTimeoutAction.CLOSE_CHANNEL) {
+                    timedOut.add(ch);
+                    timeoutsUsed.add(timeout);
+                    break;
+                }
+                if (u.consumer() != null) {
+                    late.add(u.consumer()); // basic.get deliveries have no consumer to cancel
+                }
+            }
+        }
+        for (Consumer c : late) {
+            expireConsumer(c);
+        }
+        for (int i = 0; i < timedOut.size(); i++) {
+            ChannelState ch = timedOut.get(i);
+            closeChannel(ch);
+            ch.output.timedOut(timeoutsUsed.get(i));
+        }
+    }
+
+    /**
+     * A consumer's lease ran out: it is cancelled (the client is told, unless it cancelled already) and its
+     * unacked deliveries return to their queues at their positions, redelivered; their tags become unknown.
+     */
+    private void expireConsumer(Consumer c) {
+        ChannelState ch = c.channel;
+        if (ch.consumers.get(c.tag) == c) {
+            removeConsumer(c);
+            ch.output.consumerCancelled(c.tag);
+        }
+        List<ChannelState.Unacked> mine = new ArrayList<>();
+        var it = ch.unacked.values().iterator();
+        while (it.hasNext()) {
+            ChannelState.Unacked u = it.next();
+            if (u.consumer() == c) {
+                mine.add(u);
+                it.remove();
+            }
+        }
+        for (ChannelState.Unacked u : mine) {
+            release(u);
+            returnToQueue(u.queue(), u.entry());
         }
     }
 
@@ -133,7 +226,9 @@ public final class Broker {
 
     public ChannelState openChannel(long connectionId, int number, String vhost, ChannelOutput output) {
         requireVhost(vhost);
-        return new ChannelState(connectionId, number, vhost, output);
+        ChannelState ch = new ChannelState(connectionId, number, vhost, output);
+        channels.add(ch);
+        return ch;
     }
 
     /**
@@ -145,6 +240,7 @@ public final class Broker {
             return;
         }
         ch.closed = true;
+        channels.remove(ch);
         for (Consumer c : new ArrayList<>(ch.consumers.values())) {
             removeConsumer(c);
         }
@@ -360,7 +456,7 @@ public final class Broker {
         if (c.noAck) {
             settle(q, e);
         } else {
-            c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c));
+            c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c, clockMillis));
             c.unacked++;
             c.channel.consumerUnacked++;
             q.markUnacked(e);
@@ -388,7 +484,7 @@ public final class Broker {
         if (noAck) {
             settle(q, e);
         } else {
-            ch.unacked.put(tag, new ChannelState.Unacked(q, e, null));
+            ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, clockMillis));
             q.markUnacked(e);
         }
         return new GetResult(tag, redelivered, e, q.readyCount());

@@ -8,8 +8,15 @@ public interface ChannelOutput {
     /** basic.deliver to a consumer. */
     void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry);
 
-    /** Server-sent basic.cancel: the consumer's queue went away. */
+    /** Server-sent basic.cancel: the consumer's queue went away, or its consumer timeout ran out. */
     void consumerCancelled(String consumerTag);
+
+    /**
+     * A delivery on this channel stayed unacked longer than {@code timeoutMillis} under
+     * {@link ConsumerTimeoutAction#CLOSE_CHANNEL}. The core has already closed the channel's state (its
+     * unacked deliveries are back in their queues); the session sends channel.close with 406.
+     */
+    void timedOut(long timeoutMillis);
 
     /** False while the client is not reading fast enough: the core stops delivering to it. */
     boolean writable();

@@ -23,7 +23,8 @@ public final class ChannelState {
     String lastDeclaredQueue;
     boolean closed;
 
-    record Unacked(Queue queue, QueueEntry entry, Consumer consumer) {}
+    /** One delivery awaiting its ack; {@code consumer} is null for basic.get. */
+    record Unacked(Queue queue, QueueEntry entry, Consumer consumer, long deliveredAtMillis) {}
 
     ChannelState(long connectionId, int number, String vhost, ChannelOutput output) {
         this.connectionId = connectionId;

@@ -56,6 +56,8 @@ public final class Queue {
     private final long messageTtlMillis;
     /** {@code x-expires} in milliseconds, or -1 for none. */
     private final long expiresMillis;
+    /** {@code x-consumer-timeout} in milliseconds, or -1 for the broker's. */
+    private final long consumerTimeoutMillis;
     /** When the queue was last used (see {@link #unusedAt}); {@code Long.MIN_VALUE} until it is known. */
     private long lastUsedMillis = Long.MIN_VALUE;
 
@@ -86,6 +88,7 @@ public final class Queue {
         this.singleActiveConsumer = Boolean.TRUE.equals(this.arguments.get("x-single-active-consumer"));
         this.messageTtlMillis = limit(this.arguments.get("x-message-ttl"));
         this.expiresMillis = limit(this.arguments.get("x-expires"));
+        this.consumerTimeoutMillis = limit(this.arguments.get("x-consumer-timeout"));
     }
 
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
@@ -125,6 +128,14 @@ public final class Queue {
      */
     public Consumer activeConsumer() {
         return singleActiveConsumer ? consumers.peekFirst() : null;
+    }
+
+    /**
+     * How long a delivery from this queue may stay unacked: its {@code x-consumer-timeout}, else
+     * {@code brokerMillis}; negative for no limit.
+     */
+    long consumerTimeoutMillis(long brokerMillis) {
+        return consumerTimeoutMillis >= 0 ? consumerTimeoutMillis : brokerMillis;
     }
 
     /** A declaration, basic.get or consumer renews the {@code x-expires} lease. */

@@ -32,7 +32,7 @@ final class QueueArguments {
             }
         }
         for (String key : new String[] {"x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes",
-                "x-delivery-limit", "x-max-priority"}) {
+                "x-delivery-limit", "x-max-priority", "x-consumer-timeout"}) {
             Object v = args.get(key);
             if (v == null) {
                 continue;

@@ -138,6 +138,8 @@ final class BrokerFixture {
         final String name;
         final List<Delivery> deliveries = new ArrayList<>();
         final List<String> cancelled = new ArrayList<>();
+        /** The timeout each {@link #timedOut} call reported. */
+        final List<Long> timedOut = new ArrayList<>();
         boolean writable = true;
         private final List<Delivery> timeline;
         private int seen;
@@ -157,6 +159,11 @@ final class BrokerFixture {
         @Override
         public void consumerCancelled(String consumerTag) {
             cancelled.add(consumerTag);
+        }
+
+        @Override
+        public void timedOut(long timeoutMillis) {
+            timedOut.add(timeoutMillis);
         }
 
         @Override

@@ -54,6 +54,7 @@ public final class Engine implements AutoCloseable {
             random.nextBytes(b);
             return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
         });
+        broker.consumerTimeout(config.consumerTimeoutMillis(), config.consumerTimeoutAction());
         this.topologyStore = new TopologyStore(config.dataDir());
         this.authenticator = new Authenticator(config.guestLoopbackOnly());
         authenticator.addUser(config.defaultUser(), config.defaultPass());

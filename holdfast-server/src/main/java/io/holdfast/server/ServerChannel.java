@@ -360,6 +360,14 @@ final class ServerChannel implements ChannelOutput {
     }
 
     @Override
+    public void timedOut(long timeoutMillis) {
+        // RabbitMQ's text, so operators find its documentation.
+        fail(ReplyCode.PRECONDITION_FAILED, "delivery acknowledgement on channel " + number
+                + " timed out. Timeout value used: " + timeoutMillis + " ms. This timeout value can be configured,"
+                + " see consumers doc guide to learn more", 0, 0);
+    }
+
+    @Override
     public boolean writable() {
         return session.outbox.writable();
     }

@@ -1,5 +1,7 @@
 package io.holdfast.server;
 
+import io.holdfast.core.Broker;
+import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.store.FsyncPolicy;
 import java.nio.file.Path;
 
@@ -26,12 +28,16 @@ import java.nio.file.Path;
  *                           metrics) runs
  * @param managementBindAddress {@code management.tcp.ip}: address the management listener binds
  * @param managementPort     {@code management.tcp.port}: its port, 0 for any free one (tests)
+ * @param consumerTimeoutMillis {@code consumer_timeout}: how long a manual-ack delivery may stay unacked
+ *                           before its consumer (or channel) is timed out; negative for no limit
+ * @param consumerTimeoutAction {@code consumer_timeout.action}: cancel the consumer, or close the channel
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
                            boolean guestLoopbackOnly, FsyncPolicy fsync, long fsyncIntervalMillis,
                            long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes,
-                           boolean managementEnabled, String managementBindAddress, int managementPort) {
+                           boolean managementEnabled, String managementBindAddress, int managementPort,
+                           long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -45,7 +51,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, dataDir, 131072, 2047, 60, 128L * 1024 * 1024,
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
-                true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT);
+                true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
+                ConsumerTimeoutAction.CANCEL_CONSUMER);
     }
 
     public Builder toBuilder() {
@@ -84,6 +91,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private boolean managementEnabled;
         private String managementBindAddress;
         private int managementPort;
+        private long consumerTimeoutMillis;
+        private ConsumerTimeoutAction consumerTimeoutAction;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -104,6 +113,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             managementEnabled = c.managementEnabled;
             managementBindAddress = c.managementBindAddress;
             managementPort = c.managementPort;
+            consumerTimeoutMillis = c.consumerTimeoutMillis;
+            consumerTimeoutAction = c.consumerTimeoutAction;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -142,11 +153,15 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder managementPort(int v) { managementPort = v; return this; }
 
+        public Builder consumerTimeoutMillis(long v) { consumerTimeoutMillis = v; return this; }
+
+        public Builder consumerTimeoutAction(ConsumerTimeoutAction v) { consumerTimeoutAction = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
-                    managementBindAddress, managementPort);
+                    managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction);
         }
     }
 }
