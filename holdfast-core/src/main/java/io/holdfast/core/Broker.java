@@ -32,9 +32,7 @@ public final class Broker {
     private long clockMillis;
     /** Open channels, for the consumer timeout check on {@link #tick}. */
     private final Set<ChannelState> channels = new LinkedHashSet<>();
-    /** {@code consumer_timeout}: how long a delivery may stay unacked; negative for no limit. */
-    private long consumerTimeoutMillis = DEFAULT_CONSUMER_TIMEOUT_MILLIS;
-    private ConsumerTimeoutAction consumerTimeoutAction = ConsumerTimeoutAction.CANCEL_CONSUMER;
+    private final ConsumerLeases leases = new ConsumerLeases(this);
 
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
     public static final long DEFAULT_CONSUMER_TIMEOUT_MILLIS = 1_800_000;
@@ -79,8 +77,7 @@ public final class Broker {
      * when it runs out. A queue's {@code x-consumer-timeout} overrides the duration for its deliveries.
      */
     public void consumerTimeout(long timeoutMillis, ConsumerTimeoutAction action) {
-        this.consumerTimeoutMillis = timeoutMillis;
-        this.consumerTimeoutAction = action;
+        leases.configure(timeoutMillis, action);
     }
 
     /** Recovery tells the broker the highest position it found, so new ones are higher. */
@@ -107,14 +104,14 @@ public final class Broker {
      */
     public void tick(long nowMillis) {
         advanceClock(nowMillis);
-        long shortestTimeout = consumerTimeoutMillis < 0 ? Long.MAX_VALUE : consumerTimeoutMillis;
+        long shortestTimeout = leases.brokerTimeoutOrMax();
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
                 if (q.unusedAt(clockMillis)) {
                     topology.deleteQueue(v, q); // x-expires: its messages go with it
                 } else {
                     expireHead(q);
-                    long t = q.consumerTimeoutMillis(consumerTimeoutMillis);
+                    long t = leases.timeoutFor(q);
                     if (t >= 0) {
                         shortestTimeout = Math.min(shortestTimeout, t);
                     }
@@ -122,72 +119,9 @@ public final class Broker {
             }
         }
         if (shortestTimeout != Long.MAX_VALUE) {
-            expireLeases(shortestTimeout);
+            leases.expire(shortestTimeout, channels);
         }
         dispatch();
-    }
-
-    /**
-     * Finds deliveries held past their consumer timeout. Unacked deliveries are in tag order, which is
-     * delivery-time order, so each channel's scan stops at the first one younger than the shortest timeout.
-     */
-    private void expireLeases(long shortestTimeout) {
-        List<ChannelState> timedOut = new ArrayList<>();
-        List<Long> timeoutsUsed = new ArrayList<>();
-        Set<Consumer> late = new LinkedHashSet<>();
-        for (ChannelState ch : channels) {
-            for (ChannelState.Unacked u : ch.unacked.values()) {
-                long held = clockMillis - u.deliveredAtMillis();
-                if (held <= shortestTimeout) {
-                    break;
-                }
-                long timeout = u.queue().consumerTimeoutMillis(consumerTimeoutMillis);
-                if (timeout < 0 || held <= timeout) {
-                    continue;
-                }
-                if (consumerTimeoutAction == ConsumerTimeoutAction.CLOSE_CHANNEL) {
-                    timedOut.add(ch);
-                    timeoutsUsed.add(timeout);
-                    break;
-                }
-                if (u.consumer() != null) {
-                    late.add(u.consumer()); // basic.get deliveries have no consumer to cancel
-                }
-            }
-        }
-        for (Consumer c : late) {
-            expireConsumer(c);
-        }
-        for (int i = 0; i < timedOut.size(); i++) {
-            ChannelState ch = timedOut.get(i);
-            closeChannel(ch);
-            ch.output.timedOut(timeoutsUsed.get(i));
-        }
-    }
-
-    /**
-     * A consumer's lease ran out: it is cancelled (the client is told, unless it cancelled already) and its
-     * unacked deliveries return to their queues at their positions, redelivered; their tags become unknown.
-     */
-    private void expireConsumer(Consumer c) {
-        ChannelState ch = c.channel;
-        if (ch.consumers.get(c.tag) == c) {
-            removeConsumer(c);
-            ch.output.consumerCancelled(c.tag);
-        }
-        List<ChannelState.Unacked> mine = new ArrayList<>();
-        var it = ch.unacked.values().iterator();
-        while (it.hasNext()) {
-            ChannelState.Unacked u = it.next();
-            if (u.consumer() == c) {
-                mine.add(u);
-                it.remove();
-            }
-        }
-        for (ChannelState.Unacked u : mine) {
-            release(u);
-            returnToQueue(u.queue(), u.entry());
-        }
     }
 
     long clockMillis() {
@@ -409,7 +343,7 @@ public final class Broker {
         return true;
     }
 
-    private void removeConsumer(Consumer c) {
+    void removeConsumer(Consumer c) {
         c.channel.consumers.remove(c.tag);
         Queue q = c.queue;
         q.consumers.remove(c);
@@ -564,7 +498,7 @@ public final class Broker {
     }
 
     /** Gives back the prefetch credit an unacked delivery held. */
-    private void release(ChannelState.Unacked u) {
+    void release(ChannelState.Unacked u) {
         u.queue().unmarkUnacked(u.entry());
         Consumer c = u.consumer();
         if (c != null) {
@@ -582,7 +516,7 @@ public final class Broker {
         }
     }
 
-    private void returnToQueue(Queue q, QueueEntry e) {
+    void returnToQueue(Queue q, QueueEntry e) {
         if (q.deleted) {
             return; // settled when its queue was deleted
         }
