@@ -42,60 +42,57 @@ final class TopologyStore {
         ByteBuf b = Unpooled.buffer();
         try {
             b.writeByte(VERSION);
-            int countAt = b.writerIndex();
-            b.writeInt(0);
-            int n = 0;
-            for (VirtualHost v : broker.virtualHosts()) {
-                for (Exchange x : v.exchanges()) {
-                    if (x.durable() && !Topology.predeclared(x)) {
-                        WireFormat.writeShortString(b, v.name());
-                        WireFormat.writeShortString(b, x.name());
-                        WireFormat.writeShortString(b, x.type().wireName());
-                        b.writeByte(x.autoDelete() ? 1 : 0);
-                        b.writeByte(x.internal() ? 1 : 0);
-                        FieldTable.write(b, x.arguments());
-                        n++;
-                    }
-                }
-            }
-            b.setInt(countAt, n);
-            countAt = b.writerIndex();
-            b.writeInt(0);
-            n = 0;
-            for (VirtualHost v : broker.virtualHosts()) {
-                for (Queue q : v.queues()) {
-                    if (q.durable() && !q.exclusive()) {
-                        WireFormat.writeShortString(b, v.name());
-                        WireFormat.writeShortString(b, q.name());
-                        b.writeByte(q.autoDelete() ? 1 : 0);
-                        FieldTable.write(b, q.arguments());
-                        n++;
-                    }
-                }
-            }
-            b.setInt(countAt, n);
-            countAt = b.writerIndex();
-            b.writeInt(0);
-            n = 0;
-            for (VirtualHost v : broker.virtualHosts()) {
-                for (Exchange x : v.exchanges()) {
-                    if (!x.durable()) {
-                        continue;
-                    }
-                    for (Binding bd : x.bindings()) {
-                        if (durableDestination(v, bd)) {
+            writeSection(b, () -> {
+                int n = 0;
+                for (VirtualHost v : broker.virtualHosts()) {
+                    for (Exchange x : v.exchanges()) {
+                        if (x.durable() && !Topology.predeclared(x)) {
                             WireFormat.writeShortString(b, v.name());
-                            WireFormat.writeShortString(b, bd.source());
-                            WireFormat.writeShortString(b, bd.destination());
-                            b.writeByte(bd.toQueue() ? 1 : 0);
-                            WireFormat.writeShortString(b, bd.routingKey());
-                            FieldTable.write(b, bd.arguments());
+                            WireFormat.writeShortString(b, x.name());
+                            WireFormat.writeShortString(b, x.type().wireName());
+                            b.writeByte(x.autoDelete() ? 1 : 0);
+                            b.writeByte(x.internal() ? 1 : 0);
+                            FieldTable.write(b, x.arguments());
                             n++;
                         }
                     }
                 }
-            }
-            b.setInt(countAt, n);
+                return n;
+            });
+            writeSection(b, () -> {
+                int n = 0;
+                for (VirtualHost v : broker.virtualHosts()) {
+                    for (Queue q : v.queues()) {
+                        if (q.durable() && !q.exclusive()) {
+                            WireFormat.writeShortString(b, v.name());
+                            WireFormat.writeShortString(b, q.name());
+                            b.writeByte(q.autoDelete() ? 1 : 0);
+                            FieldTable.write(b, q.arguments());
+                            n++;
+                        }
+                    }
+                }
+                return n;
+            });
+            writeSection(b, () -> {
+                int n = 0;
+                for (VirtualHost v : broker.virtualHosts()) {
+                    for (Exchange x : v.exchanges()) {
+                        for (Binding bd : x.bindings()) {
+                            if (x.durable() && durableDestination(v, bd)) {
+                                WireFormat.writeShortString(b, v.name());
+                                WireFormat.writeShortString(b, bd.source());
+                                WireFormat.writeShortString(b, bd.destination());
+                                b.writeByte(bd.toQueue() ? 1 : 0);
+                                WireFormat.writeShortString(b, bd.routingKey());
+                                FieldTable.write(b, bd.arguments());
+                                n++;
+                            }
+                        }
+                    }
+                }
+                return n;
+            });
             byte[] bytes = new byte[b.readableBytes()];
             b.readBytes(bytes);
             AtomicFile.write(file, bytes);
@@ -104,6 +101,13 @@ final class TopologyStore {
         } finally {
             b.release();
         }
+    }
+
+    /** A u32 count, then the entries {@code entries} writes; it returns how many it wrote. */
+    private static void writeSection(ByteBuf b, java.util.function.IntSupplier entries) {
+        int countAt = b.writerIndex();
+        b.writeInt(0);
+        b.setInt(countAt, entries.getAsInt());
     }
 
     private static boolean durableDestination(VirtualHost v, Binding b) {
