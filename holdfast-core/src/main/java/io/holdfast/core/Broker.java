@@ -34,6 +34,29 @@ public final class Broker {
     private final Set<ChannelState> channels = new LinkedHashSet<>();
     private final ConsumerLeases leases = new ConsumerLeases(this);
 
+    /**
+     * The durable queue, one per vhost and created on first use, that takes messages that went over their
+     * queue's {@code x-delivery-limit} (there is no dead-lettering yet): operators inspect and re-publish them.
+     */
+    public static final String QUARANTINE_QUEUE = "holdfast.quarantine";
+    private long quarantinedCount;
+    private QuarantineListener quarantineListener = (source, entry, quarantine) -> { };
+
+    /**
+     * Hears of each message moved to {@link #QUARANTINE_QUEUE}, on the broker thread, after the quarantine
+     * queue exists (a new one is already flagged as a durable topology change) and before the store hears of
+     * the copy: a caller that persists topology can save the queue's declaration here, ahead of the record.
+     */
+    @FunctionalInterface
+    public interface QuarantineListener {
+        /**
+         * @param source     the queue whose {@code x-delivery-limit} the message went over
+         * @param entry      its entry there, whose {@link QueueEntry#deliveryCount()} is the deliveries made
+         * @param quarantine the vhost's quarantine queue, which takes it next
+         */
+        void quarantining(Queue source, QueueEntry entry, Queue quarantine);
+    }
+
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
     public static final long DEFAULT_CONSUMER_TIMEOUT_MILLIS = 1_800_000;
 
@@ -78,6 +101,16 @@ public final class Broker {
      */
     public void consumerTimeout(long timeoutMillis, ConsumerTimeoutAction action) {
         leases.configure(timeoutMillis, action);
+    }
+
+    /** Sets who hears of messages moved to {@link #QUARANTINE_QUEUE} (by default nobody). */
+    public void quarantineListener(QuarantineListener listener) {
+        this.quarantineListener = listener;
+    }
+
+    /** Messages moved to {@link #QUARANTINE_QUEUE} since this broker started. */
+    public long quarantinedCount() {
+        return quarantinedCount;
     }
 
     /** Recovery tells the broker the highest position it found, so new ones are higher. */
@@ -516,12 +549,53 @@ public final class Broker {
         }
     }
 
+    /**
+     * A delivery comes back unsettled (nack/reject with requeue, channel or connection closed, recover,
+     * consumer timeout): it goes back to its position, flagged redelivered, unless it went over its queue's
+     * {@code x-delivery-limit}.
+     *
+     * <p>The limit, as in RabbitMQ 3.x quorum queues: with {@code x-delivery-limit} N a message may be
+     * delivered N+1 times; when it comes back and its delivery count (deliveries made, this one included)
+     * is greater than N, it is not requeued but moved to the vhost's {@link #QUARANTINE_QUEUE}. N = 0 means
+     * the first return quarantines it; with N = 3 the deliveries carry no {@code x-delivery-count}, then 1, 2,
+     * 3, and the fourth one's return quarantines it. The quarantine queue itself never quarantines.
+     *
+     * <p>The move keeps the message (exchange, routing key, properties, body, persistence) and its delivery
+     * count; the copy is flagged redelivered and never expires. The copy enters the quarantine queue (and the
+     * store, if the quarantine queue stores it) first, then the entry is settled from its queue: a crash in
+     * between leaves a duplicate, never a loss.
+     */
     void returnToQueue(Queue q, QueueEntry e) {
         if (q.deleted) {
             return; // settled when its queue was deleted
         }
+        long limit = q.deliveryLimit();
+        if (limit >= 0 && e.deliveryCount > limit && !q.name().equals(QUARANTINE_QUEUE)) {
+            quarantine(q, e);
+            return;
+        }
         q.requeue(e);
         toDispatch.add(q);
+    }
+
+    private void quarantine(Queue source, QueueEntry e) {
+        VirtualHost v = requireVhost(source.vhost());
+        Queue quarantine = v.queue(QUARANTINE_QUEUE);
+        if (quarantine == null) {
+            quarantine = new Queue(v.name(), QUARANTINE_QUEUE, true, false, false, Map.of(), -1);
+            quarantine.used(clockMillis);
+            v.queues.put(QUARANTINE_QUEUE, quarantine);
+            durableTopologyChanged();
+        }
+        quarantineListener.quarantining(source, e, quarantine);
+        QueueEntry copy = new QueueEntry(++lastSeq, e.message, true, e.deliveryCount, clockMillis, QueueEntry.NEVER);
+        quarantine.restore(copy); // appends at the tail, as a publish would
+        if (quarantine.stores(copy.message)) {
+            store.enqueued(quarantine, copy);
+        }
+        settle(source, e);
+        quarantinedCount++;
+        toDispatch.add(quarantine);
     }
 
     /** The entry leaves its queue for good; the store hears of it once, however many paths lead here. */

@@ -35,6 +35,9 @@ import java.util.TreeMap;
  * <p>With {@code x-single-active-consumer} the queue's consumers stay in registration order and only
  * the first is given messages; when it goes, the next takes over from the queue's head, so the
  * deliveries its predecessor did not ack (requeued at their positions) come to it first.
+ *
+ * <p>With {@code x-delivery-limit} N, a message returned to the queue after its (N+1)th delivery is not
+ * requeued but moved to the vhost's {@value Broker#QUARANTINE_QUEUE} queue (see {@link Broker}).
  */
 public final class Queue {
     private final String vhost;
@@ -58,6 +61,8 @@ public final class Queue {
     private final long expiresMillis;
     /** {@code x-consumer-timeout} in milliseconds, or -1 for the broker's. */
     private final long consumerTimeoutMillis;
+    /** {@code x-delivery-limit}, or -1 for none (see {@link Broker#QUARANTINE_QUEUE}). */
+    private final long deliveryLimit;
     /** When the queue was last used (see {@link #unusedAt}); {@code Long.MIN_VALUE} until it is known. */
     private long lastUsedMillis = Long.MIN_VALUE;
 
@@ -89,6 +94,7 @@ public final class Queue {
         this.messageTtlMillis = limit(this.arguments.get("x-message-ttl"));
         this.expiresMillis = limit(this.arguments.get("x-expires"));
         this.consumerTimeoutMillis = limit(this.arguments.get("x-consumer-timeout"));
+        this.deliveryLimit = limit(this.arguments.get("x-delivery-limit"));
     }
 
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
@@ -120,6 +126,9 @@ public final class Queue {
     public int consumerCount() { return consumers.size(); }
 
     public boolean singleActiveConsumer() { return singleActiveConsumer; }
+
+    /** {@code x-delivery-limit}, or -1 when the queue has none. */
+    public long deliveryLimit() { return deliveryLimit; }
 
     /**
      * The consumer messages go to with {@code x-single-active-consumer}: the earliest registered one still

@@ -55,6 +55,11 @@ public final class Engine implements AutoCloseable {
             return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
         });
         broker.consumerTimeout(config.consumerTimeoutMillis(), config.consumerTimeoutAction());
+        broker.quarantineListener((source, entry, quarantine) -> {
+            log.warn("message on queue '{}' in vhost '{}' exceeded x-delivery-limit {} after {} deliveries: moved to {}",
+                    source.name(), source.vhost(), source.deliveryLimit(), entry.deliveryCount(), quarantine.name());
+            afterCommand(); // a new quarantine queue's declaration is saved before its first message record
+        });
         this.topologyStore = new TopologyStore(config.dataDir());
         this.authenticator = new Authenticator(config.guestLoopbackOnly());
         authenticator.addUser(config.defaultUser(), config.defaultPass());

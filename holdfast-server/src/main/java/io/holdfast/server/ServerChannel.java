@@ -13,7 +13,9 @@ import io.holdfast.protocol.Method;
 import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.ReplyCode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The broker thread's side of one AMQP channel: turns channel methods into core commands and core
@@ -116,7 +118,7 @@ final class ServerChannel implements ChannelOutput {
             } else {
                 Message msg = r.entry().message();
                 session.outbox.content(number, new BasicGetOk(r.deliveryTag(), r.redelivered(), msg.exchange(),
-                        msg.routingKey(), r.messageCount()), msg.properties(), msg.body());
+                        msg.routingKey(), r.messageCount()), deliveryProperties(r.entry()), msg.body());
             }
         } else if (m instanceof BasicRecover r) {
             requeueAll(r.requeue());
@@ -349,7 +351,24 @@ final class ServerChannel implements ChannelOutput {
     public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry) {
         Message m = entry.message();
         session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, redelivered, m.exchange(),
-                m.routingKey()), m.properties(), m.body());
+                m.routingKey()), deliveryProperties(entry), m.body());
+    }
+
+    /**
+     * The properties a delivery carries: on a first delivery exactly the stored ones; on a redelivery the
+     * same with the header {@code x-delivery-count} (a long) set to the number of earlier deliveries, as
+     * RabbitMQ's quorum queues do. The core has already counted this delivery in the entry.
+     */
+    static byte[] deliveryProperties(QueueEntry entry) {
+        int earlier = entry.deliveryCount() - 1;
+        byte[] stored = entry.message().properties();
+        if (earlier < 1) {
+            return stored;
+        }
+        BasicProperties p = BasicProperties.decode(stored);
+        Map<String, Object> headers = p.headers() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(p.headers());
+        headers.put("x-delivery-count", (long) earlier);
+        return p.withHeaders(headers).encode();
     }
 
     @Override
