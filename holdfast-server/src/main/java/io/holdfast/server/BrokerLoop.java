@@ -125,14 +125,24 @@ public final class BrokerLoop implements AutoCloseable {
     /** Runs what is queued, then stops the thread. */
     @Override
     public void close() {
+        stop();
+    }
+
+    /**
+     * Runs what is queued, then stops the thread; true if it stopped, so that the caller may read the
+     * broker's state from its own thread. False after 10 s or an interrupt: the state is still owned.
+     */
+    boolean stop() {
         running = false;
         LockSupport.unpark(thread);
         try {
-            if (!stopped.await(10, TimeUnit.SECONDS)) {
-                log.warn("broker loop did not stop within 10 s");
+            if (stopped.await(10, TimeUnit.SECONDS)) {
+                return true;
             }
+            log.warn("broker loop did not stop within 10 s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return false;
     }
 }

@@ -186,7 +186,12 @@ public final class Engine implements AutoCloseable {
     /** Stops the broker thread, closes the journal (fsync) and marks the shutdown clean. */
     @Override
     public void close() throws IOException {
-        loop.close();
+        if (!loop.stop()) {
+            // The broker thread still owns the queues: reading them here would race with it. Without
+            // the marker the next start treats this as a crash and flags every message redelivered.
+            journal.close();
+            return;
+        }
         recordDeliveries();
         journal.close();
         Files.writeString(config.dataDir().resolve(CLEAN_SHUTDOWN_MARKER), "");

@@ -36,19 +36,11 @@ final class JournalStore implements MessageStore {
         if (b != null) {
             b.writeStarted();
         }
-        journal.append(JournalRecords.enqueue(queue, entry), true, (segment, error) -> loop.execute(() -> {
-            if (error != null) {
-                log.error("journal append failed for a message on queue '{}' in vhost '{}': {}", queue.name(),
-                        queue.vhost(), error.toString());
-            } else if (entry.removed) {
-                journal.settle(segment);
-            } else {
-                entry.storeRef = segment;
-            }
+        writeEnqueue(queue, entry, ok -> {
             if (b != null) {
-                b.writeFinished(error == null);
+                b.writeFinished(ok);
             }
-        }));
+        });
     }
 
     @Override
@@ -65,18 +57,29 @@ final class JournalStore implements MessageStore {
      * stays live: a crash in between finds the message twice with one position, which replay merges.
      */
     void relocate(Queue queue, QueueEntry entry, Runnable done) {
-        long oldSegment = entry.storeRef;
+        writeEnqueue(queue, entry, ok -> done.run());
+    }
+
+    /**
+     * Appends an enqueue record for the entry; once it is durable (back on the broker thread) the entry
+     * points at the new copy and any earlier copy is settled. If the entry left its queue meanwhile,
+     * its removal settled the earlier copy and the new one is settled at once.
+     */
+    private void writeEnqueue(Queue queue, QueueEntry entry, java.util.function.Consumer<Boolean> done) {
         journal.append(JournalRecords.enqueue(queue, entry), true, (segment, error) -> loop.execute(() -> {
             if (error != null) {
-                log.warn("compaction could not rewrite a message of queue '{}': {}", queue.name(), error.toString());
+                log.error("journal append failed for a message on queue '{}' in vhost '{}': {}", queue.name(),
+                        queue.vhost(), error.toString());
             } else if (entry.removed) {
-                // Removal settled the old copy already; the new one is not needed either.
                 journal.settle(segment);
             } else {
-                journal.settle(oldSegment);
+                long previous = entry.storeRef;
                 entry.storeRef = segment;
+                if (previous >= 0) {
+                    journal.settle(previous);
+                }
             }
-            done.run();
+            done.accept(error == null);
         }));
     }
 }

@@ -63,12 +63,7 @@ final class ServerChannel implements ChannelOutput {
             session.engine.afterCommand();
         } catch (BrokerException e) {
             session.engine.afterCommand();
-            if (e.code().closesConnection()) {
-                session.connection.hardErrorFromBroker(e.code().code(), ReplyCode.name(e.code().code()) + " - "
-                        + e.getMessage(), m.classId(), m.methodId());
-            } else {
-                fail(e.code().code(), e.getMessage(), m.classId(), m.methodId());
-            }
+            refuse(e, m);
         }
     }
 
@@ -270,7 +265,7 @@ final class ServerChannel implements ChannelOutput {
             message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
                     mode != null && mode == 2, Message.parseExpiration(props.expiration()), body);
         } catch (BrokerException e) {
-            handleFailure(e, p); // an invalid expiration: 406, as RabbitMQ, before routing
+            refuse(e, p); // an invalid expiration: 406, as RabbitMQ, before routing
             return;
         }
         if (transaction != null) {
@@ -281,16 +276,17 @@ final class ServerChannel implements ChannelOutput {
         try {
             route(p, message, pending);
         } catch (BrokerException e) {
-            handleFailure(e, p);
+            refuse(e, p);
         }
     }
 
-    private void handleFailure(BrokerException e, BasicPublish p) {
+    /** A refused command: hard errors close the connection, soft ones this channel. */
+    private void refuse(BrokerException e, Method m) {
         if (e.code().closesConnection()) {
             session.connection.hardErrorFromBroker(e.code().code(), ReplyCode.name(e.code().code()) + " - "
-                    + e.getMessage(), p.classId(), p.methodId());
+                    + e.getMessage(), m.classId(), m.methodId());
         } else {
-            fail(e.code().code(), e.getMessage(), p.classId(), p.methodId());
+            fail(e.code().code(), e.getMessage(), m.classId(), m.methodId());
         }
     }
 
