@@ -41,6 +41,11 @@ final class FileStorage implements Storage {
     }
 
     @Override
+    public SegmentFile openForReading(String name) throws IOException {
+        return new ChannelFile(FileChannel.open(dir.resolve(name), StandardOpenOption.READ));
+    }
+
+    @Override
     public SegmentFile create(String name) throws IOException {
         return new ChannelFile(FileChannel.open(dir.resolve(name),
                 StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
@@ -64,6 +69,13 @@ final class FileStorage implements Storage {
     }
 
     private static final class ChannelFile implements SegmentFile {
+        /**
+         * A read into a heap buffer goes through a temporary direct buffer as large as the read, which the
+         * JDK then caches per thread; reading in slices of this size keeps that cache small on threads that
+         * read large records.
+         */
+        private static final int READ_SLICE_BYTES = 1 << 20;
+
         private final FileChannel channel;
 
         ChannelFile(FileChannel channel) throws IOException {
@@ -79,11 +91,14 @@ final class FileStorage implements Storage {
         @Override
         public void read(ByteBuffer dst, long position) throws IOException {
             long at = position;
+            ByteBuffer slice = dst.duplicate();
             while (dst.hasRemaining()) {
-                int n = channel.read(dst, at);
+                slice.limit(dst.position() + Math.min(dst.remaining(), READ_SLICE_BYTES)).position(dst.position());
+                int n = channel.read(slice, at);
                 if (n < 0) {
                     return;
                 }
+                dst.position(dst.position() + n);
                 at += n;
             }
         }

@@ -1,6 +1,8 @@
 package io.holdfast.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
 
 /**
  * An append-only journal of opaque records in numbered segment files, with group commit and
@@ -18,6 +21,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code [length u32][crc32c u32][payload]} whose CRC32C covers the length and the payload. The byte
  * layout is drawn in {@link SegmentFormat}; what recovery does with each kind of damage is the decision
  * table in {@link RecoveryTable}.
+ *
+ * <p><b>Positions.</b> A record is named by its <em>position</em>, a long packing the segment id (high 32
+ * bits, below 2<sup>31</sup>) and the byte offset of the record's {@code [length][crc]} header in the
+ * segment file (low 32 bits): see {@link #position}, {@link #segmentOf}, {@link #offsetOf}. The
+ * {@link AppendCallback} and the recovery {@link RecordVisitor} hand it out; {@link #read} reads the record
+ * back, {@link #settle} and {@link #retain} count it toward its segment's live records. A position stays
+ * valid, across restarts too, until its segment is deleted.
  *
  * <p><b>Durability.</b> One writer thread takes everything queued since its last write as one batch,
  * writes it, forces it once ({@link FsyncPolicy#ALWAYS}) and only then runs the batch's callbacks in
@@ -48,14 +58,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * first {@link #settle} (or from the start if nothing was recovered), so the owner must make all its
  * retains before its first settle.
  *
- * <p><b>Threads.</b> {@link #append}, {@link #settle}, {@link #retain} and the accessors may be called from
- * any thread. {@link #close} from any thread but the writer (not from a callback).
+ * <p><b>Threads.</b> {@link #append}, {@link #read}, {@link #settle}, {@link #retain} and the accessors may be
+ * called from any thread. {@link #close} from any thread but the writer (not from a callback).
  */
 public final class Journal implements AutoCloseable {
     /** Bound on bytes queued for the writer, including the batch it is writing. */
     public static final long PENDING_BYTES_MAX = 64L << 20;
 
+    /** The largest segment id a {@link #position} can hold; the writer refuses to create a segment past it. */
+    static final long SEGMENT_ID_MAX = (1L << 31) - 1;
+    private static final long OFFSET_MAX = (1L << 32) - 1;
+
     private final JournalConfig config;
+    private final Storage storage;
     private final RecoveryReport report;
     private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
     private final long pendingBytesMax;
@@ -74,6 +89,7 @@ public final class Journal implements AutoCloseable {
 
     private Journal(JournalConfig config, Storage storage, JournalRecovery.Recovered recovered, long pendingBytesMax) {
         this.config = config;
+        this.storage = storage;
         this.report = recovered.report();
         this.pendingBytesMax = pendingBytesMax;
         for (Segment segment : recovered.segments()) {
@@ -104,6 +120,34 @@ public final class Journal implements AutoCloseable {
         Journal journal = new Journal(config, storage, recovered, pendingBytesMax);
         journal.writerThread.start();
         return journal;
+    }
+
+    /**
+     * The position of the record whose header is at byte {@code offset} of segment {@code segmentId}:
+     * {@code segmentId << 32 | offset}. Never negative.
+     *
+     * @throws IllegalArgumentException if {@code segmentId} is not in [0, 2<sup>31</sup>) or {@code offset}
+     *     not in [0, 2<sup>32</sup>)
+     */
+    public static long position(long segmentId, long offset) {
+        if (segmentId < 0 || segmentId > SEGMENT_ID_MAX) {
+            throw new IllegalArgumentException("segment id " + segmentId + " is out of range [0, "
+                    + SEGMENT_ID_MAX + "]");
+        }
+        if (offset < 0 || offset > OFFSET_MAX) {
+            throw new IllegalArgumentException("offset " + offset + " is out of range [0, " + OFFSET_MAX + "]");
+        }
+        return segmentId << 32 | offset;
+    }
+
+    /** The segment id of a {@link #position}. */
+    public static long segmentOf(long position) {
+        return position >>> 32;
+    }
+
+    /** The byte offset within its segment file of a {@link #position}. */
+    public static long offsetOf(long position) {
+        return position & OFFSET_MAX;
     }
 
     /** What the last {@link #open} found and did. */
@@ -147,13 +191,86 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
-     * Marks one live record of the segment settled; the segment may then be deleted (on the writer
-     * thread). The first call also ends the retain phase after a restart.
+     * Reads back the record at {@code position} and returns a fresh copy of its payload, after checking
+     * that its length fits in the segment and in {@link JournalConfig#payloadBytesMax()} and that its
+     * CRC32C matches (the check recovery makes). Any thread, concurrently with appends and other reads.
+     * Valid for every record whose {@link AppendCallback} has run without error (its bytes are written,
+     * though under {@link FsyncPolicy#NEVER} or {@link FsyncPolicy#INTERVAL} maybe not yet forced) and
+     * every record replayed at open, until the segment holding it is deleted. Costs two positional
+     * reads of a file handle the journal opens on the segment's first read and shares between threads.
+     *
+     * @throws CorruptRecordException if the bytes at {@code position} do not check out (its message
+     *     names the segment file and offset)
+     * @throws IOException if the segment is not in the journal (never existed, or settled and deleted),
+     *     the position lies outside the segment's records, the journal is closed, or the read failed
+     */
+    public byte[] read(long position) throws IOException {
+        long segmentId = segmentOf(position);
+        long offset = offsetOf(position);
+        Segment segment = segments.get(segmentId);
+        if (segment == null) {
+            throw new IOException("no record at " + SegmentFormat.fileName(segmentId) + "@" + offset + ": segment "
+                    + segmentId + " is not in the journal (never existed or deleted)");
+        }
+        for (boolean retried = false; ; retried = true) {
+            Storage.SegmentFile file = segment.reader(storage);
+            try {
+                return readRecord(segment, file, offset);
+            } catch (ClosedChannelException e) {
+                // Closed under us: by deletion or close (the retry then reports that), or by an interrupt of
+                // some reading thread, which closes a FileChannel for every thread sharing it.
+                segment.discardReader(file);
+                if (retried || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private byte[] readRecord(Segment segment, Storage.SegmentFile file, long offset) throws IOException {
+        long size = segment.sizeBytes;
+        if (offset < SegmentFormat.HEADER_BYTES || offset > size - SegmentFormat.RECORD_HEADER_BYTES) {
+            throw new IOException("no record at " + segment.fileName + "@" + offset + ": outside the segment's "
+                    + size + " bytes of records");
+        }
+        ByteBuffer header = ByteBuffer.allocate(SegmentFormat.RECORD_HEADER_BYTES);
+        file.read(header, offset);
+        if (header.hasRemaining()) {
+            throw new CorruptRecordException(segment.fileName, offset, "the file ends inside the record header");
+        }
+        int length = header.getInt(0);
+        int storedCrc = header.getInt(4);
+        long room = size - offset - SegmentFormat.RECORD_HEADER_BYTES;
+        if (length < 0 || length > room || length > config.payloadBytesMax()) {
+            throw new CorruptRecordException(segment.fileName, offset, "length " + Integer.toUnsignedString(length)
+                    + " runs past the end of the segment (" + room + " bytes left) or exceeds the largest payload ("
+                    + config.payloadBytesMax() + " bytes)");
+        }
+        byte[] payload = new byte[length];
+        ByteBuffer body = ByteBuffer.wrap(payload);
+        if (length > 0) {
+            file.read(body, offset + SegmentFormat.RECORD_HEADER_BYTES);
+        }
+        if (body.hasRemaining()) {
+            throw new CorruptRecordException(segment.fileName, offset, "the file ends inside the payload (length "
+                    + length + ", " + body.position() + " bytes read)");
+        }
+        if (!SegmentFormat.recordCrcMatches(new CRC32C(), length, storedCrc, payload, 0)) {
+            throw new CorruptRecordException(segment.fileName, offset, "CRC mismatch (length " + length + ")");
+        }
+        return payload;
+    }
+
+    /**
+     * Marks one live record settled: the record at {@code position}, as the {@link AppendCallback} or the
+     * replay gave it; only its segment ({@link #segmentOf}) counts. The segment may then be deleted (on
+     * the writer thread), after which its records can no longer be {@link #read}. The first call also
+     * ends the retain phase after a restart.
      *
      * @throws IllegalStateException if the segment has no live record left or is gone: a bookkeeping bug
      */
-    public void settle(long segmentId) {
-        boolean reachedZero = segment(segmentId).settle();
+    public void settle(long position) {
+        boolean reachedZero = segment(segmentOf(position)).settle();
         if (!deletionAllowed) {
             deletionAllowed = true;
             requestHousekeeping();
@@ -163,13 +280,14 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
-     * After replay, re-marks one record of the segment as live. Make every retain before the first
+     * After replay, re-marks the record at {@code position} (as the {@link RecordVisitor} got it) as live:
+     * its segment ({@link #segmentOf}) counts one more live record. Make every retain before the first
      * {@link #settle}.
      *
      * @throws IllegalStateException if the segment is unknown or was already deleted
      */
-    public void retain(long segmentId) {
-        segment(segmentId).retain();
+    public void retain(long position) {
+        segment(segmentOf(position)).retain();
     }
 
     /** Bytes of the journal's segment files (damaged files left for an operator are not counted). */
@@ -223,7 +341,8 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Stops accepting appends, writes and completes everything already queued, forces the active segment
-     * (under every policy) and closes it. Idempotent.
+     * (under every policy) and closes it, then closes the handles {@link #read} opened; reads fail from
+     * then on. Idempotent.
      *
      * @throws IOException if the final fsync or close failed
      * @throws IllegalStateException if called from an append callback
@@ -245,6 +364,9 @@ public final class Journal implements AutoCloseable {
             lock.unlock();
         }
         joinWriter();
+        for (Segment segment : segments.values()) {
+            segment.closeReader("the journal is closed");
+        }
         IOException failure = writer.closeFailure();
         if (report && failure != null) {
             throw failure;

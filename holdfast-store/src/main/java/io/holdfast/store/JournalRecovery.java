@@ -29,7 +29,10 @@ final class JournalRecovery {
         TreeMap<Long, String> files = new TreeMap<>();
         for (String name : storage.list()) {
             OptionalLong id = SegmentFormat.parseFileName(name);
-            if (id.isPresent()) {
+            if (id.isPresent() && id.getAsLong() > Journal.SEGMENT_ID_MAX) {
+                // The journal never creates one: its records could not be named by a position.
+                LOG.warn("journal: ignoring {}: segment id beyond {}", name, Journal.SEGMENT_ID_MAX);
+            } else if (id.isPresent()) {
                 files.put(id.getAsLong(), name);
             }
         }

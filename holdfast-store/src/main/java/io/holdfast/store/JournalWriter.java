@@ -110,20 +110,18 @@ final class JournalWriter implements Runnable {
     private void writeBatch() {
         int from = 0;
         while (from < batch.size()) {
-            long segmentId = -1;
             try {
                 makeRoomFor(batch.get(from).recordBytes());
-                segmentId = active.id;
                 int to = groupEnd(from);
                 writeGroup(from, to);
-                complete(from, to, segmentId, null);
+                complete(from, to, null);
                 from = to;
             } catch (IOException | RuntimeException e) {
                 if (active != null) {
                     abandonActive(e);
                 }
                 // The rest of the batch fails with it: those records were not written either.
-                complete(from, batch.size(), segmentId, e);
+                complete(from, batch.size(), e);
                 return;
             }
         }
@@ -151,6 +149,7 @@ final class JournalWriter implements Runnable {
                     pending.rejection = new IllegalStateException("payload modified after append; record not written");
                     continue;
                 }
+                pending.position = Journal.position(segment.id, end);
                 recordHeader.clear();
                 recordHeader.putInt(pending.payload.length).putInt(pending.crc).flip();
                 put(recordHeader.array(), 0, SegmentFormat.RECORD_HEADER_BYTES);
@@ -194,17 +193,18 @@ final class JournalWriter implements Runnable {
         buffer.clear();
     }
 
-    private void complete(int from, int to, long segmentId, Throwable error) {
+    private void complete(int from, int to, Throwable error) {
         for (int i = from; i < to; i++) {
             PendingAppend pending = batch.get(i);
-            complete(pending, segmentId, error != null ? error : pending.rejection);
+            Throwable failure = error != null ? error : pending.rejection;
+            complete(pending, failure == null ? pending.position : -1, failure);
         }
     }
 
-    static void complete(PendingAppend pending, long segmentId, Throwable error) {
+    static void complete(PendingAppend pending, long position, Throwable error) {
         pending.completed = true;
         try {
-            pending.callback.completed(segmentId, error);
+            pending.callback.completed(position, error);
         } catch (Throwable t) {
             LOG.error("journal: an append callback threw; the writer carries on", t);
         }
@@ -227,6 +227,9 @@ final class JournalWriter implements Runnable {
      * confirmed record is never in a file the directory may forget.
      */
     private void createSegment() throws IOException {
+        if (nextSegmentId > Journal.SEGMENT_ID_MAX) {
+            throw new IOException("segment ids are exhausted: " + nextSegmentId + " does not fit in a record position");
+        }
         Segment segment = new Segment(nextSegmentId++, SegmentFormat.HEADER_BYTES);
         Storage.SegmentFile file = storage.create(segment.fileName);
         try {
@@ -305,6 +308,7 @@ final class JournalWriter implements Runnable {
             if (segment == active || !segment.tryMarkDeleted()) {
                 return;
             }
+            segment.closeReader("it was settled and deleted");
             try {
                 storage.delete(segment.fileName);
             } catch (NoSuchFileException alreadyGone) {

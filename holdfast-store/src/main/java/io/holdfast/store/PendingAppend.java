@@ -10,6 +10,8 @@ final class PendingAppend {
     final AppendCallback callback;
     /** Set by the writer when the record is refused before writing; writer thread only. */
     Throwable rejection;
+    /** The record's {@link Journal#position position}, set when the writer lays it out; writer thread only. */
+    long position = -1;
     /** Set once the callback has run; writer thread only. */
     boolean completed;
 

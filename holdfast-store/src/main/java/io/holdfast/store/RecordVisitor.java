@@ -8,9 +8,10 @@ package io.holdfast.store;
 @FunctionalInterface
 public interface RecordVisitor {
     /**
-     * @param segmentId the segment holding the record: {@link Journal#retain retain} it after open if the
-     *     record is still live
+     * @param position the record's {@link Journal#position position}, the same its {@link AppendCallback}
+     *     got when it was appended: {@link Journal#retain retain} it after open if the record is still
+     *     live; once open returns, {@link Journal#read} reads the record at it again
      * @param payload a fresh copy of the record's bytes, owned by the visitor
      */
-    void record(long segmentId, byte[] payload);
+    void record(long position, byte[] payload);
 }

@@ -128,6 +128,15 @@ final class SegmentFormat {
         return (int) crc.getValue();
     }
 
+    /**
+     * The record check shared by recovery ({@link SegmentScanner}) and {@link Journal#read}: whether
+     * {@code storedCrc}, the CRC field of a record header, matches the {@code length} field and the
+     * {@code length} payload bytes at {@code data[offset..]}.
+     */
+    static boolean recordCrcMatches(CRC32C crc, int length, int storedCrc, byte[] data, int offset) {
+        return recordCrc(crc, length, data, offset) == storedCrc;
+    }
+
     static int readInt(byte[] data, int offset) {
         return (data[offset] & 0xFF) << 24 | (data[offset + 1] & 0xFF) << 16
                 | (data[offset + 2] & 0xFF) << 8 | (data[offset + 3] & 0xFF);

@@ -62,7 +62,8 @@ final class SegmentScanner {
             Probe probe = probe(data, size, p, crc);
             if (probe.good()) { // the table's row OK/OK: DELIVER whatever follows, so no tail to classify
                 int from = p + SegmentFormat.RECORD_HEADER_BYTES;
-                visitor.record(segmentId, Arrays.copyOfRange(data, from, from + probe.payloadLength()));
+                byte[] payload = Arrays.copyOfRange(data, from, from + probe.payloadLength());
+                visitor.record(Journal.position(segmentId, p), payload);
                 delivered++;
                 p = probe.end();
                 continue;
@@ -104,7 +105,7 @@ final class SegmentScanner {
                             + " bytes left)");
         }
         int from = p + SegmentFormat.RECORD_HEADER_BYTES;
-        boolean crcOk = SegmentFormat.recordCrc(crc, length, data, from) == SegmentFormat.readInt(data, p + 4);
+        boolean crcOk = SegmentFormat.recordCrcMatches(crc, length, SegmentFormat.readInt(data, p + 4), data, from);
         return new Probe(Length.OK, crcOk ? Crc.OK : Crc.BAD, length, from + length,
                 crcOk ? null : "CRC mismatch (length " + length + ")");
     }
@@ -118,8 +119,8 @@ final class SegmentScanner {
         for (int q = from; q <= size - SegmentFormat.RECORD_HEADER_BYTES; q++) {
             int length = SegmentFormat.readInt(data, q);
             int payloadFrom = q + SegmentFormat.RECORD_HEADER_BYTES;
-            if (length >= 0 && length <= size - payloadFrom
-                    && SegmentFormat.recordCrc(crc, length, data, payloadFrom) == SegmentFormat.readInt(data, q + 4)) {
+            if (length >= 0 && length <= size - payloadFrom && SegmentFormat.recordCrcMatches(
+                    crc, length, SegmentFormat.readInt(data, q + 4), data, payloadFrom)) {
                 return q;
             }
         }

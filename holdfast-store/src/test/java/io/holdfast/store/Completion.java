@@ -18,10 +18,10 @@ final class Completion implements AppendCallback {
     }
 
     @Override
-    public void completed(long segmentId, Throwable errorOrNull) {
+    public void completed(long position, Throwable errorOrNull) {
         thread = Thread.currentThread();
         if (errorOrNull == null) {
-            future.complete(segmentId);
+            future.complete(position);
         } else {
             future.completeExceptionally(errorOrNull);
         }
@@ -31,8 +31,13 @@ final class Completion implements AppendCallback {
         return future.isDone();
     }
 
-    /** The segment id; fails the test if the append failed or took more than 10 s. */
+    /** The segment id of the {@link #position()}; fails the test as that does. */
     long segmentId() {
+        return Journal.segmentOf(position());
+    }
+
+    /** The record's position; fails the test if the append failed or took more than 10 s. */
+    long position() {
         try {
             return future.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

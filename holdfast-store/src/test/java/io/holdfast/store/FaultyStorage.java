@@ -26,6 +26,11 @@ final class FaultyStorage implements Storage {
     final AtomicInteger forcesEntered = new AtomicInteger();
     final AtomicInteger directorySyncs = new AtomicInteger();
     final Map<String, AtomicInteger> forcesByFile = new ConcurrentHashMap<>();
+    /** Read-only handles opened by {@link #openForReading}, and how many of them are still open. */
+    final AtomicInteger readersOpened = new AtomicInteger();
+    final AtomicInteger readersOpen = new AtomicInteger();
+    /** Positional reads made through read-only handles. */
+    final AtomicInteger readerReads = new AtomicInteger();
     private final AtomicInteger forcesUntilFailure = new AtomicInteger(-1);
     private final AtomicInteger appendsUntilFailure = new AtomicInteger(-1);
     private final AtomicInteger createsUntilFailure = new AtomicInteger(-1);
@@ -136,7 +141,16 @@ final class FaultyStorage implements Storage {
     @Override
     public SegmentFile open(String name) throws IOException {
         checkAlive();
-        return new FaultyFile(name, real.open(name));
+        return new FaultyFile(name, real.open(name), false);
+    }
+
+    @Override
+    public SegmentFile openForReading(String name) throws IOException {
+        checkAlive();
+        SegmentFile file = real.openForReading(name);
+        readersOpened.incrementAndGet();
+        readersOpen.incrementAndGet();
+        return new FaultyFile(name, file, true);
     }
 
     @Override
@@ -148,7 +162,7 @@ final class FaultyStorage implements Storage {
         SegmentFile file = real.create(name);
         unsyncedNames.add(name);
         durableBytes.put(name, 0L);
-        return new FaultyFile(name, file);
+        return new FaultyFile(name, file, false);
     }
 
     @Override
@@ -170,10 +184,13 @@ final class FaultyStorage implements Storage {
     private final class FaultyFile implements SegmentFile {
         private final String name;
         private final SegmentFile file;
+        private final boolean readOnly;
+        private final AtomicInteger closes = new AtomicInteger();
 
-        FaultyFile(String name, SegmentFile file) {
+        FaultyFile(String name, SegmentFile file, boolean readOnly) {
             this.name = name;
             this.file = file;
+            this.readOnly = readOnly;
         }
 
         @Override
@@ -185,6 +202,9 @@ final class FaultyStorage implements Storage {
         @Override
         public void read(ByteBuffer dst, long position) throws IOException {
             checkAlive();
+            if (readOnly) {
+                readerReads.incrementAndGet();
+            }
             file.read(dst, position);
         }
 
@@ -241,6 +261,9 @@ final class FaultyStorage implements Storage {
 
         @Override
         public void close() throws IOException {
+            if (readOnly && closes.getAndIncrement() == 0) {
+                readersOpen.decrementAndGet();
+            }
             file.close();
         }
     }

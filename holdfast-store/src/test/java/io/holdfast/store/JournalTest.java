@@ -46,6 +46,8 @@ class JournalTest {
             assertThat(replay.payloads).containsExactlyElementsOf(written);
             List<Long> confirmedSegments = completions.stream().map(Completion::segmentId).toList();
             assertThat(replay.segmentIds).containsExactlyElementsOf(confirmedSegments).isSorted();
+            List<Long> confirmedPositions = completions.stream().map(Completion::position).toList();
+            assertThat(replay.positions).containsExactlyElementsOf(confirmedPositions).isSorted();
             RecoveryReport report = journal.recoveryReport();
             assertThat(report.recordsRecovered()).isEqualTo(200);
             assertThat(report.segmentsScanned()).isEqualTo(journal.segmentCount());
@@ -164,7 +166,7 @@ class JournalTest {
         Completion inner = new Completion();
         Thread[] outerThread = new Thread[1];
         try (Journal journal = Journal.open(smallSegments(), new Replay())) {
-            journal.append("first".getBytes(StandardCharsets.UTF_8), false, (segmentId, error) -> {
+            journal.append("first".getBytes(StandardCharsets.UTF_8), false, (position, error) -> {
                 outerThread[0] = Thread.currentThread();
                 journal.append("from callback".getBytes(StandardCharsets.UTF_8), false, inner);
             });

@@ -6,12 +6,15 @@ import java.util.List;
 
 /** Collects what {@link Journal#open} replays. */
 final class Replay implements RecordVisitor {
+    final List<Long> positions = new ArrayList<>();
+    /** The segment of each of {@link #positions}. */
     final List<Long> segmentIds = new ArrayList<>();
     final List<byte[]> payloads = new ArrayList<>();
 
     @Override
-    public void record(long segmentId, byte[] payload) {
-        segmentIds.add(segmentId);
+    public void record(long position, byte[] payload) {
+        positions.add(position);
+        segmentIds.add(Journal.segmentOf(position));
         payloads.add(payload);
     }
 

@@ -36,23 +36,24 @@ class SegmentDeletionTest {
     @Test
     void settledSegmentsAreDeletedOldestFirstAndOnlyAsAPrefix() throws IOException {
         try (Journal journal = Journal.open(config(), new Replay())) {
-            List<Long> segmentOf = new ArrayList<>();
+            List<Long> positions = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
-                segmentOf.add(Completion.append(journal, record(i), true).segmentId());
+                positions.add(Completion.append(journal, record(i), true).position());
             }
-            assertThat(segmentOf).containsExactly(1L, 1L, 1L, 2L, 2L, 2L, 3L, 3L, 3L, 4L, 4L, 4L);
+            assertThat(positions).extracting(Journal::segmentOf)
+                    .containsExactly(1L, 1L, 1L, 2L, 2L, 2L, 3L, 3L, 3L, 4L, 4L, 4L);
             // Settle segments 2 and 3 completely: they must stay, segment 1 is still live.
             for (int i = 3; i < 9; i++) {
-                journal.settle(segmentOf.get(i));
+                journal.settle(positions.get(i));
             }
             Completion.append(journal, record(12), true).segmentId(); // a full writer round after the settles
             Completion.append(journal, record(13), true).segmentId();
             assertThat(exists(2)).isTrue();
             assertThat(exists(3)).isTrue();
             // Settling segment 1 releases 1, 2 and 3 together; 4 is live and 5 active.
-            journal.settle(1);
-            journal.settle(1);
-            journal.settle(1);
+            journal.settle(positions.get(0));
+            journal.settle(positions.get(1));
+            journal.settle(positions.get(2));
             await().until(() -> journal.segmentCount() == 2);
             assertThat(exists(1) || exists(2) || exists(3)).isFalse();
             assertThat(exists(4)).isTrue();
@@ -64,12 +65,12 @@ class SegmentDeletionTest {
     @Test
     void anAckInANewerSegmentOutlivesTheMessageItSettlesSoNothingResurrects() throws IOException {
         try (Journal journal = Journal.open(config(), new Replay())) {
-            long m = Completion.append(journal, "msg:M", true).segmentId();
-            long n = Completion.append(journal, "msg:N", true).segmentId();
+            long m = Completion.append(journal, "msg:M", true).position();
+            long n = Completion.append(journal, "msg:N", true).position();
             Completion.append(journal, record(100), false).segmentId();
             Completion.append(journal, record(101), false).segmentId();
             long ack = Completion.append(journal, "ack:N", false).segmentId();
-            assertThat(m).isEqualTo(n).isLessThan(ack);
+            assertThat(Journal.segmentOf(m)).isEqualTo(Journal.segmentOf(n)).isLessThan(ack);
             journal.settle(n);
             Completion.append(journal, record(201), false).segmentId();
             Completion.append(journal, record(202), false).segmentId();
@@ -92,31 +93,33 @@ class SegmentDeletionTest {
         Replay replay = new Replay();
         try (Journal journal = Journal.open(config(), replay)) {
             assertThat(journal.segmentCount()).isEqualTo(3);
-            journal.retain(replay.segmentIds.get(4)); // segment 2 stays live
-            journal.retain(replay.segmentIds.get(8)); // segment 3, settled below
+            assertThat(replay.segmentIds.subList(4, 9)).containsExactly(2L, 2L, 3L, 3L, 3L);
+            journal.retain(replay.positions.get(4)); // segment 2 stays live
+            journal.retain(replay.positions.get(8)); // segment 3, settled below
             long fresh = Completion.append(journal, record(9), true).segmentId();
             Completion.append(journal, "x", false).segmentId();
             assertThat(journal.segmentCount()).as("nothing deleted before the first settle").isEqualTo(4);
-            journal.settle(3);
+            journal.settle(replay.positions.get(8));
             await().until(() -> journal.segmentCount() == 3);
             assertThat(exists(1)).isFalse();
             assertThat(exists(2)).isTrue();
             assertThat(exists(3)).as("settled, but newer than live segment 2").isTrue();
             assertThat(exists(fresh)).isTrue();
-            assertThatThrownBy(() -> journal.retain(1)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> journal.retain(replay.positions.get(0))).isInstanceOf(IllegalStateException.class);
         }
     }
 
     @Test
     void bookkeepingMistakesFailLoudly() throws IOException {
         try (Journal journal = Journal.open(config(), new Replay())) {
-            long segment = Completion.append(journal, "once", true).segmentId();
-            journal.settle(segment);
-            assertThatThrownBy(() -> journal.settle(segment)).isInstanceOf(IllegalStateException.class)
+            long position = Completion.append(journal, "once", true).position();
+            journal.settle(position);
+            assertThatThrownBy(() -> journal.settle(position)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("no live record");
-            assertThatThrownBy(() -> journal.settle(99)).isInstanceOf(IllegalStateException.class)
+            long elsewhere = Journal.position(99, SegmentFormat.HEADER_BYTES);
+            assertThatThrownBy(() -> journal.settle(elsewhere)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("not in the journal");
-            assertThatThrownBy(() -> journal.retain(99)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> journal.retain(elsewhere)).isInstanceOf(IllegalStateException.class);
         }
     }
 
@@ -130,7 +133,7 @@ class SegmentDeletionTest {
         long seed = Long.getLong("holdfast.store.seed", System.nanoTime());
         System.out.println("SegmentDeletionTest seed " + seed + " (replay with -Dholdfast.store.seed=" + seed + ")");
         Random random = new Random(seed);
-        Map<Integer, Long> unacked = new LinkedHashMap<>(); // message -> segment
+        Map<Integer, Long> unacked = new LinkedHashMap<>(); // message -> position
         Journal journal = Journal.open(config(), new Replay());
         int nextMessage = 0;
         long highestSegment = 0;
@@ -138,9 +141,9 @@ class SegmentDeletionTest {
             int action = random.nextInt(100);
             if (action < 50) {
                 int message = nextMessage++;
-                long segment = Completion.append(journal, "msg:" + message, true).segmentId();
-                unacked.put(message, segment);
-                highestSegment = Math.max(highestSegment, segment);
+                long position = Completion.append(journal, "msg:" + message, true).position();
+                unacked.put(message, position);
+                highestSegment = Math.max(highestSegment, Journal.segmentOf(position));
             } else if (action < 95 && !unacked.isEmpty()) {
                 List<Integer> messages = new ArrayList<>(unacked.keySet());
                 int message = messages.get(random.nextInt(messages.size()));
@@ -150,18 +153,18 @@ class SegmentDeletionTest {
                 journal.close();
                 Replay replay = new Replay();
                 journal = Journal.open(config(), replay);
-                Map<Integer, Long> replayed = unackedWithSegments(replay);
+                Map<Integer, Long> replayed = unackedWithPositions(replay);
                 assertThat(replayed.keySet()).as("seed %d step %d", seed, step).isEqualTo(unacked.keySet());
                 unacked.clear();
                 unacked.putAll(replayed);
-                for (long segment : replayed.values()) {
-                    journal.retain(segment);
+                for (long position : replayed.values()) {
+                    journal.retain(position);
                 }
             }
         }
         // Ack everything (plus one fresh message, so that there is at least one settle): only the active
         // segment may remain.
-        unacked.put(nextMessage, Completion.append(journal, "msg:" + nextMessage, true).segmentId());
+        unacked.put(nextMessage, Completion.append(journal, "msg:" + nextMessage, true).position());
         nextMessage++;
         for (Map.Entry<Integer, Long> message : unacked.entrySet()) {
             Completion.append(journal, "ack:" + message.getKey(), false).segmentId();
@@ -188,13 +191,13 @@ class SegmentDeletionTest {
         return new ArrayList<>(live.keySet());
     }
 
-    private static Map<Integer, Long> unackedWithSegments(Replay replay) {
+    private static Map<Integer, Long> unackedWithPositions(Replay replay) {
         Map<Integer, Long> live = new HashMap<>();
         for (int i = 0; i < replay.payloads.size(); i++) {
             String[] parts = replay.strings().get(i).split(":");
             int message = Integer.parseInt(parts[1]);
             if (parts[0].equals("msg")) {
-                live.put(message, replay.segmentIds.get(i));
+                live.put(message, replay.positions.get(i));
             } else {
                 live.remove(message);
             }
