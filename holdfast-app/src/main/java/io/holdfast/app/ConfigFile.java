@@ -86,6 +86,7 @@ final class ConfigFile {
                 case "consumer_timeout" -> b.consumerTimeoutMillis(value.equals("false") ? -1
                         : number(key, value, 1, Long.MAX_VALUE));
                 case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
+                case "message_memory_limit.absolute" -> b.residentMessageBytesMax(bytes(key, value));
                 default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
             }
         }

@@ -1,6 +1,9 @@
 package io.holdfast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.holdfast.it.Management.metrics;
+import static io.holdfast.it.Management.request;
+import static io.holdfast.it.Management.sample;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
@@ -8,9 +11,6 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * restart that finds the same damage, and new damage degrades again.
  */
 class HealthTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final AMQP.BasicProperties PERSISTENT = new AMQP.BasicProperties.Builder().deliveryMode(2).build();
     private static final String QUEUE = "health-q";
 
@@ -192,27 +189,5 @@ class HealthTest {
         }
         Files.write(segment, data);
         return segment.getFileName() + "@" + record;
-    }
-
-    private static HttpResponse<String> request(RunningBroker broker, String method, String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.managementPort() + path))
-                .timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.noBody())
-                .build();
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String metrics(RunningBroker broker) throws Exception {
-        HttpResponse<String> r = request(broker, "GET", "/metrics");
-        assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
-        return r.body();
-    }
-
-    /** The value of one series ({@code name} or {@code name{labels}}) in a Prometheus text scrape. */
-    private static long sample(String metrics, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (-?\\d+)$", Pattern.MULTILINE).matcher(metrics);
-        assertThat(m.find()).as("series %s in:%n%s", series, metrics).isTrue();
-        return Long.parseLong(m.group(1));
     }
 }

@@ -417,6 +417,10 @@ public final class Broker {
     /** Sends the queue's next ready message to {@code c}, which has credit for it. */
     private void deliver(Queue q, Consumer c) {
         QueueEntry e = q.poll();
+        Message m = messageOf(q, e);
+        if (m == null) {
+            return; // unreadable: dropped, the caller's loop offers the next one
+        }
         long tag = c.channel.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
@@ -428,11 +432,28 @@ public final class Broker {
             c.channel.consumerUnacked++;
             q.markUnacked(e);
         }
-        c.channel.output.deliver(c.tag, tag, redelivered, e);
+        c.channel.output.deliver(c.tag, tag, redelivered, e, m);
     }
 
-    /** The result of basic.get: a delivery, or null fields when the queue was empty. */
-    public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, int messageCount) {}
+    /**
+     * The entry's message, read back from the store if it was paged out. Null if the store cannot read
+     * it: the entry is then dropped from its queue (the store has reported the damage), so a damaged
+     * message is never delivered and never blocks the queue.
+     */
+    private Message messageOf(Queue q, QueueEntry e) {
+        if (e.message != null) {
+            return e.message;
+        }
+        Message m = store.load(q, e);
+        if (m == null) {
+            settle(q, e);
+        }
+        return m;
+    }
+
+    /** The result of basic.get: a delivery, or null when the queue was empty. */
+    public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, Message message,
+                            int messageCount) {}
 
     /** basic.get at {@code nowMillis}; returns null when the queue has no ready message that is not expired. */
     public GetResult get(ChannelState ch, String queueName, boolean noAck, long nowMillis) {
@@ -440,11 +461,16 @@ public final class Broker {
         VirtualHost v = requireVhost(ch.vhost);
         Queue q = topology.accessibleQueue(v, ch, queueName);
         q.used(clockMillis);
-        expireHead(q);
-        QueueEntry e = q.poll();
-        if (e == null) {
-            return null;
-        }
+        QueueEntry e;
+        Message m;
+        do {
+            expireHead(q);
+            e = q.poll();
+            if (e == null) {
+                return null;
+            }
+            m = messageOf(q, e);
+        } while (m == null);
         long tag = ch.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
@@ -454,7 +480,7 @@ public final class Broker {
             ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, clockMillis));
             q.markUnacked(e);
         }
-        return new GetResult(tag, redelivered, e, q.readyCount());
+        return new GetResult(tag, redelivered, e, m, q.readyCount());
     }
 
     /** basic.qos. RabbitMQ's meaning: global=false sets the limit for consumers created after it. */
@@ -587,10 +613,14 @@ public final class Broker {
             v.queues.put(QUARANTINE_QUEUE, quarantine);
             durableTopologyChanged();
         }
+        Message m = messageOf(source, e);
+        if (m == null) {
+            return; // unreadable: already dropped
+        }
         quarantineListener.quarantining(source, e, quarantine);
-        QueueEntry copy = new QueueEntry(++lastSeq, e.message, true, e.deliveryCount, clockMillis, QueueEntry.NEVER);
+        QueueEntry copy = new QueueEntry(++lastSeq, m, true, e.deliveryCount, clockMillis, QueueEntry.NEVER);
         quarantine.restore(copy); // appends at the tail, as a publish would
-        if (quarantine.stores(copy.message)) {
+        if (quarantine.stores(copy)) {
             store.enqueued(quarantine, copy);
         }
         settle(source, e);
@@ -604,7 +634,7 @@ public final class Broker {
             return;
         }
         e.removed = true;
-        if (q.stores(e.message)) {
+        if (q.stores(e)) {
             store.removed(q, e);
         }
     }

@@ -5,8 +5,8 @@ package io.holdfast.core;
  * broker thread, and must not block (it queues frames for the network).
  */
 public interface ChannelOutput {
-    /** basic.deliver to a consumer. */
-    void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry);
+    /** basic.deliver to a consumer of {@code message}, the entry's message (read back if it was paged out). */
+    void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry, Message message);
 
     /** Server-sent basic.cancel: the consumer's queue went away, or its consumer timeout ran out. */
     void consumerCancelled(String consumerTag);

@@ -5,6 +5,9 @@ package io.holdfast.core;
  * persistent message that enters or leaves a durable queue, in the order the queue changes; the
  * implementation appends records and must not block for long. {@link #NONE} keeps everything in
  * memory.
+ *
+ * <p>A store may {@link QueueEntry#pageOut page out} a message it holds durably, to keep memory bounded;
+ * the core then asks for it with {@link #load} when it delivers it.
  */
 public interface MessageStore {
     /** A persistent message was enqueued on a durable queue. */
@@ -13,9 +16,20 @@ public interface MessageStore {
     /** The entry left the queue for good (acked, purged, dropped by a length limit, expired, queue deleted). */
     void removed(Queue queue, QueueEntry entry);
 
+    /**
+     * Reads back the message of an entry this store paged out. Returns null if it cannot be read (the
+     * stored copy is damaged or the disk failed): the store has logged and counted that, and the core
+     * drops the entry rather than deliver something it cannot vouch for.
+     */
+    Message load(Queue queue, QueueEntry entry);
+
     MessageStore NONE = new MessageStore() {
         @Override public void enqueued(Queue queue, QueueEntry entry) {}
 
         @Override public void removed(Queue queue, QueueEntry entry) {}
+
+        @Override public Message load(Queue queue, QueueEntry entry) {
+            throw new IllegalStateException("nothing is paged out without a store");
+        }
     };
 }

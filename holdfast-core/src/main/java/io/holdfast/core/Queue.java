@@ -171,6 +171,11 @@ public final class Queue {
         return durable && m.persistent();
     }
 
+    /** True if this queue's entry {@code e} is (or is being) kept by the store. */
+    boolean stores(QueueEntry e) {
+        return durable && e.persistent;
+    }
+
     /** True if this queue refuses {@code m} because taking it would put the queue over a limit. */
     boolean rejects(Message m) {
         return rejectsOverflow && overLimit(readyCount() + 1L, readyBytes + m.sizeBytes());
@@ -218,7 +223,7 @@ public final class Queue {
         Preconditions.check(e.seq > lastSeq, "recovered entries must come in sequence order");
         lastSeq = e.seq;
         ready.addLast(e);
-        readyBytes += e.message.sizeBytes();
+        readyBytes += e.sizeBytes;
     }
 
     boolean hasReady() {
@@ -247,7 +252,7 @@ public final class Queue {
             return false;
         }
         ready.pollLast();
-        readyBytes -= e.message.sizeBytes();
+        readyBytes -= e.sizeBytes;
         return true;
     }
 
@@ -259,7 +264,7 @@ public final class Queue {
     QueueEntry poll() {
         QueueEntry e = requeued.isEmpty() ? ready.pollFirst() : requeued.pollFirstEntry().getValue();
         if (e != null) {
-            readyBytes -= e.message.sizeBytes();
+            readyBytes -= e.sizeBytes;
         }
         return e;
     }
@@ -287,7 +292,7 @@ public final class Queue {
                 "a requeued entry must precede every ready entry");
         e.redelivered = true;
         requeued.put(e.seq, e);
-        readyBytes += e.message.sizeBytes();
+        readyBytes += e.sizeBytes;
     }
 
     /** Removes every ready message; returns them so the caller can settle them with the store. */

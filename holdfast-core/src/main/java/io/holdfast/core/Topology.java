@@ -310,6 +310,11 @@ public final class Topology {
         return e;
     }
 
+    /** Puts back a recovered entry whose message the store paged out; call in sequence order per queue. */
+    public void restoreEntry(Queue q, QueueEntry pagedOut) {
+        q.restore(pagedOut);
+    }
+
     /** True for the exchanges every vhost has from birth (the default one and {@code amq.*}). */
     public static boolean predeclared(Exchange x) {
         return x.name().isEmpty() || x.name().startsWith("amq.");

@@ -91,7 +91,7 @@ final class BrokerFixture {
 
     /** Bodies of the ready messages of {@code queue}, in queue order. */
     List<String> ready(String queue) {
-        return bodies(broker.virtualHost("/").queue(queue).readySnapshot());
+        return broker.virtualHost("/").queue(queue).readySnapshot().stream().map(store::body).toList();
     }
 
     Queue queueState(String queue) {
@@ -104,12 +104,8 @@ final class BrokerFixture {
                 body.getBytes(StandardCharsets.UTF_8));
     }
 
-    static String body(QueueEntry e) {
-        return new String(e.message().body(), StandardCharsets.UTF_8);
-    }
-
-    static List<String> bodies(List<QueueEntry> entries) {
-        return entries.stream().map(BrokerFixture::body).toList();
+    static String body(Message m) {
+        return new String(m.body(), StandardCharsets.UTF_8);
     }
 
     /** Runs a command that must be refused, and returns the refusal's reply code. */
@@ -121,9 +117,9 @@ final class BrokerFixture {
 
     /** One basic.deliver as a channel received it; {@code writable} is what the output said at that moment. */
     record Delivery(String channel, String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry,
-                    boolean writable) {
+                    Message message, boolean writable) {
         String body() {
-            return BrokerFixture.body(entry);
+            return BrokerFixture.body(message);
         }
 
         @Override
@@ -150,8 +146,9 @@ final class BrokerFixture {
         }
 
         @Override
-        public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry) {
-            Delivery d = new Delivery(name, consumerTag, deliveryTag, redelivered, entry, writable);
+        public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry,
+                            Message message) {
+            Delivery d = new Delivery(name, consumerTag, deliveryTag, redelivered, entry, message, writable);
             deliveries.add(d);
             timeline.add(d);
         }
@@ -192,6 +189,8 @@ final class BrokerFixture {
      * A {@link MessageStore} that records every call and keeps, per queue, the entries it holds (enqueued
      * and not yet removed). Calls that break the seam's contract (removed before or without enqueued,
      * twice, out of order, for a message the store should never see) are collected in {@link #problems}.
+     * Like a store whose memory budget is always spent, it pages out every message it is given, so the
+     * core's tests go through {@link #load} on every delivery of a stored message.
      */
     static final class RecordingStore implements MessageStore {
         enum Kind { ENQUEUED, REMOVED }
@@ -203,11 +202,24 @@ final class BrokerFixture {
         private final Map<String, LinkedHashMap<Long, QueueEntry>> live = new LinkedHashMap<>();
         private final Map<String, Long> lastEnqueuedSeq = new LinkedHashMap<>();
         private final Set<QueueEntry> everRemoved = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        /** What the store "wrote" for each entry it was given. */
+        private final Map<QueueEntry, Message> held = new IdentityHashMap<>();
+        /** Positions whose stored copy reads back as damaged. */
+        final Set<Long> unreadable = new java.util.HashSet<>();
+        int loads;
 
         @Override
         public void enqueued(Queue queue, QueueEntry entry) {
+            Message m = entry.residentMessage();
+            if (m == null) {
+                problems.add("enqueued without its message in memory: " + entry.seq());
+                return;
+            }
+            held.put(entry, m);
+            entry.storeRef = entry.seq();
+            entry.pageOut();
             events.add(new Event(Kind.ENQUEUED, queue.name(), entry.seq(), body(entry)));
-            if (!queue.durable() || !entry.message().persistent()) {
+            if (!queue.durable() || !m.persistent()) {
                 problems.add("enqueued a message that is not persistent on a durable queue: " + describe(queue, entry));
             }
             Long last = lastEnqueuedSeq.put(queue.name(), entry.seq());
@@ -233,9 +245,27 @@ final class BrokerFixture {
             }
         }
 
+        @Override
+        public Message load(Queue queue, QueueEntry entry) {
+            loads++;
+            if (entry.residentMessage() != null) {
+                problems.add("asked to load a message that is in memory: " + describe(queue, entry));
+            }
+            if (entry.removed) {
+                problems.add("asked to load a removed entry: " + describe(queue, entry));
+            }
+            return unreadable.contains(entry.seq()) ? null : held.get(entry);
+        }
+
+        /** The body of an entry, whether in memory or paged out by this store. */
+        String body(QueueEntry e) {
+            Message m = e.residentMessage() != null ? e.residentMessage() : held.get(e);
+            return m == null ? "<not held: seq " + e.seq() + ">" : BrokerFixture.body(m);
+        }
+
         /** Bodies the store holds for {@code queue}, in enqueue order. */
         List<String> live(String queue) {
-            return bodies(new ArrayList<>(live.getOrDefault(queue, new LinkedHashMap<>()).values()));
+            return live.getOrDefault(queue, new LinkedHashMap<>()).values().stream().map(this::body).toList();
         }
 
         /** Every queue the store holds entries for. */
@@ -253,7 +283,7 @@ final class BrokerFixture {
             return events.stream().filter(e -> e.kind() == kind).toList();
         }
 
-        private static String describe(Queue queue, QueueEntry entry) {
+        private String describe(Queue queue, QueueEntry entry) {
             return "queue '" + queue.name() + "' seq " + entry.seq() + " body '" + body(entry) + "'";
         }
     }

@@ -215,10 +215,10 @@ final class BrokerSimulation {
         note("get from " + q.name + " on " + ch.name + (noAck ? " noAck" : ""));
         Broker.GetResult got = broker.get(ch.state, q.name, noAck, 0);
         if (q.ready.isEmpty()) {
-            check(got == null, () -> "get from an empty queue returned " + BrokerFixture.body(got.entry()));
+            check(got == null, () -> "get from an empty queue returned " + BrokerFixture.body(got.message()));
         } else {
             check(got != null, () -> "get returned nothing but " + q.name + " has ready " + q.ready);
-            take(ch, q, null, noAck, idOf(got.entry()), got.deliveryTag(), got.redelivered());
+            take(ch, q, null, noAck, idOf(got.message()), got.deliveryTag(), got.redelivered());
             check(got.messageCount() == q.ready.size(),
                     () -> "get-ok message count " + got.messageCount() + ", expected " + q.ready.size());
         }
@@ -404,7 +404,7 @@ final class BrokerSimulation {
             ModelConsumer c = ch.consumers.get(d.consumerTag());
             check(c != null, () -> d + " went to a cancelled or unknown consumer");
             check(d.writable(), () -> d + " went to a channel that was not writable");
-            take(ch, c.queue, c, c.noAck, idOf(d.entry()), d.deliveryTag(), d.redelivered());
+            take(ch, c.queue, c, c.noAck, idOf(d.message()), d.deliveryTag(), d.redelivered());
         }
     }
 
@@ -493,7 +493,7 @@ final class BrokerSimulation {
         for (ModelQueue q : queues) {
             Queue real = vhost.queue(q.name);
             Map<Long, Integer> unacked = unackedByQueue.getOrDefault(q, Map.of());
-            List<Long> realReady = real.readySnapshot().stream().map(BrokerSimulation::idOf).toList();
+            List<Long> realReady = real.readySnapshot().stream().map(e -> Long.parseLong(f.store.body(e))).toList();
             check(realReady.equals(new ArrayList<>(q.ready)),
                     () -> q.name + " ready " + realReady + ", model " + q.ready);
             int unackedCount = unacked.values().stream().mapToInt(Integer::intValue).sum();
@@ -579,8 +579,8 @@ final class BrokerSimulation {
         }
     }
 
-    private static long idOf(QueueEntry e) {
-        return Long.parseLong(BrokerFixture.body(e));
+    private static long idOf(Message m) {
+        return Long.parseLong(BrokerFixture.body(m));
     }
 
     private static void check(boolean condition, Supplier<String> what) {

@@ -220,7 +220,7 @@ class DeliveryTest {
 
         Broker.GetResult got = broker.get(ch, "q", false, 0);
 
-        assertThat(body(got.entry())).isEqualTo("1");
+        assertThat(body(got.message())).isEqualTo("1");
         assertThat(got.redelivered()).isFalse();
         assertThat(got.messageCount()).isEqualTo(2);
         assertThat(f.queueState("q").unackedCount()).isEqualTo(1);
@@ -262,7 +262,7 @@ class DeliveryTest {
 
         Broker.GetResult got = broker.get(ch, "q", true, 0);
 
-        assertThat(body(got.entry())).isEqualTo("1");
+        assertThat(body(got.message())).isEqualTo("1");
         assertThat(got.messageCount()).isZero();
         assertThat(ch.unackedCount()).isZero();
         assertThat(f.queueState("q").unackedCount()).isZero();
@@ -387,11 +387,11 @@ class DeliveryTest {
 
         assertThat(f.ready("q")).containsExactly("1", "2", "3", "4");
         Broker.GetResult again = broker.get(ch, "q", false, 0);
-        assertThat(body(again.entry())).isEqualTo("1");
+        assertThat(body(again.message())).isEqualTo("1");
         assertThat(again.redelivered()).isTrue();
-        assertThat(body(broker.get(ch, "q", false, 0).entry())).isEqualTo("2");
+        assertThat(body(broker.get(ch, "q", false, 0).message())).isEqualTo("2");
         Broker.GetResult fresh = broker.get(ch, "q", false, 0);
-        assertThat(body(fresh.entry())).isEqualTo("3");
+        assertThat(body(fresh.message())).isEqualTo("3");
         assertThat(fresh.redelivered()).isFalse();
     }
 

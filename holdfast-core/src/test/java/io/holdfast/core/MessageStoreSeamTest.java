@@ -192,4 +192,41 @@ class MessageStoreSeamTest {
         assertThat(store.events(Kind.ENQUEUED)).extracting(Event::seq).isSorted();
         assertThat(store.live("d")).containsExactly("m0", "m1", "m2", "m3", "m4");
     }
+
+    @Test
+    void aPagedOutMessageIsReadBackForEachDelivery() {
+        f.publishPersistent(ch, "", "d", "m");
+        assertThat(f.queueState("d").readySnapshot().get(0).residentMessage()).as("paged out").isNull();
+
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
+        broker.reject(ch, got.deliveryTag(), false, true);
+        f.consume(ch, "d", false);
+
+        assertThat(BrokerFixture.body(got.message())).isEqualTo("m");
+        assertThat(f.output(ch).bodies()).containsExactly("m");
+        assertThat(store.loads).isEqualTo(2);
+    }
+
+    @Test
+    void aMessageTheStoreCannotReadIsDroppedAndTheNextOneDelivered() {
+        f.publishPersistent(ch, "", "d", "damaged");
+        f.publishPersistent(ch, "", "d", "fine");
+        store.unreadable.add(f.queueState("d").readySnapshot().get(0).seq());
+
+        f.consume(ch, "d", false);
+
+        assertThat(f.output(ch).bodies()).containsExactly("fine");
+        assertThat(store.events(Kind.REMOVED)).extracting(Event::body).containsExactly("damaged");
+        assertThat(f.queueState("d").readyCount()).isZero();
+    }
+
+    @Test
+    void basicGetSkipsAMessageTheStoreCannotRead() {
+        f.publishPersistent(ch, "", "d", "damaged");
+        store.unreadable.add(f.queueState("d").readySnapshot().get(0).seq());
+
+        assertThat(broker.get(ch, "d", true, 0)).isNull();
+        f.publishPersistent(ch, "", "d", "fine");
+        assertThat(BrokerFixture.body(broker.get(ch, "d", true, 0).message())).isEqualTo("fine");
+    }
 }

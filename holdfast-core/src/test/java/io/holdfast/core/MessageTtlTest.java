@@ -84,7 +84,7 @@ class MessageTtlTest {
 
         Broker.GetResult got = broker.get(ch, "q", true, 101);
 
-        assertThat(body(got.entry())).isEqualTo("fresh");
+        assertThat(body(got.message())).isEqualTo("fresh");
         assertThat(got.messageCount()).isZero();
         assertThat(broker.get(ch, "q", true, 102)).isNull();
         assertRemovedOnce("old", "fresh");
@@ -128,7 +128,7 @@ class MessageTtlTest {
         broker.tick(100);
         assertThat(f.ready("q")).containsExactly("long", "short");
 
-        assertThat(body(broker.get(ch, "q", true, 100).entry())).isEqualTo("long");
+        assertThat(body(broker.get(ch, "q", true, 100).message())).isEqualTo("long");
         assertThat(broker.get(ch, "q", true, 100)).isNull();
         assertRemovedOnce("long", "short");
     }

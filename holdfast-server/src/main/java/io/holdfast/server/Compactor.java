@@ -49,7 +49,7 @@ final class Compactor {
                 }
                 int[] count = {0};
                 q.forEachEntry(e -> {
-                    if (e.storeRef == segment && !e.removed) {
+                    if (e.storeRef >= 0 && Journal.segmentOf(e.storeRef) == segment && !e.removed) {
                         count[0]++;
                         inFlight++;
                         store.relocate(q, e, () -> inFlight--);

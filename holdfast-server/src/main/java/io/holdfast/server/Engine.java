@@ -1,11 +1,9 @@
 package io.holdfast.server;
 
 import io.holdfast.core.Broker;
-import io.holdfast.core.Message;
 import io.holdfast.core.Queue;
 import io.holdfast.core.QueueEntry;
 import io.holdfast.core.VirtualHost;
-import io.holdfast.protocol.BasicProperties;
 import io.holdfast.store.Journal;
 import io.holdfast.store.JournalConfig;
 import io.holdfast.store.RecoveryReport;
@@ -14,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -47,7 +44,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.journal = journal;
         this.recoveryReport = journal.recoveryReport();
-        this.store = new JournalStore(journal, loop);
+        this.store = new JournalStore(journal, loop, config.residentMessageBytesMax());
         SecureRandom random = new SecureRandom();
         this.broker = new Broker(store, () -> {
             byte[] b = new byte[16];
@@ -65,6 +62,8 @@ public final class Engine implements AutoCloseable {
         authenticator.addUser(config.defaultUser(), config.defaultPass());
         topologyStore.load(broker);
         restoreMessages(replay, unclean);
+        log.info("message bodies beyond {} MiB stay on disk and are read back when delivered",
+                config.residentMessageBytesMax() >> 20);
     }
 
     /** Opens the data directory, recovers topology and messages, and starts the broker thread. */
@@ -76,7 +75,7 @@ public final class Engine implements AutoCloseable {
         Files.deleteIfExists(marker);
         JournalConfig jc = new JournalConfig(dir.resolve("journal"), config.segmentBytesMax(), config.fsync(),
                 config.fsyncIntervalMillis());
-        JournalReplay replay = new JournalReplay();
+        JournalReplay replay = new JournalReplay(unclean);
         Journal journal = Journal.open(jc, replay);
         Engine engine = new Engine(config, journal, replay, unclean);
         Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
@@ -93,17 +92,9 @@ public final class Engine implements AutoCloseable {
         long restored = 0;
         for (VirtualHost v : broker.virtualHosts()) {
             for (Queue q : v.queues()) {
-                for (JournalReplay.Recovered rec : replay.take(v.name(), q.name())) {
-                    JournalRecords.Decoded r = rec.record();
-                    Map<String, Object> headers = BasicProperties.decode(r.properties()).headers();
-                    // The stored expiry stands in for the expiration property, which only counts at publish.
-                    Message m = new Message(r.exchange(), r.routingKey(), r.properties(), headers, true,
-                            Message.NO_EXPIRATION, r.body());
-                    // After a crash we cannot know which messages were out for delivery: flag them all.
-                    QueueEntry e = broker.topology().restoreEntry(q, r.seq(), m, r.redelivered() || unclean,
-                            r.deliveryCount(), r.enqueuedAtMillis(), r.expiresAtMillis());
-                    e.storeRef = rec.segment();
-                    journal.retain(rec.segment());
+                for (QueueEntry e : replay.take(v.name(), q.name())) {
+                    broker.topology().restoreEntry(q, e);
+                    journal.retain(e.storeRef);
                     restored++;
                 }
             }
@@ -155,8 +146,8 @@ public final class Engine implements AutoCloseable {
                     continue;
                 }
                 for (QueueEntry e : q.readySnapshot()) {
-                    if (e.message().persistent() && (e.redelivered() || e.deliveryCount() > 0)) {
-                        journal.append(JournalRecords.delivered(q, e), false, (segment, error) -> { });
+                    if (e.persistent() && (e.redelivered() || e.deliveryCount() > 0)) {
+                        journal.append(JournalRecords.delivered(q, e), false, (position, error) -> { });
                     }
                 }
             }

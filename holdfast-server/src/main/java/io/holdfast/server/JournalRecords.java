@@ -40,8 +40,8 @@ final class JournalRecords {
 
     private JournalRecords() {}
 
-    static byte[] enqueue(Queue q, QueueEntry e) {
-        Message m = e.message();
+    /** The enqueue record of {@code e}, whose message is {@code m}. */
+    static byte[] enqueue(Queue q, QueueEntry e, Message m) {
         byte[] vhost = utf8(q.vhost());
         byte[] queue = utf8(q.name());
         byte[] exchange = utf8(m.exchange());
@@ -86,42 +86,38 @@ final class JournalRecords {
      */
     record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, long enqueuedAtMillis,
                    long expiresAtMillis, String vhost, String queue, String exchange, String routingKey,
-                   byte[] properties, byte[] body) {
+                   byte[] properties, byte[] body, int bodySize) {
         /** True for either version of the enqueue record. */
         boolean isEnqueue() {
             return type == ENQUEUE || type == ENQUEUE_V2;
         }
 
-        /** This ENQUEUE as a later DELIVERED record amends it. */
-        Decoded deliveredAgain(Decoded marker) {
-            return new Decoded(type, seq, true, Math.max(deliveryCount, marker.deliveryCount), enqueuedAtMillis,
-                    expiresAtMillis, vhost, queue, exchange, routingKey, properties, body);
-        }
     }
 
     /** Decodes a record; throws IllegalArgumentException if it is not one of ours. */
     static Decoded decode(byte[] payload) {
-        return decode(payload, new Names());
+        return decode(payload, new Names(), true);
     }
 
     /**
      * Decodes a record, taking names (vhost, queue, exchange, routing key) from {@code names}: a
      * replay sees the same few names millions of times, and one String per name keeps recovery fast
-     * and the recovered queues small.
+     * and the recovered queues small. Without {@code content}, an enqueue's properties and body are
+     * skipped (null), only the body's size is read: what a replay needs to index a paged-out message.
      */
-    static Decoded decode(byte[] payload, Names names) {
+    static Decoded decode(byte[] payload, Names names, boolean content) {
         ByteBuffer b = ByteBuffer.wrap(payload);
         try {
             byte type = b.get();
             long seq = b.getLong();
             if (type == REMOVE) {
                 return new Decoded(type, seq, false, 0, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
-                        null, null);
+                        null, null, 0);
             }
             if (type == DELIVERED) {
                 int count = b.getInt();
                 return new Decoded(type, seq, true, count, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
-                        null, null);
+                        null, null, 0);
             }
             if (type != ENQUEUE && type != ENQUEUE_V2) {
                 throw new IllegalArgumentException("unknown journal record type " + type);
@@ -139,12 +135,24 @@ final class JournalRecords {
             String queue = names.get(b);
             String exchange = names.get(b);
             String key = names.get(b);
-            byte[] props = new byte[b.getInt()];
-            b.get(props);
-            byte[] body = new byte[b.getInt()];
-            b.get(body);
+            int propsSize = b.getInt();
+            byte[] props = null;
+            if (content) {
+                props = new byte[propsSize];
+                b.get(props);
+            } else {
+                b.position(Math.addExact(b.position(), propsSize));
+            }
+            int bodySize = b.getInt();
+            byte[] body = null;
+            if (content) {
+                body = new byte[bodySize];
+                b.get(body);
+            } else if (bodySize < 0 || bodySize != b.remaining()) {
+                throw new IllegalArgumentException("body size " + bodySize + " but " + b.remaining() + " bytes left");
+            }
             return new Decoded(type, seq, redelivered, count, enqueuedAt, expiresAt, vhost, queue, exchange, key,
-                    props, body);
+                    props, body, bodySize);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed journal record: " + e, e);
         }

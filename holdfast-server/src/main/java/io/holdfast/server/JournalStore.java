@@ -1,28 +1,48 @@
 package io.holdfast.server;
 
+import io.holdfast.core.Message;
 import io.holdfast.core.MessageStore;
 import io.holdfast.core.Queue;
 import io.holdfast.core.QueueEntry;
+import io.holdfast.protocol.BasicProperties;
 import io.holdfast.store.Journal;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the core's persistent messages in the journal. An enqueue record is "live" until the message
- * leaves its queue; the write's completion comes back to the broker thread, where it counts toward
- * the {@link WriteBarrier} of the command that caused it (so a confirm waits for the fsync). Broker
- * thread only, apart from the journal's own callbacks which hop back onto it.
+ * Puts the core's persistent messages in the journal, and keeps memory bounded by paging their bodies
+ * out. An enqueue record is "live" until the message leaves its queue; the write's completion comes
+ * back to the broker thread, where it counts toward the {@link WriteBarrier} of the command that caused
+ * it (so a confirm waits for the fsync).
+ *
+ * <p><b>Paging.</b> Once a message's record is written, the entry points at it ({@link QueueEntry#storeRef}
+ * is the record's journal position). Stored messages stay in memory while their bodies fit in
+ * {@code residentBytesMax}; beyond that a stored message is dropped from memory at once and read back
+ * from the journal (CRC checked) when it is delivered. A queue that keeps up with its publishers never
+ * reads the journal; a backlog costs memory only for its compact index. A record that no longer reads
+ * back intact is never served: it is logged, counted, and the core drops the entry.
+ *
+ * <p>Broker thread only, apart from the journal's own callbacks which hop back onto it.
  */
 final class JournalStore implements MessageStore {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
 
     private final Journal journal;
     private final BrokerLoop loop;
+    private final long residentBytesMax;
+    private final JournalRecords.Names names = new JournalRecords.Names();
     private WriteBarrier barrier;
+    /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
+    private long residentBytes;
+    private long pagedOut;
+    private long reads;
+    private long readFailures;
 
-    JournalStore(Journal journal, BrokerLoop loop) {
+    JournalStore(Journal journal, BrokerLoop loop, long residentBytesMax) {
         this.journal = journal;
         this.loop = loop;
+        this.residentBytesMax = residentBytesMax;
     }
 
     /** The barrier that writes issued from now on belong to, or null. */
@@ -36,7 +56,7 @@ final class JournalStore implements MessageStore {
         if (b != null) {
             b.writeStarted();
         }
-        writeEnqueue(queue, entry, ok -> {
+        writeEnqueue(queue, entry, entry.residentMessage(), ok -> {
             if (b != null) {
                 b.writeFinished(ok);
             }
@@ -45,9 +65,33 @@ final class JournalStore implements MessageStore {
 
     @Override
     public void removed(Queue queue, QueueEntry entry) {
-        journal.append(JournalRecords.remove(queue, entry), false, (segment, error) -> { });
+        journal.append(JournalRecords.remove(queue, entry), false, (position, error) -> { });
         if (entry.storeRef >= 0) {
+            if (entry.residentMessage() != null) {
+                residentBytes -= entry.sizeBytes();
+            }
             journal.settle(entry.storeRef);
+        }
+    }
+
+    @Override
+    public Message load(Queue queue, QueueEntry entry) {
+        reads++;
+        try {
+            JournalRecords.Decoded r = JournalRecords.decode(journal.read(entry.storeRef), names, true);
+            if (!r.isEnqueue() || r.seq() != entry.seq() || !r.queue().equals(queue.name())
+                    || !r.vhost().equals(queue.vhost())) {
+                throw new IOException("the record there is " + (r.isEnqueue() ? "seq " + r.seq() + " of queue '"
+                        + r.queue() + "'" : "not an enqueue record"));
+            }
+            return new Message(r.exchange(), r.routingKey(), r.properties(),
+                    BasicProperties.decode(r.properties()).headers(), true, Message.NO_EXPIRATION, r.body());
+        } catch (IOException | RuntimeException e) {
+            readFailures++;
+            log.error("message seq {} on queue '{}' in vhost '{}' cannot be read back from journal segment {} offset "
+                    + "{} and is dropped, never delivered: {}", entry.seq(), queue.name(), queue.vhost(),
+                    Journal.segmentOf(entry.storeRef), Journal.offsetOf(entry.storeRef), e.toString());
+            return null;
         }
     }
 
@@ -55,28 +99,53 @@ final class JournalStore implements MessageStore {
      * Compaction of one entry: writes its enqueue record again at the head of the journal and, once
      * that copy is durable, settles the old one, so the old segment can go. Until then the old copy
      * stays live: a crash in between finds the message twice with one position, which replay merges.
+     * A paged-out message is read back for the copy; one that no longer reads is left where it is (its
+     * next delivery drops it).
      */
     void relocate(Queue queue, QueueEntry entry, Runnable done) {
-        writeEnqueue(queue, entry, ok -> done.run());
+        Message m = entry.residentMessage() != null ? entry.residentMessage() : load(queue, entry);
+        if (m == null) {
+            done.run();
+            return;
+        }
+        writeEnqueue(queue, entry, m, ok -> done.run());
     }
+
+    /** Body bytes of stored messages held in memory. */
+    long residentBytes() { return residentBytes; }
+
+    /** Stored messages dropped from memory when they were written, since start. */
+    long pagedOut() { return pagedOut; }
+
+    /** Paged-out messages read back from the journal, since start. */
+    long reads() { return reads; }
+
+    /** Paged-out messages that did not read back intact (dropped, never delivered), since start. */
+    long readFailures() { return readFailures; }
 
     /**
      * Appends an enqueue record for the entry; once it is durable (back on the broker thread) the entry
      * points at the new copy and any earlier copy is settled. If the entry left its queue meanwhile,
-     * its removal settled the earlier copy and the new one is settled at once.
+     * its removal settled the earlier copy and the new one is settled at once. On the first write the
+     * message stays in memory if the budget allows, and is paged out otherwise.
      */
-    private void writeEnqueue(Queue queue, QueueEntry entry, java.util.function.Consumer<Boolean> done) {
-        journal.append(JournalRecords.enqueue(queue, entry), true, (segment, error) -> loop.execute(() -> {
+    private void writeEnqueue(Queue queue, QueueEntry entry, Message m, java.util.function.Consumer<Boolean> done) {
+        journal.append(JournalRecords.enqueue(queue, entry, m), true, (position, error) -> loop.execute(() -> {
             if (error != null) {
                 log.error("journal append failed for a message on queue '{}' in vhost '{}': {}", queue.name(),
                         queue.vhost(), error.toString());
             } else if (entry.removed) {
-                journal.settle(segment);
+                journal.settle(position);
             } else {
                 long previous = entry.storeRef;
-                entry.storeRef = segment;
+                entry.storeRef = position;
                 if (previous >= 0) {
                     journal.settle(previous);
+                } else if (residentBytes + entry.sizeBytes() <= residentBytesMax) {
+                    residentBytes += entry.sizeBytes();
+                } else {
+                    entry.pageOut();
+                    pagedOut++;
                 }
             }
             done.accept(error == null);

@@ -185,6 +185,9 @@ final class ManagementHttp implements AutoCloseable {
 
     private String metrics() {
         List<QueueSample> queues = engine.query(ManagementHttp::queues);
+        JournalStore store = engine.store();
+        long[] counts = engine.query(b -> new long[] {store.residentBytes(), store.reads(), store.readFailures(),
+                b.quarantinedCount()});
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
@@ -202,7 +205,16 @@ final class ManagementHttp implements AutoCloseable {
                 .single("holdfast_disk_alarm", "gauge",
                         "1 while free disk space is below disk_free_limit.absolute and publishers are blocked",
                         diskAlarm.getAsBoolean() ? 1 : 0)
-                .single("holdfast_connections", "gauge", "Open client connections", connections.getAsInt());
+                .single("holdfast_connections", "gauge", "Open client connections", connections.getAsInt())
+                .single("holdfast_message_resident_bytes", "gauge",
+                        "Body bytes of stored messages held in memory (message_memory_limit.absolute bounds it)",
+                        counts[0])
+                .single("holdfast_message_journal_reads_total", "counter",
+                        "Messages read back from the journal to be delivered (their bodies were paged out)", counts[1])
+                .single("holdfast_message_read_failures_total", "counter",
+                        "Stored messages that did not read back intact and were dropped, never delivered", counts[2])
+                .single("holdfast_quarantined_messages_total", "counter",
+                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts[3]);
         text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());

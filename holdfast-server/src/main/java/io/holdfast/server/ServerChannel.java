@@ -111,9 +111,9 @@ final class ServerChannel implements ChannelOutput {
             if (r == null) {
                 reply(new BasicGetEmpty(""));
             } else {
-                Message msg = r.entry().message();
+                Message msg = r.message();
                 session.outbox.content(number, new BasicGetOk(r.deliveryTag(), r.redelivered(), msg.exchange(),
-                        msg.routingKey(), r.messageCount()), deliveryProperties(r.entry()), msg.body());
+                        msg.routingKey(), r.messageCount()), deliveryProperties(r.entry(), msg), msg.body());
             }
         } else if (m instanceof BasicRecover r) {
             requeueAll(r.requeue());
@@ -344,10 +344,9 @@ final class ServerChannel implements ChannelOutput {
     // ---- ChannelOutput: effects of the core on this channel ----
 
     @Override
-    public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry) {
-        Message m = entry.message();
+    public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry, Message m) {
         session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, redelivered, m.exchange(),
-                m.routingKey()), deliveryProperties(entry), m.body());
+                m.routingKey()), deliveryProperties(entry, m), m.body());
     }
 
     /**
@@ -355,9 +354,9 @@ final class ServerChannel implements ChannelOutput {
      * same with the header {@code x-delivery-count} (a long) set to the number of earlier deliveries, as
      * RabbitMQ's quorum queues do. The core has already counted this delivery in the entry.
      */
-    static byte[] deliveryProperties(QueueEntry entry) {
+    static byte[] deliveryProperties(QueueEntry entry, Message m) {
         int earlier = entry.deliveryCount() - 1;
-        byte[] stored = entry.message().properties();
+        byte[] stored = m.properties();
         if (earlier < 1) {
             return stored;
         }

@@ -31,13 +31,17 @@ import java.nio.file.Path;
  * @param consumerTimeoutMillis {@code consumer_timeout}: how long a manual-ack delivery may stay unacked
  *                           before its consumer (or channel) is timed out; negative for no limit
  * @param consumerTimeoutAction {@code consumer_timeout.action}: cancel the consumer, or close the channel
+ * @param residentMessageBytesMax {@code message_memory_limit.absolute}: body bytes of stored (persistent,
+ *                           durable-queue) messages kept in memory; beyond it bodies stay on disk and are
+ *                           read back when delivered. Default: an eighth of the maximum heap
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
                            boolean guestLoopbackOnly, FsyncPolicy fsync, long fsyncIntervalMillis,
                            long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes,
                            boolean managementEnabled, String managementBindAddress, int managementPort,
-                           long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction) {
+                           long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
+                           long residentMessageBytesMax) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -52,7 +56,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, dataDir, 131072, 2047, 60, 128L * 1024 * 1024,
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
-                ConsumerTimeoutAction.CANCEL_CONSUMER);
+                ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8);
     }
 
     public Builder toBuilder() {
@@ -93,6 +97,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private int managementPort;
         private long consumerTimeoutMillis;
         private ConsumerTimeoutAction consumerTimeoutAction;
+        private long residentMessageBytesMax;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -115,6 +120,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             managementPort = c.managementPort;
             consumerTimeoutMillis = c.consumerTimeoutMillis;
             consumerTimeoutAction = c.consumerTimeoutAction;
+            residentMessageBytesMax = c.residentMessageBytesMax;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -157,11 +163,14 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder consumerTimeoutAction(ConsumerTimeoutAction v) { consumerTimeoutAction = v; return this; }
 
+        public Builder residentMessageBytesMax(long v) { residentMessageBytesMax = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
-                    managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction);
+                    managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
+                    residentMessageBytesMax);
         }
     }
 }

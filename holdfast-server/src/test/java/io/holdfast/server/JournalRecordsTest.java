@@ -23,7 +23,7 @@ class JournalRecordsTest {
     void enqueueKeepsItsEnqueueTimeAndExpiry() {
         QueueEntry e = new QueueEntry(42, message, true, 3, 1_700_000_000_000L, 1_700_000_004_000L);
 
-        JournalRecords.Decoded r = JournalRecords.decode(JournalRecords.enqueue(queue, e));
+        JournalRecords.Decoded r = JournalRecords.decode(JournalRecords.enqueue(queue, e, message));
 
         assertThat(r.type()).isEqualTo(JournalRecords.ENQUEUE_V2);
         assertThat(r.isEnqueue()).isTrue();
@@ -44,10 +44,9 @@ class JournalRecordsTest {
     void aMessageThatNeverExpiresComesBackSo() {
         QueueEntry e = new QueueEntry(1, message, false, 0, 5, QueueEntry.NEVER);
 
-        JournalRecords.Decoded r = JournalRecords.decode(JournalRecords.enqueue(queue, e));
+        JournalRecords.Decoded r = JournalRecords.decode(JournalRecords.enqueue(queue, e, message));
 
         assertThat(r.expiresAtMillis()).isEqualTo(QueueEntry.NEVER);
-        assertThat(r.deliveredAgain(r).expiresAtMillis()).isEqualTo(QueueEntry.NEVER);
     }
 
     @Test
@@ -68,5 +67,18 @@ class JournalRecordsTest {
         assertThat(r.enqueuedAtMillis()).isZero();
         assertThat(r.expiresAtMillis()).isEqualTo(QueueEntry.NEVER);
         assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("hi");
+    }
+
+    @Test
+    void anIndexOnlyDecodeSkipsTheContentButKeepsTheBodySize() {
+        QueueEntry e = new QueueEntry(9, message, false, 0, 5, QueueEntry.NEVER);
+
+        JournalRecords.Decoded r = JournalRecords.decode(JournalRecords.enqueue(queue, e, message),
+                new JournalRecords.Names(), false);
+
+        assertThat(r.seq()).isEqualTo(9);
+        assertThat(r.bodySize()).isEqualTo(4);
+        assertThat(r.body()).isNull();
+        assertThat(r.properties()).isNull();
     }
 }

@@ -1,0 +1,40 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The management listener as a test sees it: raw requests and the Prometheus scrape. */
+final class Management {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Management() {}
+
+    static HttpResponse<String> request(RunningBroker broker, String method, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.managementPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String metrics(RunningBroker broker) throws Exception {
+        HttpResponse<String> r = request(broker, "GET", "/metrics");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        return r.body();
+    }
+
+    /** The value of one series ({@code name} or {@code name{labels}}) in a Prometheus text scrape. */
+    static long sample(String metrics, String series) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (-?\\d+)$", Pattern.MULTILINE).matcher(metrics);
+        assertThat(m.find()).as("series %s in:%n%s", series, metrics).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}
