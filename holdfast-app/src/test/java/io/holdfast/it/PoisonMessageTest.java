@@ -141,4 +141,40 @@ class PoisonMessageTest {
             assertThat(ch.queueDeclarePassive("plain").getMessageCount()).isEqualTo(1);
         }
     }
+
+    @Test
+    void deliveryCountsSurviveKillDashNine() throws Exception {
+        Path data = dir.resolve("data");
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(dir), dir.resolve("first.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("poison")) {
+                Channel ch = conn.createChannel();
+                ch.queueDeclare("work", true, false, false, Map.of("x-delivery-limit", 3));
+                ch.confirmSelect();
+                ch.basicPublish("", "work", MessageProperties.PERSISTENT_TEXT_PLAIN,
+                        "poison".getBytes(StandardCharsets.UTF_8));
+                ch.waitForConfirmsOrDie(10_000);
+                for (int i = 0; i < 3; i++) {
+                    GetResponse r = ch.basicGet("work", false);
+                    ch.basicNack(r.getEnvelope().getDeliveryTag(), false, true);
+                }
+                ch.queueDeclarePassive("work"); // a round trip: the nacks are processed
+            }
+            broker.kill();
+        }
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(dir), dir.resolve("second.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("poison")) {
+                Channel ch = conn.createChannel();
+                GetResponse r = ch.basicGet("work", false);
+                assertThat(r).isNotNull();
+                assertThat(r.getEnvelope().isRedeliver()).isTrue();
+                assertThat(r.getProps().getHeaders()).as("three deliveries before the crash")
+                        .containsEntry("x-delivery-count", 3L);
+                ch.basicNack(r.getEnvelope().getDeliveryTag(), false, true); // the 4th return: over the limit
+                assertThat(ch.queueDeclarePassive("work").getMessageCount()).isZero();
+                assertThat(ch.queueDeclarePassive(QUARANTINE).getMessageCount()).isEqualTo(1);
+            }
+        }
+    }
 }

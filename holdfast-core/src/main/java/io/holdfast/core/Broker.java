@@ -601,6 +601,9 @@ public final class Broker {
             return;
         }
         q.requeue(e);
+        if (q.stores(e)) {
+            store.returned(q, e); // the delivery count survives a crash
+        }
         toDispatch.add(q);
     }
 

@@ -17,6 +17,12 @@ public interface MessageStore {
     void removed(Queue queue, QueueEntry entry);
 
     /**
+     * A delivered entry came back to its queue unsettled; its {@link QueueEntry#deliveryCount()} and
+     * redelivered flag changed. The store records them so they survive a crash.
+     */
+    void returned(Queue queue, QueueEntry entry);
+
+    /**
      * Reads back the message of an entry this store paged out. Returns null if it cannot be read (the
      * stored copy is damaged or the disk failed): the store has logged and counted that, and the core
      * drops the entry rather than deliver something it cannot vouch for.
@@ -27,6 +33,8 @@ public interface MessageStore {
         @Override public void enqueued(Queue queue, QueueEntry entry) {}
 
         @Override public void removed(Queue queue, QueueEntry entry) {}
+
+        @Override public void returned(Queue queue, QueueEntry entry) {}
 
         @Override public Message load(Queue queue, QueueEntry entry) {
             throw new IllegalStateException("nothing is paged out without a store");

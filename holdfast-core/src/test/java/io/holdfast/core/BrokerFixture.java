@@ -207,6 +207,7 @@ final class BrokerFixture {
         /** Positions whose stored copy reads back as damaged. */
         final Set<Long> unreadable = new java.util.HashSet<>();
         int loads;
+        int returns;
 
         @Override
         public void enqueued(Queue queue, QueueEntry entry) {
@@ -242,6 +243,15 @@ final class BrokerFixture {
                 problems.add("removed without being enqueued: " + describe(queue, entry));
             } else {
                 entries.remove(entry.seq());
+            }
+        }
+
+        @Override
+        public void returned(Queue queue, QueueEntry entry) {
+            returns++;
+            LinkedHashMap<Long, QueueEntry> entries = live.get(queue.name());
+            if (entries == null || entries.get(entry.seq()) != entry || entry.removed) {
+                problems.add("returned an entry it does not hold: " + describe(queue, entry));
             }
         }
 

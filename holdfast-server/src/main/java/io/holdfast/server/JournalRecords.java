@@ -25,9 +25,10 @@ import java.nio.charset.StandardCharsets;
  * original publish. ENQUEUE (1), written before message TTL existed, stays readable: such a message
  * has no expiry. Compaction rewrites records through {@link #enqueue}, so it keeps both times.
  *
- * DELIVERED is written at a clean shutdown for each stored message that has been delivered, so that
- * after the restart it is still flagged redelivered (contract rule 4); after a crash every recovered
- * message is flagged anyway.
+ * DELIVERED is written each time a stored message comes back to its queue unsettled (so its delivery
+ * count, which {@code x-delivery-limit} judges, survives a crash), and at a clean shutdown for each
+ * stored message that has been delivered, so that after the restart it is still flagged redelivered
+ * (contract rule 4); after a crash every recovered message is flagged anyway.
  *
  * A queue position ({@code seq}) is unique broker-wide and never reused, so replaying the records in
  * journal order rebuilds every queue.

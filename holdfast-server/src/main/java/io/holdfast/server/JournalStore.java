@@ -74,6 +74,15 @@ final class JournalStore implements MessageStore {
         }
     }
 
+    /**
+     * Records the entry's new delivery count (a DELIVERED record, not live: replay applies it to the
+     * enqueue record before it, and compaction rewrites the enqueue record with the current count).
+     */
+    @Override
+    public void returned(Queue queue, QueueEntry entry) {
+        journal.append(JournalRecords.delivered(queue, entry), false, (position, error) -> { });
+    }
+
     @Override
     public Message load(Queue queue, QueueEntry entry) {
         reads++;
