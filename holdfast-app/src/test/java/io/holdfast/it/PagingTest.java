@@ -1,6 +1,7 @@
 package io.holdfast.it;
 
 import static io.holdfast.it.Management.metrics;
+import static io.holdfast.it.Management.request;
 import static io.holdfast.it.Management.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,6 +10,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import java.io.RandomAccessFile;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,6 +105,11 @@ class PagingTest {
                 assertThat(got).containsExactly("body of the first message", "body of the third message");
                 assertThat(sample(metrics(broker), "holdfast_message_read_failures_total")).isEqualTo(1);
                 assertThat(ch.isOpen()).as("the damage costs the message, not the channel").isTrue();
+                HttpResponse<String> health = request(broker, "GET", "/api/health");
+                assertThat(health.statusCode()).as("degraded until acknowledged").isEqualTo(503);
+                assertThat(health.body()).contains("\"unreadable_messages_dropped\":1");
+                assertThat(request(broker, "POST", "/api/health/acknowledge").statusCode()).isEqualTo(200);
+                assertThat(request(broker, "GET", "/api/health").statusCode()).isEqualTo(200);
             }
         }
     }

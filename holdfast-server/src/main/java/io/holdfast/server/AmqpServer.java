@@ -70,7 +70,8 @@ public final class AmqpServer implements AutoCloseable {
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(), e);
         }
-        HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport());
+        HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
+                engine::messageReadFailures);
         try {
             management = ManagementHttp.startIfEnabled(config, engine, health, connections::size, diskMonitor::alarmed);
         } catch (IOException e) {

@@ -123,6 +123,9 @@ public final class Engine implements AutoCloseable {
 
     public int journalSegments() { return journal.segmentCount(); }
 
+    /** Stored messages that did not read back intact since start (dropped, never delivered); any thread. */
+    public long messageReadFailures() { return store.readFailures(); }
+
     Authenticator authenticator() { return authenticator; }
 
     long nextConnectionId() { return connectionIds.incrementAndGet(); }

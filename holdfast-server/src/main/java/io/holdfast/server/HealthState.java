@@ -10,14 +10,16 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether the broker is degraded: recovery skipped corrupt journal records (their messages are lost,
- * contract rule 5) and no operator has acknowledged that damage yet. A torn tail alone is normal after
- * a crash and does not degrade.
+ * Whether the broker is degraded: recovery skipped corrupt journal records, or a stored message did not
+ * read back intact when it was to be delivered (their messages are lost, contract rule 5), and no
+ * operator has acknowledged that damage yet. A torn tail alone is normal after a crash and does not
+ * degrade.
  *
  * <p>An acknowledgement is kept in {@code <data-dir>/journal-damage.ack} ({@link AtomicFile}; content:
  * the SHA-256, in hex, of each acknowledged damage entry {@code "file@offset: reason"}, one a line).
@@ -26,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * nothing, and any new entry makes the broker degraded again. Entries name a segment file and an
  * offset; segment ids are only reused after every segment is gone, and a start that finds no damage
  * empties the file, so old acknowledgements cannot cover new damage.
+ *
+ * <p>Damage found while running is counted, not kept: its acknowledgement lasts until the next
+ * restart, whose recovery finds the damaged record again (if its segment is still there) and reports
+ * it like any other.
  *
  * <p>The recovery report never changes while the broker runs. Any thread may read;
  * {@link #acknowledge()} is serialised.
@@ -36,16 +42,19 @@ final class HealthState {
 
     private final RecoveryReport report;
     private final Path ackFile;
+    private final LongSupplier readFailures;
     private volatile boolean acknowledged;
+    private volatile long readFailuresAcknowledged;
 
-    private HealthState(RecoveryReport report, Path ackFile, boolean acknowledged) {
+    private HealthState(RecoveryReport report, Path ackFile, boolean acknowledged, LongSupplier readFailures) {
         this.report = report;
         this.ackFile = ackFile;
         this.acknowledged = acknowledged;
+        this.readFailures = readFailures;
     }
 
     /** Compares the recovery's damage with the acknowledgement on disk; logs the outcome once. */
-    static HealthState load(Path dataDir, RecoveryReport report) {
+    static HealthState load(Path dataDir, RecoveryReport report, LongSupplier readFailures) {
         Path ackFile = dataDir.resolve(ACK_FILE);
         Set<String> damage = fingerprints(report);
         Set<String> acked;
@@ -72,7 +81,7 @@ final class HealthState {
                     + "after checking, acknowledge with POST /api/health/acknowledge",
                     report.corruptRecordsSkipped(), report.damage());
         }
-        return new HealthState(report, ackFile, covered);
+        return new HealthState(report, ackFile, covered, readFailures);
     }
 
     RecoveryReport report() {
@@ -81,7 +90,12 @@ final class HealthState {
 
     /** True while there is damage that no operator acknowledged. */
     boolean degraded() {
-        return report.degraded() && !acknowledged;
+        return report.degraded() && !acknowledged || readFailures.getAsLong() > readFailuresAcknowledged;
+    }
+
+    /** Stored messages that did not read back intact since start. */
+    long readFailures() {
+        return readFailures.getAsLong();
     }
 
     /** True if there is damage and it was acknowledged (now or before a restart). */
@@ -96,6 +110,11 @@ final class HealthState {
      * @throws IOException if the acknowledgement could not be stored; the state is then unchanged
      */
     synchronized void acknowledge() throws IOException {
+        long failures = readFailures.getAsLong();
+        if (failures > readFailuresAcknowledged) {
+            readFailuresAcknowledged = failures;
+            log.warn("acknowledged by an operator: {} stored messages that did not read back intact", failures);
+        }
         if (!report.degraded() || acknowledged) {
             return;
         }

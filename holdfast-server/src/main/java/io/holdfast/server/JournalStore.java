@@ -37,7 +37,8 @@ final class JournalStore implements MessageStore {
     private long residentBytes;
     private long pagedOut;
     private long reads;
-    private long readFailures;
+    /** Written on the broker thread, read by the health check. */
+    private volatile long readFailures;
 
     JournalStore(Journal journal, BrokerLoop loop, long residentBytesMax) {
         this.journal = journal;
@@ -96,7 +97,7 @@ final class JournalStore implements MessageStore {
             return new Message(r.exchange(), r.routingKey(), r.properties(),
                     BasicProperties.decode(r.properties()).headers(), true, Message.NO_EXPIRATION, r.body());
         } catch (IOException | RuntimeException e) {
-            readFailures++;
+            readFailures = readFailures + 1;
             log.error("message seq {} on queue '{}' in vhost '{}' cannot be read back from journal segment {} offset "
                     + "{} and is dropped, never delivered: {}", entry.seq(), queue.name(), queue.vhost(),
                     Journal.segmentOf(entry.storeRef), Journal.offsetOf(entry.storeRef), e.toString());

@@ -167,7 +167,8 @@ final class ManagementHttp implements AutoCloseable {
         if (r.degraded()) {
             json.field("acknowledged", health.acknowledged());
         }
-        return json.field("disk_alarm", diskAlarm.getAsBoolean()).toString();
+        return json.field("unreadable_messages_dropped", health.readFailures())
+                .field("disk_alarm", diskAlarm.getAsBoolean()).toString();
     }
 
     private record QueueSample(String vhost, String name, long ready, long unacked, long consumers) {}
@@ -191,7 +192,8 @@ final class ManagementHttp implements AutoCloseable {
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
-                        "1 while journal damage found by recovery is not acknowledged (POST " + ACKNOWLEDGE + ")",
+                        "1 while journal damage (found by recovery, or reading a message back) is not acknowledged (POST "
+                                + ACKNOWLEDGE + ")",
                         health.degraded() ? 1 : 0)
                 .single("holdfast_journal_corrupt_records_skipped_total", "counter",
                         "Corrupt journal regions the last recovery skipped; the messages in them are lost",
