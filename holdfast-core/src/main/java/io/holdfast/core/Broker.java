@@ -33,10 +33,12 @@ public final class Broker {
     /** Open channels, for the consumer timeout check on {@link #tick}. */
     private final Set<ChannelState> channels = new LinkedHashSet<>();
     private final ConsumerLeases leases = new ConsumerLeases(this);
+    private final DeadLetters deadLetters;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
-     * queue's {@code x-delivery-limit} (there is no dead-lettering yet): operators inspect and re-publish them.
+     * queue's {@code x-delivery-limit} when that queue has no {@code x-dead-letter-exchange}: operators inspect
+     * and re-publish them.
      */
     public static final String QUARANTINE_QUEUE = "holdfast.quarantine";
     private long quarantinedCount;
@@ -57,6 +59,20 @@ public final class Broker {
         void quarantining(Queue source, QueueEntry entry, Queue quarantine);
     }
 
+    /**
+     * Hears, on the broker thread, of each message that its queue's {@code x-dead-letter-exchange} could not
+     * take and that is therefore dropped (RabbitMQ drops it silently): for logging.
+     */
+    @FunctionalInterface
+    public interface DeadLetterDropListener {
+        /**
+         * @param source the queue the message left
+         * @param why    {@code "no exchange"}, {@code "no route"}, {@code "cycle"} (every route would close an
+         *               automatic cycle) or {@code "too deep"} (dead-lettering nested too far)
+         */
+        void dropped(Queue source, String why);
+    }
+
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
     public static final long DEFAULT_CONSUMER_TIMEOUT_MILLIS = 1_800_000;
 
@@ -66,8 +82,17 @@ public final class Broker {
      *                      tests are deterministic)
      */
     public Broker(MessageStore store, Supplier<String> nameGenerator) {
+        this(store, nameGenerator, PropertiesRewriter.UNCHANGED);
+    }
+
+    /**
+     * @param rewriter how a dead-lettered copy's properties get their {@code x-death} headers (see
+     *                 {@link PropertiesRewriter}; the server's works on the wire format)
+     */
+    public Broker(MessageStore store, Supplier<String> nameGenerator, PropertiesRewriter rewriter) {
         this.store = store;
         this.nameGenerator = nameGenerator;
+        this.deadLetters = new DeadLetters(this, rewriter);
         addVirtualHost("/");
     }
 
@@ -108,9 +133,24 @@ public final class Broker {
         this.quarantineListener = listener;
     }
 
+    /** Sets who hears of dead-lettered messages that were dropped (by default nobody). */
+    public void deadLetterDropListener(DeadLetterDropListener listener) {
+        deadLetters.dropListener(listener);
+    }
+
     /** Messages moved to {@link #QUARANTINE_QUEUE} since this broker started. */
     public long quarantinedCount() {
         return quarantinedCount;
+    }
+
+    /** Messages republished to a queue's {@code x-dead-letter-exchange} since this broker started. */
+    public long deadLetteredCount() {
+        return deadLetters.deadLetteredCount();
+    }
+
+    /** Messages whose queue had a dead-letter exchange that were dropped anyway (no exchange, no route, a cycle). */
+    public long deadLetterDroppedCount() {
+        return deadLetters.droppedCount();
     }
 
     /** Recovery tells the broker the highest position it found, so new ones are higher. */
@@ -161,10 +201,13 @@ public final class Broker {
         return clockMillis;
     }
 
-    /** Drops the expired messages at the head of {@code q}; true if a live ready message remains. */
+    /**
+     * Drops (or dead-letters) the expired messages at the head of {@code q}; true if a live ready message
+     * remains.
+     */
     private boolean expireHead(Queue q) {
         for (QueueEntry e : q.dropExpired(clockMillis)) {
-            settle(q, e);
+            deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
         }
         return q.hasReady();
     }
@@ -287,11 +330,27 @@ public final class Broker {
                     + ch.vhost + "'");
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
+        int refused = enqueueRouted(targets, message, true);
+        dispatch(); // the copies of messages dead-lettered on the way
+        return new PublishResult(targets.size(), refused);
+    }
+
+    /**
+     * Enqueues {@code message} on each of {@code targets} that takes it, for a publish or a dead-lettered copy;
+     * returns how many refused it. A queue full with reject-publish refuses it (dead-lettering it with
+     * reject-publish-dlx); otherwise, after deliveries to waiting consumers when {@code dispatchFirst}, a
+     * TTL 0 message nobody took expires and drop-head makes room. What leaves this way is dead-lettered when
+     * its queue says so. Queues with new messages are left for the caller's {@link #dispatch()}.
+     */
+    int enqueueRouted(Set<Queue> targets, Message message, boolean dispatchFirst) {
         List<Queue> took = new ArrayList<>(targets.size());
         List<QueueEntry> entries = new ArrayList<>(targets.size());
         for (Queue q : targets) {
             expireHead(q); // expired messages must not count against a length limit
             if (q.rejects(message)) {
+                if (q.deadLettersRefused()) {
+                    deadLetters.refused(q, message);
+                }
                 continue;
             }
             QueueEntry e = q.enqueue(message, ++lastSeq, clockMillis);
@@ -302,20 +361,22 @@ public final class Broker {
             took.add(q);
             entries.add(e);
         }
-        dispatch();
+        if (dispatchFirst) {
+            dispatch();
+        }
         for (int i = 0; i < took.size(); i++) {
             Queue q = took.get(i);
             QueueEntry fresh = entries.get(i);
             if (!q.deleted && fresh.expiresAtMillis <= clockMillis && q.withdrawNewest(fresh)) {
-                settle(q, fresh); // TTL 0 and no consumer took it
+                deadLetters.remove(q, fresh, DeadLetters.Reason.EXPIRED); // TTL 0 and no consumer took it
             }
             if (!q.deleted) {
                 for (QueueEntry e : q.dropOverLimit()) {
-                    settle(q, e);
+                    deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
                 }
             }
         }
-        return new PublishResult(targets.size(), targets.size() - took.size());
+        return targets.size() - took.size();
     }
 
     // ---- consuming ----
@@ -440,7 +501,7 @@ public final class Broker {
      * it: the entry is then dropped from its queue (the store has reported the damage), so a damaged
      * message is never delivered and never blocks the queue.
      */
-    private Message messageOf(Queue q, QueueEntry e) {
+    Message messageOf(Queue q, QueueEntry e) {
         if (e.message != null) {
             return e.message;
         }
@@ -480,6 +541,7 @@ public final class Broker {
             ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, clockMillis));
             q.markUnacked(e);
         }
+        dispatch(); // to the queues that took what expired on the way, when dead-lettered
         return new GetResult(tag, redelivered, e, m, q.readyCount());
     }
 
@@ -506,13 +568,13 @@ public final class Broker {
         dispatch();
     }
 
-    /** basic.nack and basic.reject: requeue, or drop. */
+    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
     public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
         for (ChannelState.Unacked u : takeUnacked(ch, deliveryTag, multiple)) {
             if (requeue) {
                 returnToQueue(u.queue(), u.entry());
             } else {
-                settle(u.queue(), u.entry());
+                deadLetters.remove(u.queue(), u.entry(), DeadLetters.Reason.REJECTED);
             }
         }
         dispatch();
@@ -582,7 +644,8 @@ public final class Broker {
      *
      * <p>The limit, as in RabbitMQ 3.x quorum queues: with {@code x-delivery-limit} N a message may be
      * delivered N+1 times; when it comes back and its delivery count (deliveries made, this one included)
-     * is greater than N, it is not requeued but moved to the vhost's {@link #QUARANTINE_QUEUE}. N = 0 means
+     * is greater than N, it is not requeued but dead-lettered (reason {@code delivery_limit}) when its queue has
+     * an {@code x-dead-letter-exchange}, else moved to the vhost's {@link #QUARANTINE_QUEUE}. N = 0 means
      * the first return quarantines it; with N = 3 the deliveries carry no {@code x-delivery-count}, then 1, 2,
      * 3, and the fourth one's return quarantines it. The quarantine queue itself never quarantines.
      *
@@ -597,7 +660,11 @@ public final class Broker {
         }
         long limit = q.deliveryLimit();
         if (limit >= 0 && e.deliveryCount > limit && !q.name().equals(QUARANTINE_QUEUE)) {
-            quarantine(q, e);
+            if (q.deadLetterExchange() != null) {
+                deadLetters.remove(q, e, DeadLetters.Reason.DELIVERY_LIMIT);
+            } else {
+                quarantine(q, e);
+            }
             return;
         }
         q.requeue(e);

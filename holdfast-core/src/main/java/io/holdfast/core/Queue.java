@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * <p>Length limits ({@code x-max-length}, {@code x-max-length-bytes}) count ready messages only, as
  * RabbitMQ does, and are enforced when a message is published to the queue: with {@code x-overflow}
  * {@code drop-head} (the default) the oldest ready messages go until the queue is within its limits,
- * with {@code reject-publish} (and {@code reject-publish-dlx}, which has no dead-lettering yet) the
- * new message is refused. A requeue may leave the queue over a limit until the next publish.
+ * with {@code reject-publish} and {@code reject-publish-dlx} the new message is refused (the latter
+ * dead-letters it). A requeue may leave the queue over a limit until the next publish.
  *
  * <p>Message TTL ({@code x-message-ttl} on the queue, {@code expiration} on the message; the smaller
  * wins) fixes each entry's expiry when it is enqueued. As in RabbitMQ, expired messages leave from the
@@ -37,7 +37,12 @@ import java.util.TreeMap;
  * deliveries its predecessor did not ack (requeued at their positions) come to it first.
  *
  * <p>With {@code x-delivery-limit} N, a message returned to the queue after its (N+1)th delivery is not
- * requeued but moved to the vhost's {@value Broker#QUARANTINE_QUEUE} queue (see {@link Broker}).
+ * requeued but dead-lettered, or without a dead-letter exchange moved to the vhost's
+ * {@value Broker#QUARANTINE_QUEUE} queue (see {@link Broker}).
+ *
+ * <p>With {@code x-dead-letter-exchange} (and optionally {@code x-dead-letter-routing-key}) the messages
+ * rejected without requeue, expired, dropped or refused by a length limit, or over the delivery limit are
+ * republished there instead of dropped (see {@link DeadLetters}).
  */
 public final class Queue {
     private final String vhost;
@@ -63,6 +68,11 @@ public final class Queue {
     private final long consumerTimeoutMillis;
     /** {@code x-delivery-limit}, or -1 for none (see {@link Broker#QUARANTINE_QUEUE}). */
     private final long deliveryLimit;
+    /** {@code x-dead-letter-exchange} and {@code x-dead-letter-routing-key}, or null when absent. */
+    private final String deadLetterExchange;
+    private final String deadLetterRoutingKey;
+    /** {@code x-overflow} is reject-publish-dlx: a refused message is dead-lettered. */
+    private final boolean deadLettersRefused;
     /** When the queue was last used (see {@link #unusedAt}); {@code Long.MIN_VALUE} until it is known. */
     private long lastUsedMillis = Long.MIN_VALUE;
 
@@ -90,6 +100,9 @@ public final class Queue {
         this.maxLengthBytes = limit(this.arguments.get("x-max-length-bytes"));
         Object overflow = this.arguments.get("x-overflow");
         this.rejectsOverflow = overflow != null && QueueArguments.show(overflow).startsWith("reject-publish");
+        this.deadLettersRefused = overflow != null && QueueArguments.show(overflow).equals("reject-publish-dlx");
+        this.deadLetterExchange = text(this.arguments.get("x-dead-letter-exchange"));
+        this.deadLetterRoutingKey = text(this.arguments.get("x-dead-letter-routing-key"));
         this.singleActiveConsumer = Boolean.TRUE.equals(this.arguments.get("x-single-active-consumer"));
         this.messageTtlMillis = limit(this.arguments.get("x-message-ttl"));
         this.expiresMillis = limit(this.arguments.get("x-expires"));
@@ -100,6 +113,11 @@ public final class Queue {
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
     private static long limit(Object value) {
         return QueueArguments.isIntegral(value) ? ((Number) value).longValue() : -1;
+    }
+
+    /** A validated text argument, or null when absent (or, from an old metadata file, not text). */
+    private static String text(Object value) {
+        return value != null && QueueArguments.isText(value) ? QueueArguments.show(value) : null;
     }
 
     public String vhost() { return vhost; }
@@ -126,6 +144,15 @@ public final class Queue {
     public int consumerCount() { return consumers.size(); }
 
     public boolean singleActiveConsumer() { return singleActiveConsumer; }
+
+    /** {@code x-dead-letter-exchange} ("" is the default exchange), or null when the queue has none. */
+    public String deadLetterExchange() { return deadLetterExchange; }
+
+    /** {@code x-dead-letter-routing-key}, or null to keep each message's own routing key. */
+    public String deadLetterRoutingKey() { return deadLetterRoutingKey; }
+
+    /** True if a message refused for the length limit is dead-lettered ({@code x-overflow} reject-publish-dlx). */
+    boolean deadLettersRefused() { return deadLettersRefused && deadLetterExchange != null; }
 
     /** {@code x-delivery-limit}, or -1 when the queue has none. */
     public long deliveryLimit() { return deliveryLimit; }

@@ -52,6 +52,18 @@ final class QueueArguments {
             throw BrokerException.precondition("invalid arg 'x-single-active-consumer' for queue: expected a boolean,"
                     + " got '" + show(sac) + "'");
         }
+        for (String key : new String[] {"x-dead-letter-exchange", "x-dead-letter-routing-key"}) {
+            Object v = args.get(key);
+            if (v != null && !isText(v)) {
+                throw BrokerException.precondition("invalid arg '" + key + "' for queue: expected a string, got '"
+                        + show(v) + "'");
+            }
+        }
+        if (args.get("x-dead-letter-routing-key") != null && args.get("x-dead-letter-exchange") == null) {
+            // RabbitMQ's words
+            throw BrokerException.precondition("invalid arg 'x-dead-letter-routing-key': Key "
+                    + "x-dead-letter-routing-key should be specified together with x-dead-letter-exchange");
+        }
         Object overflow = args.get("x-overflow");
         if (overflow != null) {
             String o = show(overflow);
@@ -60,6 +72,14 @@ final class QueueArguments {
                         + "' is not one of drop-head, reject-publish, reject-publish-dlx");
             }
         }
+    }
+
+    /**
+     * True for a string argument: a {@link String}, raw bytes, or the protocol's long string type, which the core
+     * cannot name (it must not depend on holdfast-protocol) but whose {@code toString} is its UTF-8 text.
+     */
+    static boolean isText(Object v) {
+        return v instanceof CharSequence || v instanceof byte[] || v.getClass().getSimpleName().equals("LongString");
     }
 
     static boolean isIntegral(Object v) {

@@ -22,7 +22,7 @@ final class BrokerFixture {
     static final Map<String, Object> NO_ARGS = Map.of();
 
     final RecordingStore store = new RecordingStore();
-    final Broker broker = new Broker(store, counter());
+    final Broker broker = new Broker(store, counter(), new TextProperties());
     final Topology topology = broker.topology();
     private final Map<ChannelState, RecordingOutput> outputs = new IdentityHashMap<>();
     private final List<Delivery> timeline = new ArrayList<>();
@@ -113,6 +113,27 @@ final class BrokerFixture {
         BrokerException e = catchThrowableOfType(BrokerException.class, command);
         assertThat(e).as("the command should have been refused").isNotNull();
         return e.code().code();
+    }
+
+    /**
+     * A stand-in for the wire format of content properties: the text {@code expiration=N} or nothing; a
+     * dead-lettered copy's properties read {@code dead-lettered <header names>}, with no expiration.
+     */
+    static final class TextProperties implements PropertiesRewriter {
+        static byte[] withExpiration(String expiration) {
+            return ("expiration=" + expiration).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String expiration(byte[] properties) {
+            String text = new String(properties, StandardCharsets.UTF_8);
+            return text.startsWith("expiration=") ? text.substring("expiration=".length()) : null;
+        }
+
+        @Override
+        public byte[] deadLettered(byte[] properties, Map<String, Object> headers) {
+            return ("dead-lettered " + headers.keySet()).getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     /** One basic.deliver as a channel received it; {@code writable} is what the output said at that moment. */

@@ -50,13 +50,17 @@ public final class Engine implements AutoCloseable {
             byte[] b = new byte[16];
             random.nextBytes(b);
             return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-        });
+        }, new BasicPropertiesRewriter());
         broker.consumerTimeout(config.consumerTimeoutMillis(), config.consumerTimeoutAction());
         broker.quarantineListener((source, entry, quarantine) -> {
             log.warn("message on queue '{}' in vhost '{}' exceeded x-delivery-limit {} after {} deliveries: moved to {}",
                     source.name(), source.vhost(), source.deliveryLimit(), entry.deliveryCount(), quarantine.name());
             afterCommand(); // a new quarantine queue's declaration is saved before its first message record
         });
+        // Debug only: a missing dead-letter exchange drops every message it should take, and RabbitMQ is silent.
+        broker.deadLetterDropListener((source, why) -> log.debug(
+                "message dead-lettered from queue '{}' in vhost '{}' to exchange '{}' dropped: {}", source.name(),
+                source.vhost(), source.deadLetterExchange(), why));
         this.topologyStore = new TopologyStore(config.dataDir());
         this.authenticator = new Authenticator(config.guestLoopbackOnly());
         authenticator.addUser(config.defaultUser(), config.defaultPass());

@@ -1,0 +1,50 @@
+package io.holdfast.server;
+
+import io.holdfast.core.PropertiesRewriter;
+import io.holdfast.protocol.BasicProperties;
+import io.holdfast.protocol.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The core's {@link PropertiesRewriter} on the AMQP wire format: decodes the content properties with
+ * {@link BasicProperties}, swaps in the new headers (the core's neutral {@link Instant} becomes a field-table
+ * {@link Timestamp} in seconds; decoded values pass through unchanged), drops {@code expiration} and encodes
+ * them again. Stateless; called on the broker thread only when a message is dead-lettered.
+ */
+final class BasicPropertiesRewriter implements PropertiesRewriter {
+    @Override
+    public String expiration(byte[] properties) {
+        return BasicProperties.decode(properties).expiration();
+    }
+
+    @Override
+    public byte[] deadLettered(byte[] properties, Map<String, Object> headers) {
+        BasicProperties p = BasicProperties.decode(properties);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> wire = (Map<String, Object>) toWire(headers);
+        return new BasicProperties(p.contentType(), p.contentEncoding(), wire, p.deliveryMode(), p.priority(),
+                p.correlationId(), p.replyTo(), null, p.messageId(), p.timestamp(), p.type(), p.userId(),
+                p.appId(), p.clusterId()).encode();
+    }
+
+    private static Object toWire(Object value) {
+        if (value instanceof Instant i) {
+            return new Timestamp(i.getEpochSecond());
+        }
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), toWire(v)));
+            return out;
+        }
+        if (value instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            l.forEach(v -> out.add(toWire(v)));
+            return out;
+        }
+        return value;
+    }
+}
