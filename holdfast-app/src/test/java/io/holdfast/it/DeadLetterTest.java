@@ -107,6 +107,9 @@ class DeadLetterTest {
             assertThat(h.get("x-first-death-exchange").toString()).isEmpty();
             assertThat(h.get("x-last-death-queue").toString()).isEqualTo("work");
             assertThat(h.get("x-last-death-reason").toString()).isEqualTo("rejected");
+            String m = Management.metrics(broker);
+            assertThat(Management.sample(m, "holdfast_dead_lettered_messages_total")).isEqualTo(1);
+            assertThat(Management.sample(m, "holdfast_dead_letter_dropped_total")).isZero();
         }
     }
 

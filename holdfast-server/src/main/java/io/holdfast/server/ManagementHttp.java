@@ -188,7 +188,7 @@ final class ManagementHttp implements AutoCloseable {
         List<QueueSample> queues = engine.query(ManagementHttp::queues);
         JournalStore store = engine.store();
         long[] counts = engine.query(b -> new long[] {store.residentBytes(), store.reads(), store.readFailures(),
-                b.quarantinedCount()});
+                b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount()});
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
@@ -216,7 +216,12 @@ final class ManagementHttp implements AutoCloseable {
                 .single("holdfast_message_read_failures_total", "counter",
                         "Stored messages that did not read back intact and were dropped, never delivered", counts[2])
                 .single("holdfast_quarantined_messages_total", "counter",
-                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts[3]);
+                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts[3])
+                .single("holdfast_dead_lettered_messages_total", "counter",
+                        "Messages republished to their queue's x-dead-letter-exchange", counts[4])
+                .single("holdfast_dead_letter_dropped_total", "counter",
+                        "Messages whose dead-lettering found no exchange, no route or a cycle, and were dropped",
+                        counts[5]);
         text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());
