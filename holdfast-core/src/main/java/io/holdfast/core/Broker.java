@@ -3,7 +3,6 @@ package io.holdfast.core;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -23,7 +22,6 @@ public final class Broker {
     private final Map<String, VirtualHost> vhosts = new LinkedHashMap<>();
     private final MessageStore store;
     private final Supplier<String> nameGenerator;
-    private final Set<Queue> toDispatch = new LinkedHashSet<>();
     private final Topology topology = new Topology(this);
     private boolean durableTopologyChanged;
     /** Queue positions come from one counter, so a position is never reused, even across restarts. */
@@ -32,8 +30,10 @@ public final class Broker {
     private long clockMillis;
     /** Open channels, for the consumer timeout check on {@link #tick}. */
     private final Set<ChannelState> channels = new LinkedHashSet<>();
-    private final ConsumerLeases leases = new ConsumerLeases(this);
     private final DeadLetters deadLetters;
+    private final Quarantine quarantine = new Quarantine(this);
+    private final Deliveries deliveries;
+    private final ConsumerLeases leases;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -41,8 +41,6 @@ public final class Broker {
      * and re-publish them.
      */
     public static final String QUARANTINE_QUEUE = "holdfast.quarantine";
-    private long quarantinedCount;
-    private QuarantineListener quarantineListener = (source, entry, quarantine) -> { };
 
     /**
      * Hears of each message moved to {@link #QUARANTINE_QUEUE}, on the broker thread, after the quarantine
@@ -93,6 +91,8 @@ public final class Broker {
         this.store = store;
         this.nameGenerator = nameGenerator;
         this.deadLetters = new DeadLetters(this, rewriter);
+        this.deliveries = new Deliveries(this, deadLetters, quarantine);
+        this.leases = new ConsumerLeases(this, deliveries);
         addVirtualHost("/");
     }
 
@@ -130,7 +130,7 @@ public final class Broker {
 
     /** Sets who hears of messages moved to {@link #QUARANTINE_QUEUE} (by default nobody). */
     public void quarantineListener(QuarantineListener listener) {
-        this.quarantineListener = listener;
+        quarantine.listener(listener);
     }
 
     /** Sets who hears of dead-lettered messages that were dropped (by default nobody). */
@@ -140,7 +140,7 @@ public final class Broker {
 
     /** Messages moved to {@link #QUARANTINE_QUEUE} since this broker started. */
     public long quarantinedCount() {
-        return quarantinedCount;
+        return quarantine.quarantinedCount();
     }
 
     /** Messages republished to a queue's {@code x-dead-letter-exchange} since this broker started. */
@@ -183,7 +183,7 @@ public final class Broker {
                 if (q.unusedAt(clockMillis)) {
                     topology.deleteQueue(v, q); // x-expires: its messages go with it
                 } else {
-                    expireHead(q);
+                    deliveries.expireHead(q);
                     long t = leases.timeoutFor(q);
                     if (t >= 0) {
                         shortestTimeout = Math.min(shortestTimeout, t);
@@ -201,23 +201,21 @@ public final class Broker {
         return clockMillis;
     }
 
-    /**
-     * Drops (or dead-letters) the expired messages at the head of {@code q}; true if a live ready message
-     * remains.
-     */
-    private boolean expireHead(Queue q) {
-        for (QueueEntry e : q.dropExpired(clockMillis)) {
-            deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
-        }
-        return q.hasReady();
-    }
-
     void durableTopologyChanged() {
         durableTopologyChanged = true;
     }
 
+    Deliveries deliveries() {
+        return deliveries;
+    }
+
     MessageStore store() {
         return store;
+    }
+
+    /** The next queue position. */
+    long nextSeq() {
+        return ++lastSeq;
     }
 
     String generateName(String prefix) {
@@ -254,12 +252,7 @@ public final class Broker {
         for (Consumer c : new ArrayList<>(ch.consumers.values())) {
             removeConsumer(c);
         }
-        List<ChannelState.Unacked> all = new ArrayList<>(ch.unacked.values());
-        ch.unacked.clear();
-        for (ChannelState.Unacked u : all) {
-            release(u);
-            returnToQueue(u.queue(), u.entry());
-        }
+        deliveries.returnAll(ch);
         dispatch();
     }
 
@@ -278,7 +271,7 @@ public final class Broker {
     /** The client can take frames again: deliveries to it resume. */
     public void channelWritable(ChannelState ch) {
         for (Consumer c : ch.consumers.values()) {
-            toDispatch.add(c.queue);
+            deliveries.schedule(c.queue);
         }
         dispatch();
     }
@@ -330,53 +323,9 @@ public final class Broker {
                     + ch.vhost + "'");
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
-        int refused = enqueueRouted(targets, message, true);
+        int refused = deliveries.enqueueRouted(targets, message, true);
         dispatch(); // the copies of messages dead-lettered on the way
         return new PublishResult(targets.size(), refused);
-    }
-
-    /**
-     * Enqueues {@code message} on each of {@code targets} that takes it, for a publish or a dead-lettered copy;
-     * returns how many refused it. A queue full with reject-publish refuses it (dead-lettering it with
-     * reject-publish-dlx); otherwise, after deliveries to waiting consumers when {@code dispatchFirst}, a
-     * TTL 0 message nobody took expires and drop-head makes room. What leaves this way is dead-lettered when
-     * its queue says so. Queues with new messages are left for the caller's {@link #dispatch()}.
-     */
-    int enqueueRouted(Set<Queue> targets, Message message, boolean dispatchFirst) {
-        List<Queue> took = new ArrayList<>(targets.size());
-        List<QueueEntry> entries = new ArrayList<>(targets.size());
-        for (Queue q : targets) {
-            expireHead(q); // expired messages must not count against a length limit
-            if (q.rejects(message)) {
-                if (q.deadLettersRefused()) {
-                    deadLetters.refused(q, message);
-                }
-                continue;
-            }
-            QueueEntry e = q.enqueue(message, ++lastSeq, clockMillis);
-            if (q.stores(message)) {
-                store.enqueued(q, e);
-            }
-            toDispatch.add(q);
-            took.add(q);
-            entries.add(e);
-        }
-        if (dispatchFirst) {
-            dispatch();
-        }
-        for (int i = 0; i < took.size(); i++) {
-            Queue q = took.get(i);
-            QueueEntry fresh = entries.get(i);
-            if (!q.deleted && fresh.expiresAtMillis <= clockMillis && q.withdrawNewest(fresh)) {
-                deadLetters.remove(q, fresh, DeadLetters.Reason.EXPIRED); // TTL 0 and no consumer took it
-            }
-            if (!q.deleted) {
-                for (QueueEntry e : q.dropOverLimit()) {
-                    deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
-                }
-            }
-        }
-        return targets.size() - took.size();
     }
 
     // ---- consuming ----
@@ -407,7 +356,7 @@ public final class Broker {
         q.consumers.addLast(c);
         q.hadConsumers = true;
         q.used(clockMillis);
-        toDispatch.add(q);
+        deliveries.schedule(q);
         return tag;
     }
 
@@ -416,14 +365,7 @@ public final class Broker {
      * so the caller can send consume-ok before the first basic.deliver.
      */
     public void dispatch() {
-        while (!toDispatch.isEmpty()) {
-            var it = toDispatch.iterator();
-            Queue q = it.next();
-            it.remove();
-            if (!q.deleted) {
-                dispatch(q);
-            }
-        }
+        deliveries.dispatch();
     }
 
     /** basic.cancel from the client; false if no such consumer. Its unacked deliveries stay ackable. */
@@ -443,57 +385,65 @@ public final class Broker {
         q.consumers.remove(c);
         q.used(clockMillis); // an x-expires lease counts from the last consumer leaving
         if (q.singleActiveConsumer()) {
-            toDispatch.add(q); // if c was the active one, the next in registration order takes over
+            deliveries.schedule(q); // if c was the active one, the next in registration order takes over
         }
         if (q.autoDelete() && q.hadConsumers && q.consumers.isEmpty() && !q.deleted) {
             topology.deleteQueue(requireVhost(q.vhost()), q);
         }
     }
 
-    /**
-     * Round-robin: each ready message goes to the next consumer that has credit. A single-active-consumer
-     * queue gives messages only to its first registered consumer, as long as that one has credit.
-     */
-    private void dispatch(Queue q) {
-        if (q.singleActiveConsumer()) {
-            Consumer active = q.activeConsumer();
-            while (active != null && expireHead(q) && active.canTake()) {
-                deliver(q, active);
-            }
-            return;
-        }
-        int misses = 0;
-        while (!q.consumers.isEmpty() && expireHead(q) && misses < q.consumers.size()) {
-            Consumer c = q.consumers.pollFirst();
-            q.consumers.addLast(c);
-            if (!c.canTake()) {
-                misses++;
-                continue;
-            }
-            misses = 0;
-            deliver(q, c);
-        }
+    /** The result of basic.get: a delivery, or null when the queue was empty. */
+    public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, Message message,
+                            int messageCount) {}
+
+    /** basic.get at {@code nowMillis}; returns null when the queue has no ready message that is not expired. */
+    public GetResult get(ChannelState ch, String queueName, boolean noAck, long nowMillis) {
+        advanceClock(nowMillis);
+        VirtualHost v = requireVhost(ch.vhost);
+        Queue q = topology.accessibleQueue(v, ch, queueName);
+        q.used(clockMillis);
+        return deliveries.get(ch, q, noAck);
     }
 
-    /** Sends the queue's next ready message to {@code c}, which has credit for it. */
-    private void deliver(Queue q, Consumer c) {
-        QueueEntry e = q.poll();
-        Message m = messageOf(q, e);
-        if (m == null) {
-            return; // unreadable: dropped, the caller's loop offers the next one
-        }
-        long tag = c.channel.nextDeliveryTag++;
-        boolean redelivered = e.redelivered;
-        e.deliveryCount++;
-        if (c.noAck) {
-            settle(q, e);
+    /** basic.qos. RabbitMQ's meaning: global=false sets the limit for consumers created after it. */
+    public void qos(ChannelState ch, int prefetchCount, boolean global) {
+        if (global) {
+            ch.prefetchGlobal = prefetchCount;
         } else {
-            c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c, clockMillis));
-            c.unacked++;
-            c.channel.consumerUnacked++;
-            q.markUnacked(e);
+            ch.prefetchPerConsumer = prefetchCount;
         }
-        c.channel.output.deliver(c.tag, tag, redelivered, e, m);
+        for (Consumer c : ch.consumers.values()) {
+            deliveries.schedule(c.queue);
+        }
+        dispatch();
+    }
+
+    // ---- settling ----
+
+    /** basic.ack. */
+    public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
+        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+            settle(u.queue(), u.entry());
+        }
+        dispatch();
+    }
+
+    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
+    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
+        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+            if (requeue) {
+                deliveries.returnToQueue(u.queue(), u.entry());
+            } else {
+                deadLetters.remove(u.queue(), u.entry(), DeadLetters.Reason.REJECTED);
+            }
+        }
+        dispatch();
+    }
+
+    /** basic.recover with requeue: every unacked delivery of the channel goes back to its queue. */
+    public void recover(ChannelState ch) {
+        deliveries.returnAll(ch);
+        dispatch();
     }
 
     /**
@@ -510,192 +460,6 @@ public final class Broker {
             settle(q, e);
         }
         return m;
-    }
-
-    /** The result of basic.get: a delivery, or null when the queue was empty. */
-    public record GetResult(long deliveryTag, boolean redelivered, QueueEntry entry, Message message,
-                            int messageCount) {}
-
-    /** basic.get at {@code nowMillis}; returns null when the queue has no ready message that is not expired. */
-    public GetResult get(ChannelState ch, String queueName, boolean noAck, long nowMillis) {
-        advanceClock(nowMillis);
-        VirtualHost v = requireVhost(ch.vhost);
-        Queue q = topology.accessibleQueue(v, ch, queueName);
-        q.used(clockMillis);
-        QueueEntry e;
-        Message m;
-        do {
-            expireHead(q);
-            e = q.poll();
-            if (e == null) {
-                return null;
-            }
-            m = messageOf(q, e);
-        } while (m == null);
-        long tag = ch.nextDeliveryTag++;
-        boolean redelivered = e.redelivered;
-        e.deliveryCount++;
-        if (noAck) {
-            settle(q, e);
-        } else {
-            ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, clockMillis));
-            q.markUnacked(e);
-        }
-        dispatch(); // to the queues that took what expired on the way, when dead-lettered
-        return new GetResult(tag, redelivered, e, m, q.readyCount());
-    }
-
-    /** basic.qos. RabbitMQ's meaning: global=false sets the limit for consumers created after it. */
-    public void qos(ChannelState ch, int prefetchCount, boolean global) {
-        if (global) {
-            ch.prefetchGlobal = prefetchCount;
-        } else {
-            ch.prefetchPerConsumer = prefetchCount;
-        }
-        for (Consumer c : ch.consumers.values()) {
-            toDispatch.add(c.queue);
-        }
-        dispatch();
-    }
-
-    // ---- settling ----
-
-    /** basic.ack. */
-    public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
-        for (ChannelState.Unacked u : takeUnacked(ch, deliveryTag, multiple)) {
-            settle(u.queue(), u.entry());
-        }
-        dispatch();
-    }
-
-    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
-    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
-        for (ChannelState.Unacked u : takeUnacked(ch, deliveryTag, multiple)) {
-            if (requeue) {
-                returnToQueue(u.queue(), u.entry());
-            } else {
-                deadLetters.remove(u.queue(), u.entry(), DeadLetters.Reason.REJECTED);
-            }
-        }
-        dispatch();
-    }
-
-    /** basic.recover with requeue: every unacked delivery of the channel goes back to its queue. */
-    public void recover(ChannelState ch) {
-        List<ChannelState.Unacked> all = new ArrayList<>(ch.unacked.values());
-        ch.unacked.clear();
-        for (ChannelState.Unacked u : all) {
-            release(u);
-            returnToQueue(u.queue(), u.entry());
-        }
-        dispatch();
-    }
-
-    private List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
-        List<ChannelState.Unacked> out = new ArrayList<>();
-        if (multiple) {
-            // As RabbitMQ: "up to and including" needs the named tag itself to be unacked (0 means all).
-            if (deliveryTag != 0 && !ch.unacked.containsKey(deliveryTag)) {
-                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
-            }
-            var it = ch.unacked.entrySet().iterator();
-            while (it.hasNext()) {
-                var e = it.next();
-                if (deliveryTag != 0 && e.getKey() > deliveryTag) {
-                    break;
-                }
-                out.add(e.getValue());
-                it.remove();
-            }
-        } else {
-            ChannelState.Unacked u = ch.unacked.remove(deliveryTag);
-            if (u == null) {
-                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
-            }
-            out.add(u);
-        }
-        out.forEach(this::release);
-        return out;
-    }
-
-    /** Gives back the prefetch credit an unacked delivery held. */
-    void release(ChannelState.Unacked u) {
-        u.queue().unmarkUnacked(u.entry());
-        Consumer c = u.consumer();
-        if (c != null) {
-            c.unacked--;
-            c.channel.consumerUnacked--;
-            if (c.channel.prefetchGlobal != 0) {
-                // Channel-wide credit came back: any consumer of the channel may now take, whatever its
-                // queue, even when the delivery was made to a consumer since cancelled.
-                for (Consumer other : c.channel.consumers.values()) {
-                    toDispatch.add(other.queue);
-                }
-            } else if (c.channel.consumers.get(c.tag) == c) {
-                toDispatch.add(c.queue);
-            }
-        }
-    }
-
-    /**
-     * A delivery comes back unsettled (nack/reject with requeue, channel or connection closed, recover,
-     * consumer timeout): it goes back to its position, flagged redelivered, unless it went over its queue's
-     * {@code x-delivery-limit}.
-     *
-     * <p>The limit, as in RabbitMQ 3.x quorum queues: with {@code x-delivery-limit} N a message may be
-     * delivered N+1 times; when it comes back and its delivery count (deliveries made, this one included)
-     * is greater than N, it is not requeued but dead-lettered (reason {@code delivery_limit}) when its queue has
-     * an {@code x-dead-letter-exchange}, else moved to the vhost's {@link #QUARANTINE_QUEUE}. N = 0 means
-     * the first return quarantines it; with N = 3 the deliveries carry no {@code x-delivery-count}, then 1, 2,
-     * 3, and the fourth one's return quarantines it. The quarantine queue itself never quarantines.
-     *
-     * <p>The move keeps the message (exchange, routing key, properties, body, persistence) and its delivery
-     * count; the copy is flagged redelivered and never expires. The copy enters the quarantine queue (and the
-     * store, if the quarantine queue stores it) first, then the entry is settled from its queue: a crash in
-     * between leaves a duplicate, never a loss.
-     */
-    void returnToQueue(Queue q, QueueEntry e) {
-        if (q.deleted) {
-            return; // settled when its queue was deleted
-        }
-        long limit = q.deliveryLimit();
-        if (limit >= 0 && e.deliveryCount > limit && !q.name().equals(QUARANTINE_QUEUE)) {
-            if (q.deadLetterExchange() != null) {
-                deadLetters.remove(q, e, DeadLetters.Reason.DELIVERY_LIMIT);
-            } else {
-                quarantine(q, e);
-            }
-            return;
-        }
-        q.requeue(e);
-        if (q.stores(e)) {
-            store.returned(q, e); // the delivery count survives a crash
-        }
-        toDispatch.add(q);
-    }
-
-    private void quarantine(Queue source, QueueEntry e) {
-        VirtualHost v = requireVhost(source.vhost());
-        Queue quarantine = v.queue(QUARANTINE_QUEUE);
-        if (quarantine == null) {
-            quarantine = new Queue(v.name(), QUARANTINE_QUEUE, true, false, false, Map.of(), -1);
-            quarantine.used(clockMillis);
-            v.queues.put(QUARANTINE_QUEUE, quarantine);
-            durableTopologyChanged();
-        }
-        Message m = messageOf(source, e);
-        if (m == null) {
-            return; // unreadable: already dropped
-        }
-        quarantineListener.quarantining(source, e, quarantine);
-        QueueEntry copy = new QueueEntry(++lastSeq, m, true, e.deliveryCount, clockMillis, QueueEntry.NEVER);
-        quarantine.restore(copy); // appends at the tail, as a publish would
-        if (quarantine.stores(copy)) {
-            store.enqueued(quarantine, copy);
-        }
-        settle(source, e);
-        quarantinedCount++;
-        toDispatch.add(quarantine);
     }
 
     /** The entry leaves its queue for good; the store hears of it once, however many paths lead here. */

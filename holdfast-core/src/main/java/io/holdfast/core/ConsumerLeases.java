@@ -13,12 +13,14 @@ import java.util.Set;
  */
 final class ConsumerLeases {
     private final Broker broker;
+    private final Deliveries deliveries;
     /** {@code consumer_timeout}: how long a delivery may stay unacked; negative for no limit. */
     private long consumerTimeoutMillis = Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS;
     private ConsumerTimeoutAction action = ConsumerTimeoutAction.CANCEL_CONSUMER;
 
-    ConsumerLeases(Broker broker) {
+    ConsumerLeases(Broker broker, Deliveries deliveries) {
         this.broker = broker;
+        this.deliveries = deliveries;
     }
 
     void configure(long timeoutMillis, ConsumerTimeoutAction timeoutAction) {
@@ -94,8 +96,8 @@ final class ConsumerLeases {
             }
         }
         for (ChannelState.Unacked u : mine) {
-            broker.release(u);
-            broker.returnToQueue(u.queue(), u.entry());
+            deliveries.release(u);
+            deliveries.returnToQueue(u.queue(), u.entry());
         }
     }
 }

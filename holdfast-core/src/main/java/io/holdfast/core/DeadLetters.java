@@ -121,7 +121,7 @@ final class DeadLetters {
         }
         depth++;
         try {
-            broker.enqueueRouted(targets, copy, false);
+            broker.deliveries().enqueueRouted(targets, copy, false);
         } finally {
             depth--;
         }

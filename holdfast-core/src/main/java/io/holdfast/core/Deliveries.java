@@ -1,0 +1,264 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Messages into queues and out to consumers: enqueueing what was routed (within each queue's TTL and length
+ * limit), which queues may have something to deliver, round-robin to their consumers, basic.get, the prefetch
+ * credit an unacked delivery holds, and what becomes of a delivery that comes back unsettled (requeued,
+ * dead-lettered or quarantined).
+ *
+ * <p>Part of the {@link Broker} state machine: broker thread only, time from the broker's clock.
+ */
+final class Deliveries {
+    private final Broker broker;
+    private final DeadLetters deadLetters;
+    private final Quarantine quarantine;
+    /** Queues that may be able to deliver, in the order they became so. */
+    private final Set<Queue> toDispatch = new LinkedHashSet<>();
+
+    Deliveries(Broker broker, DeadLetters deadLetters, Quarantine quarantine) {
+        this.broker = broker;
+        this.deadLetters = deadLetters;
+        this.quarantine = quarantine;
+    }
+
+    /** Marks {@code q} for the next {@link #dispatch()}. */
+    void schedule(Queue q) {
+        toDispatch.add(q);
+    }
+
+    /** Delivers from every marked queue, including those marked on the way, until none is left. */
+    void dispatch() {
+        while (!toDispatch.isEmpty()) {
+            var it = toDispatch.iterator();
+            Queue q = it.next();
+            it.remove();
+            if (!q.deleted) {
+                dispatch(q);
+            }
+        }
+    }
+
+    /**
+     * Enqueues {@code message} on each of {@code targets} that takes it, for a publish or a dead-lettered copy;
+     * returns how many refused it. A queue full with reject-publish refuses it (dead-lettering it with
+     * reject-publish-dlx); otherwise, after deliveries to waiting consumers when {@code dispatchFirst}, a
+     * TTL 0 message nobody took expires and drop-head makes room. What leaves this way is dead-lettered when
+     * its queue says so. Queues with new messages are left for the caller's {@link #dispatch()}.
+     */
+    int enqueueRouted(Set<Queue> targets, Message message, boolean dispatchFirst) {
+        List<Queue> took = new ArrayList<>(targets.size());
+        List<QueueEntry> entries = new ArrayList<>(targets.size());
+        for (Queue q : targets) {
+            expireHead(q); // expired messages must not count against a length limit
+            if (q.rejects(message)) {
+                if (q.deadLettersRefused()) {
+                    deadLetters.refused(q, message);
+                }
+                continue;
+            }
+            QueueEntry e = q.enqueue(message, broker.nextSeq(), broker.clockMillis());
+            if (q.stores(message)) {
+                broker.store().enqueued(q, e);
+            }
+            toDispatch.add(q);
+            took.add(q);
+            entries.add(e);
+        }
+        if (dispatchFirst) {
+            dispatch();
+        }
+        for (int i = 0; i < took.size(); i++) {
+            Queue q = took.get(i);
+            QueueEntry fresh = entries.get(i);
+            if (!q.deleted && fresh.expiresAtMillis <= broker.clockMillis() && q.withdrawNewest(fresh)) {
+                deadLetters.remove(q, fresh, DeadLetters.Reason.EXPIRED); // TTL 0 and no consumer took it
+            }
+            if (!q.deleted) {
+                for (QueueEntry e : q.dropOverLimit()) {
+                    deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
+                }
+            }
+        }
+        return targets.size() - took.size();
+    }
+
+    /**
+     * Round-robin: each ready message goes to the next consumer that has credit. A single-active-consumer
+     * queue gives messages only to its first registered consumer, as long as that one has credit.
+     */
+    private void dispatch(Queue q) {
+        if (q.singleActiveConsumer()) {
+            Consumer active = q.activeConsumer();
+            while (active != null && expireHead(q) && active.canTake()) {
+                deliver(q, active);
+            }
+            return;
+        }
+        int misses = 0;
+        while (!q.consumers.isEmpty() && expireHead(q) && misses < q.consumers.size()) {
+            Consumer c = q.consumers.pollFirst();
+            q.consumers.addLast(c);
+            if (!c.canTake()) {
+                misses++;
+                continue;
+            }
+            misses = 0;
+            deliver(q, c);
+        }
+    }
+
+    /** Sends the queue's next ready message to {@code c}, which has credit for it. */
+    private void deliver(Queue q, Consumer c) {
+        QueueEntry e = q.poll();
+        Message m = broker.messageOf(q, e);
+        if (m == null) {
+            return; // unreadable: dropped, the caller's loop offers the next one
+        }
+        long tag = c.channel.nextDeliveryTag++;
+        boolean redelivered = e.redelivered;
+        e.deliveryCount++;
+        if (c.noAck) {
+            broker.settle(q, e);
+        } else {
+            c.channel.unacked.put(tag, new ChannelState.Unacked(q, e, c, broker.clockMillis()));
+            c.unacked++;
+            c.channel.consumerUnacked++;
+            q.markUnacked(e);
+        }
+        c.channel.output.deliver(c.tag, tag, redelivered, e, m);
+    }
+
+    /**
+     * Drops (or dead-letters) the expired messages at the head of {@code q}; true if a live ready message
+     * remains.
+     */
+    boolean expireHead(Queue q) {
+        for (QueueEntry e : q.dropExpired(broker.clockMillis())) {
+            deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
+        }
+        return q.hasReady();
+    }
+
+    /** basic.get from {@code q}, for {@link Broker#get}: null when it has no ready message that is not expired. */
+    Broker.GetResult get(ChannelState ch, Queue q, boolean noAck) {
+        QueueEntry e;
+        Message m;
+        do {
+            expireHead(q);
+            e = q.poll();
+            if (e == null) {
+                return null;
+            }
+            m = broker.messageOf(q, e);
+        } while (m == null);
+        long tag = ch.nextDeliveryTag++;
+        boolean redelivered = e.redelivered;
+        e.deliveryCount++;
+        if (noAck) {
+            broker.settle(q, e);
+        } else {
+            ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, broker.clockMillis()));
+            q.markUnacked(e);
+        }
+        dispatch(); // to the queues that took what expired on the way, when dead-lettered
+        return new Broker.GetResult(tag, redelivered, e, m, q.readyCount());
+    }
+
+    /** Takes the deliveries an ack or reject names off the channel, giving back their credit. */
+    List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
+        List<ChannelState.Unacked> out = new ArrayList<>();
+        if (multiple) {
+            // As RabbitMQ: "up to and including" needs the named tag itself to be unacked (0 means all).
+            if (deliveryTag != 0 && !ch.unacked.containsKey(deliveryTag)) {
+                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
+            }
+            var it = ch.unacked.entrySet().iterator();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (deliveryTag != 0 && e.getKey() > deliveryTag) {
+                    break;
+                }
+                out.add(e.getValue());
+                it.remove();
+            }
+        } else {
+            ChannelState.Unacked u = ch.unacked.remove(deliveryTag);
+            if (u == null) {
+                throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
+            }
+            out.add(u);
+        }
+        out.forEach(this::release);
+        return out;
+    }
+
+    /** Every unacked delivery of the channel goes back to its queue (recover, or the channel closed). */
+    void returnAll(ChannelState ch) {
+        List<ChannelState.Unacked> all = new ArrayList<>(ch.unacked.values());
+        ch.unacked.clear();
+        for (ChannelState.Unacked u : all) {
+            release(u);
+            returnToQueue(u.queue(), u.entry());
+        }
+    }
+
+    /** Gives back the prefetch credit an unacked delivery held. */
+    void release(ChannelState.Unacked u) {
+        u.queue().unmarkUnacked(u.entry());
+        Consumer c = u.consumer();
+        if (c != null) {
+            c.unacked--;
+            c.channel.consumerUnacked--;
+            if (c.channel.prefetchGlobal != 0) {
+                // Channel-wide credit came back: any consumer of the channel may now take, whatever its
+                // queue, even when the delivery was made to a consumer since cancelled.
+                for (Consumer other : c.channel.consumers.values()) {
+                    toDispatch.add(other.queue);
+                }
+            } else if (c.channel.consumers.get(c.tag) == c) {
+                toDispatch.add(c.queue);
+            }
+        }
+    }
+
+    /**
+     * A delivery comes back unsettled (nack/reject with requeue, channel or connection closed, recover,
+     * consumer timeout): it goes back to its position, flagged redelivered, unless it went over its queue's
+     * {@code x-delivery-limit}.
+     *
+     * <p>The limit, as in RabbitMQ 3.x quorum queues: with {@code x-delivery-limit} N a message may be
+     * delivered N+1 times; when it comes back and its delivery count (deliveries made, this one included)
+     * is greater than N, it is not requeued but dead-lettered (reason {@code delivery_limit}) when its queue has
+     * an {@code x-dead-letter-exchange}, else moved to the vhost's {@link Broker#QUARANTINE_QUEUE} (see
+     * {@link Quarantine}). N = 0 means the first return quarantines it; with N = 3 the deliveries carry no
+     * {@code x-delivery-count}, then 1, 2, 3, and the fourth one's return quarantines it. The quarantine queue
+     * itself never quarantines.
+     */
+    void returnToQueue(Queue q, QueueEntry e) {
+        if (q.deleted) {
+            return; // settled when its queue was deleted
+        }
+        long limit = q.deliveryLimit();
+        if (limit >= 0 && e.deliveryCount > limit && !q.name().equals(Broker.QUARANTINE_QUEUE)) {
+            if (q.deadLetterExchange() != null) {
+                deadLetters.remove(q, e, DeadLetters.Reason.DELIVERY_LIMIT);
+            } else {
+                Queue target = quarantine.move(q, e);
+                if (target != null) {
+                    toDispatch.add(target);
+                }
+            }
+            return;
+        }
+        q.requeue(e);
+        if (q.stores(e)) {
+            broker.store().returned(q, e); // the delivery count survives a crash
+        }
+        toDispatch.add(q);
+    }
+}
