@@ -35,8 +35,9 @@ final class JournalStore implements MessageStore {
     private WriteBarrier barrier;
     /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
     private long residentBytes;
-    private long pagedOut;
     private long reads;
+    /** Enqueue writes failed in a row; logged at the first and when they succeed again. */
+    private long failedAppends;
     /** Written on the broker thread, read by the health check. */
     private volatile long readFailures;
 
@@ -121,11 +122,44 @@ final class JournalStore implements MessageStore {
         writeEnqueue(queue, entry, m, ok -> done.run());
     }
 
+    /**
+     * Once durable, the entry points at its new copy and any earlier copy is settled; if the entry left
+     * its queue meanwhile (its removal settled the earlier copy), the new one is settled at once. On the
+     * first write the message stays in memory if the budget allows, and is paged out otherwise.
+     */
+    private void stored(QueueEntry entry, long position) {
+        if (entry.removed) {
+            journal.settle(position);
+            return;
+        }
+        long previous = entry.storeRef;
+        entry.storeRef = position;
+        if (previous >= 0) {
+            journal.settle(previous);
+        } else if (residentBytes + entry.sizeBytes() <= residentBytesMax) {
+            residentBytes += entry.sizeBytes();
+        } else {
+            entry.pageOut();
+        }
+    }
+
+    /** A full disk fails every write: say so once, and once more when writes work again. */
+    private void appendFailed(Queue queue, Throwable error) {
+        if (failedAppends++ == 0) {
+            log.error("journal appends failing: publishes are nacked until they succeed again; first failure, for "
+                    + "a message on queue '{}' in vhost '{}': {}", queue.name(), queue.vhost(), error.toString());
+        }
+    }
+
+    private void appendSucceeded() {
+        if (failedAppends > 0) {
+            log.warn("journal appends succeed again after {} failed", failedAppends);
+            failedAppends = 0;
+        }
+    }
+
     /** Body bytes of stored messages held in memory. */
     long residentBytes() { return residentBytes; }
-
-    /** Stored messages dropped from memory when they were written, since start. */
-    long pagedOut() { return pagedOut; }
 
     /** Paged-out messages read back from the journal, since start. */
     long reads() { return reads; }
@@ -133,30 +167,14 @@ final class JournalStore implements MessageStore {
     /** Paged-out messages that did not read back intact (dropped, never delivered), since start. */
     long readFailures() { return readFailures; }
 
-    /**
-     * Appends an enqueue record for the entry; once it is durable (back on the broker thread) the entry
-     * points at the new copy and any earlier copy is settled. If the entry left its queue meanwhile,
-     * its removal settled the earlier copy and the new one is settled at once. On the first write the
-     * message stays in memory if the budget allows, and is paged out otherwise.
-     */
+    /** Appends an enqueue record for the entry and, once it is durable, {@link #stored records where}. */
     private void writeEnqueue(Queue queue, QueueEntry entry, Message m, java.util.function.Consumer<Boolean> done) {
         journal.append(JournalRecords.enqueue(queue, entry, m), true, (position, error) -> loop.execute(() -> {
             if (error != null) {
-                log.error("journal append failed for a message on queue '{}' in vhost '{}': {}", queue.name(),
-                        queue.vhost(), error.toString());
-            } else if (entry.removed) {
-                journal.settle(position);
+                appendFailed(queue, error);
             } else {
-                long previous = entry.storeRef;
-                entry.storeRef = position;
-                if (previous >= 0) {
-                    journal.settle(previous);
-                } else if (residentBytes + entry.sizeBytes() <= residentBytesMax) {
-                    residentBytes += entry.sizeBytes();
-                } else {
-                    entry.pageOut();
-                    pagedOut++;
-                }
+                appendSucceeded();
+                stored(entry, position);
             }
             done.accept(error == null);
         }));
