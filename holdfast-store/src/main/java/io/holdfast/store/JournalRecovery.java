@@ -1,20 +1,26 @@
 package io.holdfast.store;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Opens the segments of a journal directory oldest first, replays every record that checks out, and
  * applies {@link RecoveryTable}'s file actions (truncate a torn tail, drop a headerless last file). Runs
- * once, on the thread calling {@link Journal#open}, before the writer thread exists. I/O errors while
- * reading a segment count as damage to that segment; only a directory that cannot be listed stops it.
+ * once, on the thread calling {@link Journal#open}, before the writer thread exists; a read-ahead thread
+ * ({@link ReadAhead}) loads the next segment while one is scanned, and is gone when this returns. I/O
+ * errors while reading a segment count as damage to that segment; only a directory that cannot be listed
+ * stops it. Records reach the visitor in place, in the read buffer ({@link RecordVisitor}), never copied
+ * unless the visitor asks for a copy.
  */
 final class JournalRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
@@ -41,56 +47,190 @@ final class JournalRecovery {
         long recovered = 0;
         long tornBytes = 0;
         long corrupt = 0;
-        for (Map.Entry<Long, String> file : files.entrySet()) {
-            long id = file.getKey();
-            String name = file.getValue();
-            boolean last = id == files.lastKey();
-            boolean drop = false;
-            try (Storage.SegmentFile segment = storage.open(name)) {
-                long size = segment.size();
-                if (size > READABLE_BYTES_MAX) {
-                    throw new IOException("segment of " + size + " bytes is too large to read");
+        long started = System.nanoTime();
+        try (ReadAhead reader = new ReadAhead(storage, new ArrayList<>(files.values()))) {
+            for (Map.Entry<Long, String> file : files.entrySet()) {
+                long id = file.getKey();
+                String name = file.getValue();
+                boolean last = id == files.lastKey();
+                boolean drop = false;
+                ReadAhead.Loaded loaded = reader.next();
+                try (Storage.SegmentFile segment = loaded.file()) {
+                    if (loaded.error() != null) {
+                        throw loaded.error();
+                    }
+                    int length = loaded.length();
+                    SegmentScanner.Result result = SegmentScanner.scan(name, id, loaded.data(), length, last, visitor);
+                    recovered += result.recordsDelivered();
+                    corrupt += result.corruptRegions();
+                    damage.addAll(result.damage());
+                    switch (result.segmentAction()) {
+                        case DROP_SEGMENT:
+                            tornBytes += length;
+                            drop = true;
+                            LOG.warn("journal: removing last segment {} ({} bytes), torn while being created: {}",
+                                    name, length, result.tornReason());
+                            break;
+                        case SKIP_SEGMENT:
+                            break; // left on disk for an operator, outside the journal's bookkeeping
+                        default:
+                            long kept = length;
+                            if (result.truncateAt() >= 0) {
+                                tornBytes += length - result.truncateAt();
+                                kept = truncate(segment, name, result, length);
+                            }
+                            segments.add(new Segment(id, kept));
+                    }
+                } catch (IOException e) {
+                    corrupt++;
+                    damage.add(name + "@0: cannot be read (" + e + "); segment skipped");
+                } finally {
+                    reader.release(loaded.data());
                 }
-                ByteBuffer buffer = ByteBuffer.allocate((int) size);
-                segment.read(buffer, 0);
-                int length = buffer.position();
-                SegmentScanner.Result result = SegmentScanner.scan(name, id, buffer.array(), length, last, visitor);
-                recovered += result.recordsDelivered();
-                corrupt += result.corruptRegions();
-                damage.addAll(result.damage());
-                switch (result.segmentAction()) {
-                    case DROP_SEGMENT:
-                        tornBytes += length;
-                        drop = true;
-                        LOG.warn("journal: removing last segment {} ({} bytes), torn while being created: {}",
-                                name, length, result.tornReason());
-                        break;
-                    case SKIP_SEGMENT:
-                        break; // left on disk for an operator, outside the journal's bookkeeping
-                    default:
-                        long kept = length;
-                        if (result.truncateAt() >= 0) {
-                            tornBytes += length - result.truncateAt();
-                            kept = truncate(segment, name, result, length);
-                        }
-                        segments.add(new Segment(id, kept));
+                if (drop) {
+                    delete(storage, name);
                 }
-            } catch (IOException e) {
-                corrupt++;
-                damage.add(name + "@0: cannot be read (" + e + "); segment skipped");
-            }
-            if (drop) {
-                delete(storage, name);
             }
         }
         for (String entry : damage) {
             LOG.error("journal damage: {}", entry);
         }
         RecoveryReport report = new RecoveryReport(files.size(), recovered, tornBytes, corrupt, damage);
-        LOG.info("journal recovered {} records from {} segments ({} torn tail bytes cut, {} corrupt regions skipped)",
-                recovered, files.size(), tornBytes, corrupt);
+        LOG.info("journal recovered {} records from {} segments in {} ms ({} torn tail bytes cut, {} corrupt regions"
+                + " skipped)", recovered, files.size(), (System.nanoTime() - started) / 1_000_000, tornBytes, corrupt);
         long nextId = files.isEmpty() ? 1 : files.lastKey() + 1;
         return new Recovered(segments, nextId, report);
+    }
+
+    /**
+     * Opens and reads the segments, oldest first, on a thread of its own, so that reading segment N+1
+     * overlaps scanning segment N. At most one segment ahead: it holds two buffers, one being scanned and
+     * one being filled, reused from segment to segment (grown when a segment is larger). Only this thread
+     * opens files while it runs; each handle passes to the opening thread with its bytes, which then alone
+     * uses (truncates) and closes it. Truncating and deleting happen only to the last segment, once this
+     * thread has opened every file.
+     */
+    private static final class ReadAhead implements AutoCloseable {
+        /**
+         * One segment: its open handle (null if it could not be opened) and its bytes {@code data[0,
+         * length)}, or the error that kept them from being read. {@code data} goes back through
+         * {@link #release} in every case.
+         */
+        record Loaded(Storage.SegmentFile file, byte[] data, int length, IOException error) {}
+
+        private static final int BUFFERS = 2;
+
+        private final Storage storage;
+        private final List<String> names;
+        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
+        /** Never fuller than {@link #BUFFERS}, as each entry holds a buffer: adding never blocks. */
+        private final BlockingQueue<Object> ready = new ArrayBlockingQueue<>(BUFFERS);
+        private final Thread thread;
+
+        ReadAhead(Storage storage, List<String> names) {
+            this.storage = storage;
+            this.names = names;
+            for (int i = 0; i < BUFFERS; i++) {
+                free.add(new byte[0]);
+            }
+            thread = new Thread(this::run, "holdfast-journal-read-ahead");
+            thread.setDaemon(true);
+            if (!names.isEmpty()) {
+                thread.start();
+            }
+        }
+
+        private void run() {
+            try {
+                for (String name : names) {
+                    byte[] buffer;
+                    try {
+                        buffer = free.take();
+                    } catch (InterruptedException closed) {
+                        return;
+                    }
+                    ready.add(load(name, buffer));
+                }
+            } catch (RuntimeException | Error e) {
+                ready.add(e); // rethrown by next() on the opening thread, as if it had read the file itself
+            }
+        }
+
+        private Loaded load(String name, byte[] buffer) {
+            Storage.SegmentFile file = null;
+            try {
+                file = storage.open(name);
+                long size = file.size();
+                if (size > READABLE_BYTES_MAX) {
+                    throw new IOException("segment of " + size + " bytes is too large to read");
+                }
+                byte[] data = buffer.length >= size ? buffer : new byte[(int) size];
+                ByteBuffer dst = ByteBuffer.wrap(data, 0, (int) size);
+                file.read(dst, 0);
+                return new Loaded(file, data, dst.position(), null);
+            } catch (IOException e) {
+                return new Loaded(file, buffer, 0, e);
+            } catch (RuntimeException | Error e) {
+                closeQuietly(file);
+                throw e;
+            }
+        }
+
+        private static void closeQuietly(Storage.SegmentFile file) {
+            if (file != null) {
+                try {
+                    file.close();
+                } catch (IOException ignored) {
+                    // nothing was written through it
+                }
+            }
+        }
+
+        /** The next segment, in the order of the names given. */
+        Loaded next() throws IOException {
+            Object next;
+            try {
+                next = ready.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while recovering the journal");
+            }
+            if (next instanceof RuntimeException e) {
+                throw e;
+            }
+            if (next instanceof Error e) {
+                throw e;
+            }
+            return (Loaded) next;
+        }
+
+        /** Hands a buffer back once its segment is scanned; the thread then reads the next segment into it. */
+        void release(byte[] buffer) {
+            free.add(buffer);
+        }
+
+        /** Stops the thread (early, if the visitor threw) and closes any handle it opened that was not taken. */
+        @Override
+        public void close() {
+            thread.interrupt();
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            for (Object left : ready) {
+                if (left instanceof Loaded loaded) {
+                    closeQuietly(loaded.file());
+                }
+            }
+            ready.clear();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static long truncate(Storage.SegmentFile segment, String name, SegmentScanner.Result result, int length) {

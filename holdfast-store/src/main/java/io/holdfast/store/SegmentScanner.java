@@ -6,7 +6,6 @@ import io.holdfast.store.RecoveryTable.Header;
 import io.holdfast.store.RecoveryTable.Length;
 import io.holdfast.store.RecoveryTable.Tail;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -62,8 +61,7 @@ final class SegmentScanner {
             Probe probe = probe(data, size, p, crc);
             if (probe.good()) { // the table's row OK/OK: DELIVER whatever follows, so no tail to classify
                 int from = p + SegmentFormat.RECORD_HEADER_BYTES;
-                byte[] payload = Arrays.copyOfRange(data, from, from + probe.payloadLength());
-                visitor.record(Journal.position(segmentId, p), payload);
+                visitor.record(Journal.position(segmentId, p), data, from, probe.payloadLength());
                 delivered++;
                 p = probe.end();
                 continue;

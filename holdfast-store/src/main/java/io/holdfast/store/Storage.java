@@ -8,8 +8,10 @@ import java.util.List;
 /**
  * The journal's only window on the file system: one flat directory of segment files. Narrow on purpose,
  * so tests can count fsyncs, inject failures and simulate a crash that loses unforced bytes (see
- * {@code FaultyStorage} in the tests); {@link FileStorage} is the real thing. Used by the opening thread
- * during recovery and by the writer thread afterwards, never by two threads at once; the one exception is
+ * {@code FaultyStorage} in the tests); {@link FileStorage} is the real thing. Used during recovery (by the
+ * opening thread and its read-ahead thread, which opens and reads the segments and hands each handle over
+ * to the opening thread: a handle is never used by both at once) and by the writer thread afterwards,
+ * never by two threads at once; the one exception is
  * {@link #openForReading} and the {@link SegmentFile#read}s on the handles it returns, which any thread
  * calling {@link Journal#read} uses, concurrently with the writer and with each other.
  */

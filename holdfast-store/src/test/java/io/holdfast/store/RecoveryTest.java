@@ -144,6 +144,70 @@ class RecoveryTest {
         assertThat(segment(2)).doesNotExist();
     }
 
+    @Test
+    void recordsReachAnInPlaceVisitorUncopiedThroughReusedBuffersOfSegmentsOfEverySize() throws IOException {
+        // Segments of 196, 74 and 178 bytes: the read buffers are reused, grown, and hold stale bytes.
+        JournalConfig config = JournalConfig.defaults(dir).withSegmentBytesMax(200);
+        List<String> written = List.of("a".repeat(10), "b".repeat(150), "c".repeat(10), "d".repeat(10),
+                "e".repeat(10), "f".repeat(150), "g".repeat(10));
+        List<Long> positions = new ArrayList<>();
+        try (Journal journal = Journal.open(config, new Replay())) {
+            for (String payload : written) {
+                positions.add(Completion.append(journal, payload, true).position());
+            }
+            assertThat(journal.segmentCount()).isEqualTo(3);
+        }
+        Path last = segment(3);
+        truncate(last, Files.size(last) - 4); // a torn tail on the last segment, after the longer first one
+        List<String> seen = new ArrayList<>();
+        List<Long> seenAt = new ArrayList<>();
+        List<Integer> bufferSizes = new ArrayList<>();
+        RecordVisitor inPlace = new RecordVisitor() {
+            @Override
+            public void record(long position, byte[] payload) {
+                throw new AssertionError("recovery copied a payload");
+            }
+
+            @Override
+            public void record(long position, byte[] data, int offset, int length) {
+                seenAt.add(position);
+                seen.add(new String(data, offset, length, java.nio.charset.StandardCharsets.UTF_8));
+                bufferSizes.add(data.length);
+                data[offset] = 'X'; // must not matter: the bytes are not read again
+            }
+        };
+        try (Journal journal = Journal.open(config, inPlace)) {
+            assertThat(seen).containsExactlyElementsOf(written.subList(0, 6));
+            assertThat(seenAt).containsExactlyElementsOf(positions.subList(0, 6));
+            assertThat(bufferSizes).allMatch(size -> size >= 74);
+            assertThat(journal.recoveryReport().tornTailBytesTruncated()).isEqualTo(18 - 4);
+            assertThat(journal.recoveryReport().damage()).isEmpty();
+        }
+        Replay again = new Replay();
+        Journal.open(config, again).close();
+        assertThat(again.strings()).as("the byte[] default copies").containsExactlyElementsOf(written.subList(0, 6));
+    }
+
+    @Test
+    void aVisitorThatThrowsAbortsOpenAndLeavesNoReadAheadThreadBehind() throws IOException {
+        List<String> written = writeRecords(12); // four segments
+        IllegalStateException boom = new IllegalStateException("boom");
+        List<Long> seen = new ArrayList<>();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Journal.open(config(), (position, payload) -> {
+            if (seen.size() == 4) {
+                throw boom;
+            }
+            seen.add(position);
+        })).isSameAs(boom);
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .doesNotContain("holdfast-journal-read-ahead");
+        Replay replay = new Replay();
+        try (Journal journal = Journal.open(config(), replay)) {
+            assertThat(replay.strings()).containsExactlyElementsOf(written);
+            assertThat(journal.recoveryReport().damage()).isEmpty();
+        }
+    }
+
     private static void truncate(Path file, long size) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(size);
