@@ -52,9 +52,17 @@ class DeadLetterTest {
     }
 
     private static GetResponse awaitGet(Channel ch, String queue) {
+        return awaitGet(ch, queue, true);
+    }
+
+    private static GetResponse awaitGetUnacked(Channel ch, String queue) {
+        return awaitGet(ch, queue, false);
+    }
+
+    private static GetResponse awaitGet(Channel ch, String queue, boolean autoAck) {
         GetResponse[] got = new GetResponse[1];
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            got[0] = ch.basicGet(queue, true);
+            got[0] = ch.basicGet(queue, autoAck);
             return got[0] != null;
         });
         return got[0];
@@ -113,14 +121,6 @@ class DeadLetterTest {
         }
     }
 
-    private static GetResponse awaitGetUnacked(Channel ch, String queue) {
-        GetResponse[] got = new GetResponse[1];
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            got[0] = ch.basicGet(queue, false);
-            return got[0] != null;
-        });
-        return got[0];
-    }
 
     @Test
     void expiredMessagesAreDeadLetteredAndLoseTheirExpiration() throws Exception {

@@ -34,6 +34,8 @@ public final class Broker {
     private final Quarantine quarantine = new Quarantine(this);
     private final Deliveries deliveries;
     private final ConsumerLeases leases;
+    private final RedeliveryHolds holds;
+    private final DelayedMessages delayed;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -93,6 +95,8 @@ public final class Broker {
         this.deadLetters = new DeadLetters(this, rewriter);
         this.deliveries = new Deliveries(this, deadLetters, quarantine);
         this.leases = new ConsumerLeases(this, deliveries);
+        this.holds = new RedeliveryHolds(this, deliveries, deadLetters);
+        this.delayed = new DelayedMessages(this, rewriter);
         addVirtualHost("/");
     }
 
@@ -159,11 +163,16 @@ public final class Broker {
     }
 
     /**
-     * Tells the broker the time without doing anything else: the session calls it before each command, so
-     * the deliveries an ack or a consume causes judge expiry by the current time.
+     * Tells the broker the time: the session calls it before each command, so the deliveries an ack or a
+     * consume causes judge expiry by the current time. Its only other effect: messages held back by
+     * {@code x-redelivery-backoff} whose time has come become ready (see {@link RedeliveryHolds}), to be
+     * delivered by the command's dispatch or the next tick's.
      */
     public void advanceClock(long nowMillis) {
         clockMillis = Math.max(clockMillis, nowMillis);
+        if (holds.due(clockMillis)) {
+            holds.releaseDue(); // x-redelivery-backoff: ready again; delivered by this command's or the next dispatch
+        }
     }
 
     /**
@@ -177,6 +186,7 @@ public final class Broker {
      */
     public void tick(long nowMillis) {
         advanceClock(nowMillis);
+        delayed.releaseDue(); // x-delayed-message: due messages are routed now
         long shortestTimeout = leases.brokerTimeoutOrMax();
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
@@ -205,8 +215,17 @@ public final class Broker {
         durableTopologyChanged = true;
     }
 
+    RedeliveryHolds holds() {
+        return holds;
+    }
+
     Deliveries deliveries() {
         return deliveries;
+    }
+
+    /** The messages delayed exchanges hold (see {@link DelayedMessages}): for recovery and inspection. */
+    public DelayedMessages delayedMessages() {
+        return delayed;
     }
 
     MessageStore store() {
@@ -321,6 +340,9 @@ public final class Broker {
         if (x.internal()) {
             throw BrokerException.accessRefused("cannot publish to internal exchange '" + exchange + "' in vhost '"
                     + ch.vhost + "'");
+        }
+        if (x.type() == ExchangeType.X_DELAYED_MESSAGE && delayed.hold(v, x, message)) {
+            return new PublishResult(1, 0); // held: no basic.return, as the plugin cannot tell routability either
         }
         Set<Queue> targets = v.route(x, routingKey, message.headers());
         int refused = deliveries.enqueueRouted(targets, message, true);

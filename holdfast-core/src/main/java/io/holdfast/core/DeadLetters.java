@@ -109,6 +109,10 @@ final class DeadLetters {
         headers.put("x-last-death-exchange", m.exchange());
         Message copy = new Message(x.name(), key, rewriter.deadLettered(m.properties(), headers), headers,
                 m.persistent(), Message.NO_EXPIRATION, m.body());
+        if (x.type() == ExchangeType.X_DELAYED_MESSAGE && broker.delayedMessages().hold(v, x, copy)) {
+            deadLettered++; // its x-delay holds it, as the plugin would; routed when due (see DelayedMessages)
+            return;
+        }
         Set<Queue> targets = v.route(x, key, headers);
         if (targets.isEmpty()) {
             drop(q, "no route");

@@ -238,6 +238,9 @@ final class Deliveries {
      * {@link Quarantine}). N = 0 means the first return quarantines it; with N = 3 the deliveries carry no
      * {@code x-delivery-count}, then 1, 2, 3, and the fourth one's return quarantines it. The quarantine queue
      * itself never quarantines.
+     *
+     * <p>With {@code x-redelivery-backoff} a message within the limit is held back for its delay first (see
+     * {@link RedeliveryHolds}).
      */
     void returnToQueue(Queue q, QueueEntry e) {
         if (q.deleted) {
@@ -254,6 +257,9 @@ final class Deliveries {
                 }
             }
             return;
+        }
+        if (broker.holds().hold(q, e)) {
+            return; // x-redelivery-backoff: back at its position once its delay is over
         }
         q.requeue(e);
         if (q.stores(e)) {

@@ -11,6 +11,8 @@ import java.util.Set;
 public final class Exchange {
     private final String name;
     private final ExchangeType type;
+    /** The rules {@link #route} follows: {@link #type}, or for a delayed exchange its {@code x-delayed-type}. */
+    private final ExchangeType routingType;
     private final boolean durable;
     private final boolean autoDelete;
     private final boolean internal;
@@ -28,6 +30,9 @@ public final class Exchange {
         this.autoDelete = autoDelete;
         this.internal = internal;
         this.arguments = arguments == null ? Map.of() : arguments;
+        ExchangeType underlying = type == ExchangeType.X_DELAYED_MESSAGE ? DelayedMessages.underlyingType(arguments)
+                : type;
+        this.routingType = underlying == null ? ExchangeType.DIRECT : underlying; // declarations are validated
     }
 
     public String name() { return name; }
@@ -49,7 +54,7 @@ public final class Exchange {
             return false;
         }
         byKey.computeIfAbsent(b.routingKey(), k -> new ArrayList<>()).add(b);
-        if (type == ExchangeType.TOPIC) {
+        if (routingType == ExchangeType.TOPIC) {
             topicPatterns.computeIfAbsent(b.routingKey(), TopicPattern::new);
         }
         return true;
@@ -70,7 +75,7 @@ public final class Exchange {
 
     /** Adds to {@code out} the bindings a message with this key and these headers goes through. */
     void route(String routingKey, Map<String, Object> headers, List<Binding> out) {
-        switch (type) {
+        switch (routingType) {
             case DIRECT -> {
                 List<Binding> list = byKey.get(routingKey);
                 if (list != null) {
@@ -92,6 +97,7 @@ public final class Exchange {
                     }
                 }
             }
+            case X_DELAYED_MESSAGE -> throw new IllegalStateException("a delayed exchange routes as another type");
         }
     }
 }

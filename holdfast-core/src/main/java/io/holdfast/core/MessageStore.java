@@ -23,6 +23,15 @@ public interface MessageStore {
     void returned(Queue queue, QueueEntry entry);
 
     /**
+     * Like {@link #returned}, and the entry is held back by its queue's {@code x-redelivery-backoff} until
+     * {@code readyAtMillis} (wall clock): a store that survives restarts records that time too, so that after
+     * one the entry is still held back until then (see {@link Topology#restoreEntry(Queue, QueueEntry, long)}).
+     */
+    default void held(Queue queue, QueueEntry entry, long readyAtMillis) {
+        returned(queue, entry);
+    }
+
+    /**
      * Reads back the message of an entry this store paged out. Returns null if it cannot be read (the
      * stored copy is damaged or the disk failed): the store has logged and counted that, and the core
      * drops the entry rather than deliver something it cannot vouch for.

@@ -5,7 +5,7 @@ import java.util.Map;
 /**
  * The seam through which the core changes a message's content properties without knowing their wire
  * format (that lives in holdfast-protocol, which the core must not depend on). Used only to build a
- * dead-lettered copy (see {@link DeadLetters}), so the plain publish and deliver path never decodes
+ * dead-lettered copy (see {@link DeadLetters}) and a released delayed message, so the plain publish and deliver path never decodes
  * properties. Called on the broker thread; implementations must be pure functions of their arguments.
  */
 public interface PropertiesRewriter {
@@ -20,6 +20,16 @@ public interface PropertiesRewriter {
      * array) and {@link Map} (a table).
      */
     byte[] deadLettered(byte[] properties, Map<String, Object> headers);
+
+    /**
+     * {@code properties} with their {@code headers} replaced by {@code headers}, every other property (the
+     * {@code expiration} too) unchanged: for a delayed message, whose {@code x-delay} header is rewritten when
+     * it is routed (see {@link DelayedMessages}). Header values as for {@link #deadLettered}. By default the
+     * bytes are kept as they are.
+     */
+    default byte[] withHeaders(byte[] properties, Map<String, Object> headers) {
+        return properties;
+    }
 
     /**
      * Keeps the properties bytes as they are and sees no expiration: for brokers that never send what they

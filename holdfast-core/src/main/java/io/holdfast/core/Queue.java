@@ -43,6 +43,11 @@ import java.util.TreeMap;
  * <p>With {@code x-dead-letter-exchange} (and optionally {@code x-dead-letter-routing-key}) the messages
  * rejected without requeue, expired, dropped or refused by a length limit, or over the delivery limit are
  * republished there instead of dropped (see {@link DeadLetters}).
+ *
+ * <p>With {@code x-redelivery-backoff} a message that comes back unsettled is <em>held</em> (see
+ * {@link RedeliveryHolds}): still in the queue, counted in its {@link #messageCount}, but neither ready nor
+ * counted by {@link #readyCount} (so not against a length limit) until its delay is over; it then goes back
+ * to its original position.
  */
 public final class Queue {
     private final String vhost;
@@ -68,6 +73,10 @@ public final class Queue {
     private final long consumerTimeoutMillis;
     /** {@code x-delivery-limit}, or -1 for none (see {@link Broker#QUARANTINE_QUEUE}). */
     private final long deliveryLimit;
+    /** {@code x-redelivery-backoff}, or null when absent. */
+    private final RedeliveryBackoff redeliveryBackoff;
+    /** Entries held back by the backoff; null until the first. */
+    private HeldEntries held;
     /** {@code x-dead-letter-exchange} and {@code x-dead-letter-routing-key}, or null when absent. */
     private final String deadLetterExchange;
     private final String deadLetterRoutingKey;
@@ -108,6 +117,19 @@ public final class Queue {
         this.expiresMillis = limit(this.arguments.get("x-expires"));
         this.consumerTimeoutMillis = limit(this.arguments.get("x-consumer-timeout"));
         this.deliveryLimit = limit(this.arguments.get("x-delivery-limit"));
+        this.redeliveryBackoff = backoff(this.arguments.get(RedeliveryBackoff.ARGUMENT));
+    }
+
+    /** A validated backoff argument, or null when absent (or, from an old metadata file, not valid). */
+    private static RedeliveryBackoff backoff(Object value) {
+        if (value == null || !QueueArguments.isText(value)) {
+            return null;
+        }
+        try {
+            return RedeliveryBackoff.parse(QueueArguments.show(value));
+        } catch (BrokerException e) {
+            return null;
+        }
     }
 
     /** A validated limit argument, or -1 when absent (or, from an old metadata file, not an integer). */
@@ -140,6 +162,23 @@ public final class Queue {
     public long readyBytes() { return readyBytes; }
 
     public int unackedCount() { return unacked.size(); }
+
+    /** Messages held back by {@code x-redelivery-backoff}: in the queue, not yet ready. */
+    public int heldCount() { return held == null ? 0 : held.size(); }
+
+    /** Messages in the queue and not out for delivery: ready ones and held-back ones (declare-ok's count). */
+    public int messageCount() { return readyCount() + heldCount(); }
+
+    /** {@code x-redelivery-backoff}, or null when the queue has none. */
+    RedeliveryBackoff redeliveryBackoff() { return redeliveryBackoff; }
+
+    /**
+     * The wall-clock time until which {@code e} is held back by {@code x-redelivery-backoff}, or -1 if it is
+     * not held (for a store that rewrites the entry's record: the time must survive).
+     */
+    public long heldUntilMillis(QueueEntry e) {
+        return held == null ? -1 : held.readyAtMillis(e);
+    }
 
     public int consumerCount() { return consumers.size(); }
 
@@ -253,6 +292,44 @@ public final class Queue {
         readyBytes += e.sizeBytes;
     }
 
+    /** Holds {@code e}, returned or recovered, until {@code readyAtMillis}; it is neither ready nor unacked. */
+    void hold(QueueEntry e, long readyAtMillis) {
+        if (held == null) {
+            held = new HeldEntries();
+        }
+        held.add(e, readyAtMillis);
+    }
+
+    /** Puts back a recovered entry that was held back; recovery calls this in sequence order with {@link #restore}. */
+    void restoreHeld(QueueEntry e, long readyAtMillis) {
+        Preconditions.check(e.seq > lastSeq, "recovered entries must come in sequence order");
+        lastSeq = e.seq;
+        hold(e, readyAtMillis);
+    }
+
+    /** When the earliest held entry is due, or Long.MAX_VALUE. */
+    long nextHeldWakeMillis() {
+        return held == null ? Long.MAX_VALUE : held.nextWakeMillis();
+    }
+
+    /** Takes the held entries due by {@code nowMillis}; the caller {@link #release releases} or settles each. */
+    List<QueueEntry> takeDueHeld(long nowMillis) {
+        return held == null ? List.of() : held.takeDue(nowMillis);
+    }
+
+    /**
+     * A held entry becomes ready at its original position, flagged redelivered. After a restart, entries
+     * behind it in the ready deque may precede it (they were out for delivery when it was held, and came
+     * back with the recovery): they move in front of it, into the sorted part, keeping the order.
+     */
+    void release(QueueEntry e) {
+        while (!ready.isEmpty() && ready.peekFirst().seq < e.seq) {
+            QueueEntry first = ready.pollFirst();
+            requeued.put(first.seq, first);
+        }
+        requeue(e);
+    }
+
     boolean hasReady() {
         return !requeued.isEmpty() || !ready.isEmpty();
     }
@@ -322,10 +399,13 @@ public final class Queue {
         readyBytes += e.sizeBytes;
     }
 
-    /** Removes every ready message; returns them so the caller can settle them with the store. */
+    /** Removes every ready and held message; returns them so the caller can settle them with the store. */
     List<QueueEntry> purge() {
         List<QueueEntry> out = new ArrayList<>(requeued.values());
         out.addAll(ready);
+        if (held != null) {
+            out.addAll(held.takeAll());
+        }
         requeued.clear();
         ready.clear();
         readyBytes = 0;
@@ -341,10 +421,13 @@ public final class Queue {
         return out;
     }
 
-    /** Visits every entry the queue holds, ready or out for delivery (for the store's compaction). */
+    /** Visits every entry the queue holds, ready, held back or out for delivery (for the store's compaction). */
     public void forEachEntry(java.util.function.Consumer<QueueEntry> action) {
         requeued.values().forEach(action);
         ready.forEach(action);
+        if (held != null) {
+            held.forEach(action);
+        }
         unacked.values().forEach(action);
     }
 }

@@ -12,13 +12,15 @@ import java.util.Map;
 final class QueueArguments {
     /**
      * The arguments a redeclaration must match, as RabbitMQ's classic and quorum queues list them; any
-     * other argument is kept with the queue but not compared, so adding one to a redeclaration is fine.
+     * other argument is kept with the queue but not compared, so adding one to a redeclaration is fine. Our own
+     * {@code x-redelivery-backoff} is compared too.
      */
     static final List<String> COMPARED_ON_REDECLARE = List.of("x-expires", "x-message-ttl",
             "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-max-length",
             "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-version",
             "x-single-active-consumer", "x-queue-type", "x-queue-master-locator", "x-queue-leader-locator",
-            "x-delivery-limit", "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes");
+            "x-delivery-limit", "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes",
+            RedeliveryBackoff.ARGUMENT);
 
     private QueueArguments() {}
 
@@ -63,6 +65,14 @@ final class QueueArguments {
             // RabbitMQ's words
             throw BrokerException.precondition("invalid arg 'x-dead-letter-routing-key': Key "
                     + "x-dead-letter-routing-key should be specified together with x-dead-letter-exchange");
+        }
+        Object backoff = args.get(RedeliveryBackoff.ARGUMENT);
+        if (backoff != null) {
+            if (!isText(backoff)) {
+                throw BrokerException.precondition("invalid arg '" + RedeliveryBackoff.ARGUMENT + "' for queue: expected"
+                        + " a string such as '1s,5s,30s' or 'exponential:1s:5m', got '" + show(backoff) + "'");
+            }
+            RedeliveryBackoff.parse(show(backoff));
         }
         Object overflow = args.get("x-overflow");
         if (overflow != null) {

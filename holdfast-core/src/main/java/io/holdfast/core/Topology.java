@@ -51,6 +51,9 @@ public final class Topology {
                     List.of("alternate-exchange"));
             return;
         }
+        if (t == ExchangeType.X_DELAYED_MESSAGE) {
+            DelayedMessages.validate(name, arguments);
+        }
         v.exchanges.put(name, new Exchange(name, t, durable, autoDelete, internal, arguments));
         if (durable) {
             broker.durableTopologyChanged();
@@ -75,6 +78,7 @@ public final class Topology {
 
     private void removeExchange(VirtualHost v, Exchange x) {
         v.exchanges.remove(x.name());
+        broker.delayedMessages().drop(x); // what a delayed exchange holds goes with it
         boolean durable = x.durable();
         // Bindings into this exchange from others go too; their sources may now auto-delete.
         for (Exchange source : v.unbindDestination(x.name(), false)) {
@@ -133,7 +137,7 @@ public final class Topology {
 
     private static DeclareOk ok(ChannelState ch, Queue q) {
         ch.lastDeclaredQueue = q.name();
-        return new DeclareOk(q.name(), q.readyCount(), q.consumerCount());
+        return new DeclareOk(q.name(), q.messageCount(), q.consumerCount());
     }
 
     /** queue.delete; returns the number of ready messages deleted with it (0 if there was no queue). */
@@ -147,7 +151,7 @@ public final class Topology {
         if (ifUnused && !q.consumers.isEmpty()) {
             throw BrokerException.precondition("queue '" + q.name() + "' in vhost '" + v.name() + "' in use");
         }
-        if (ifEmpty && q.readyCount() > 0) {
+        if (ifEmpty && q.messageCount() > 0) {
             throw BrokerException.precondition("queue '" + q.name() + "' in vhost '" + v.name() + "' is not empty");
         }
         return deleteQueue(v, q);
@@ -313,6 +317,19 @@ public final class Topology {
     /** Puts back a recovered entry whose message the store paged out; call in sequence order per queue. */
     public void restoreEntry(Queue q, QueueEntry pagedOut) {
         q.restore(pagedOut);
+    }
+
+    /**
+     * Puts back a recovered entry that {@code x-redelivery-backoff} held back until {@code readyAtMillis} (wall
+     * clock; -1 or 0 for none, then as {@link #restoreEntry(Queue, QueueEntry)}): it stays held until then, and is
+     * released by the first {@link Broker#tick} or {@link Broker#advanceClock} at or after it.
+     */
+    public void restoreEntry(Queue q, QueueEntry pagedOut, long readyAtMillis) {
+        if (readyAtMillis <= 0) {
+            q.restore(pagedOut);
+        } else {
+            broker.holds().restore(q, pagedOut, readyAtMillis);
+        }
     }
 
     /** True for the exchanges every vhost has from birth (the default one and {@code amq.*}). */

@@ -13,7 +13,8 @@ import java.util.Map;
  * The core's {@link PropertiesRewriter} on the AMQP wire format: decodes the content properties with
  * {@link BasicProperties}, swaps in the new headers (the core's neutral {@link Instant} becomes a field-table
  * {@link Timestamp} in seconds; decoded values pass through unchanged), drops {@code expiration} and encodes
- * them again. Stateless; called on the broker thread only when a message is dead-lettered.
+ * them again. Stateless; called on the broker thread only when a message is dead-lettered or a delayed one routed
+ * ({@link #withHeaders}, which keeps {@code expiration}).
  */
 final class BasicPropertiesRewriter implements PropertiesRewriter {
     @Override
@@ -28,6 +29,16 @@ final class BasicPropertiesRewriter implements PropertiesRewriter {
         Map<String, Object> wire = (Map<String, Object>) toWire(headers);
         return new BasicProperties(p.contentType(), p.contentEncoding(), wire, p.deliveryMode(), p.priority(),
                 p.correlationId(), p.replyTo(), null, p.messageId(), p.timestamp(), p.type(), p.userId(),
+                p.appId(), p.clusterId()).encode();
+    }
+
+    @Override
+    public byte[] withHeaders(byte[] properties, Map<String, Object> headers) {
+        BasicProperties p = BasicProperties.decode(properties);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> wire = (Map<String, Object>) toWire(headers);
+        return new BasicProperties(p.contentType(), p.contentEncoding(), wire, p.deliveryMode(), p.priority(),
+                p.correlationId(), p.replyTo(), p.expiration(), p.messageId(), p.timestamp(), p.type(), p.userId(),
                 p.appId(), p.clusterId()).encode();
     }
 

@@ -58,6 +58,15 @@ final class Compactor {
                 moved += count[0];
             }
         }
+        int[] delayed = {0};
+        broker.delayedMessages().forEach((holding, e) -> {
+            if (holding.durable() && e.storeRef >= 0 && Journal.segmentOf(e.storeRef) == segment && !e.removed) {
+                delayed[0]++;
+                inFlight++;
+                store.relocate(holding, e, () -> inFlight--);
+            }
+        });
+        moved += delayed[0];
         if (moved > 0) {
             log.info("compacting journal segment {}: rewriting its {} live messages so it can be deleted", segment,
                     moved);

@@ -66,6 +66,7 @@ public final class Engine implements AutoCloseable {
         authenticator.addUser(config.defaultUser(), config.defaultPass());
         topologyStore.load(broker);
         restoreMessages(replay, unclean);
+        restoreDelayedMessages(replay);
         log.info("message bodies beyond {} MiB stay on disk and are read back when delivered",
                 config.residentMessageBytesMax() >> 20);
     }
@@ -97,7 +98,7 @@ public final class Engine implements AutoCloseable {
         for (VirtualHost v : broker.virtualHosts()) {
             for (Queue q : v.queues()) {
                 for (QueueEntry e : replay.take(v.name(), q.name())) {
-                    broker.topology().restoreEntry(q, e);
+                    broker.topology().restoreEntry(q, e, replay.heldUntil(e.seq()));
                     journal.retain(e.storeRef);
                     restored++;
                 }
@@ -110,6 +111,27 @@ public final class Engine implements AutoCloseable {
         log.info("recovered {} messages from {} journal segments ({} shutdown){}", restored, r.segmentsScanned(),
                 unclean ? "after an unclean" : "after a clean",
                 r.degraded() ? "; DEGRADED: " + r.corruptRecordsSkipped() + " corrupt records skipped: " + r.damage() : "");
+    }
+
+    /** Puts back what durable delayed exchanges held (see {@link io.holdfast.core.DelayedMessages}). */
+    private void restoreDelayedMessages(JournalReplay replay) {
+        long restored = 0;
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (io.holdfast.core.Exchange x : v.exchanges()) {
+                String holding = broker.delayedMessages().holdingName(v.name(), x.name());
+                if (holding == null) {
+                    continue;
+                }
+                for (QueueEntry e : replay.take(v.name(), holding)) {
+                    broker.delayedMessages().restore(v.name(), x.name(), e);
+                    journal.retain(e.storeRef);
+                    restored++;
+                }
+            }
+        }
+        if (restored > 0) {
+            log.info("recovered {} delayed messages; those already due are routed at once", restored);
+        }
     }
 
     public ServerConfig config() { return config; }

@@ -18,7 +18,12 @@ import java.nio.charset.StandardCharsets;
  * ENQUEUE_V2 (4): type u8 | seq u64 | flags u8 (bit 0 redelivered) | deliveryCount u32
  *                 | enqueuedAtMillis u64 | expiresAtMillis u64 (0 = never) | vhost | queue
  *                 | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
+ * HELD (5):       type u8 | seq u64 | deliveryCount u32 | readyAtMillis u64 | vhost | queue
  * </pre>
+ *
+ * HELD is DELIVERED for a message that {@code x-redelivery-backoff} holds back until {@code readyAtMillis}
+ * (wall clock): replay keeps that time so the message is still held after a restart. Compaction writes it
+ * again after the entry's new enqueue record while the entry is held.
  *
  * Enqueues are written as ENQUEUE_V2, which adds the wall-clock enqueue time and the last millisecond
  * the message may be delivered in (its TTL fixed at publish), so expiry after a restart counts from the
@@ -38,6 +43,7 @@ final class JournalRecords {
     static final byte REMOVE = 2;
     static final byte DELIVERED = 3;
     static final byte ENQUEUE_V2 = 4;
+    static final byte HELD = 5;
 
     private JournalRecords() {}
 
@@ -81,8 +87,20 @@ final class JournalRecords {
         return b.array();
     }
 
+    /** The HELD record of {@code e}, held back by its queue's backoff until {@code readyAtMillis}. */
+    static byte[] held(Queue q, QueueEntry e, long readyAtMillis) {
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + 8 + 2 + vhost.length + queue.length);
+        b.put(HELD).putLong(e.seq()).putInt(e.deliveryCount()).putLong(readyAtMillis);
+        putShort(b, vhost);
+        putShort(b, queue);
+        return b.array();
+    }
+
     /**
-     * A decoded record; message fields are null for REMOVE and DELIVERED. The times are those of
+     * A decoded record; message fields are null for REMOVE, DELIVERED and HELD (whose ready time travels in
+     * the {@code enqueuedAtMillis} slot: see {@link #readyAtMillis}). The times are those of
      * ENQUEUE_V2; an old ENQUEUE has enqueue time 0 and never expires ({@link QueueEntry#NEVER}).
      */
     record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, long enqueuedAtMillis,
@@ -91,6 +109,11 @@ final class JournalRecords {
         /** True for either version of the enqueue record. */
         boolean isEnqueue() {
             return type == ENQUEUE || type == ENQUEUE_V2;
+        }
+
+        /** For HELD, when the backoff lets the message go; -1 for every other record. */
+        long readyAtMillis() {
+            return type == HELD ? enqueuedAtMillis : -1;
         }
 
     }
@@ -107,7 +130,12 @@ final class JournalRecords {
      * skipped (null), only the body's size is read: what a replay needs to index a paged-out message.
      */
     static Decoded decode(byte[] payload, Names names, boolean content) {
-        ByteBuffer b = ByteBuffer.wrap(payload);
+        return decode(payload, 0, payload.length, names, content);
+    }
+
+    /** As {@link #decode(byte[], Names, boolean)}, for the record in {@code data[offset, offset + length)}. */
+    static Decoded decode(byte[] data, int offset, int length, Names names, boolean content) {
+        ByteBuffer b = ByteBuffer.wrap(data, offset, length);
         try {
             byte type = b.get();
             long seq = b.getLong();
@@ -119,6 +147,12 @@ final class JournalRecords {
                 int count = b.getInt();
                 return new Decoded(type, seq, true, count, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
                         null, null, 0);
+            }
+            if (type == HELD) {
+                int count = b.getInt();
+                long readyAt = b.getLong();
+                return new Decoded(type, seq, true, count, readyAt, QueueEntry.NEVER, names.get(b), names.get(b), null,
+                        null, null, null, 0);
             }
             if (type != ENQUEUE && type != ENQUEUE_V2) {
                 throw new IllegalArgumentException("unknown journal record type " + type);
@@ -175,7 +209,10 @@ final class JournalRecords {
 
         String get(ByteBuffer b) {
             int len = b.get() & 0xff;
-            int start = b.position();
+            if (len > b.remaining()) { // the array may hold other bytes past the record: never read them
+                throw new java.nio.BufferUnderflowException();
+            }
+            int start = b.arrayOffset() + b.position();
             byte[] array = b.array();
             int hash = 1;
             for (int i = start; i < start + len; i++) {
@@ -183,7 +220,7 @@ final class JournalRecords {
             }
             int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
             byte[] key = keys[slot];
-            b.position(start + len);
+            b.position(b.position() + len);
             if (key != null && java.util.Arrays.equals(key, 0, key.length, array, start, start + len)) {
                 return values[slot];
             }

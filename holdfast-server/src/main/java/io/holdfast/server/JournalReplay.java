@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Rebuilds, from the journal records in journal order, the index of what each queue held: ENQUEUE adds
  * an entry whose message stays on disk (paged out, read back when delivered), a later copy of the same
- * position (written by compaction) replaces the earlier one, DELIVERED amends, REMOVE deletes. Only the
+ * position (written by compaction) replaces the earlier one, DELIVERED and HELD amend, REMOVE deletes. Only the
  * compact index is kept in memory, never a body, so a backlog larger than the heap recovers.
  *
  * <p>A queue's enqueue records come in position order, apart from compaction copies; so each queue keeps
@@ -117,6 +117,8 @@ final class JournalReplay implements RecordVisitor {
     private final JournalRecords.Names names = new JournalRecords.Names();
     private final boolean unclean;
     private long maxSeq;
+    /** Ready times of the messages HELD records named (by position, unique broker-wide); few, kept small. */
+    private final Map<Long, Long> heldUntil = new HashMap<>();
 
     /**
      * @param unclean the broker did not shut down cleanly: any message may have been out for delivery,
@@ -128,9 +130,15 @@ final class JournalReplay implements RecordVisitor {
 
     @Override
     public void record(long position, byte[] payload) {
+        record(position, payload, 0, payload.length);
+    }
+
+    /** Decodes in place: nothing of the payload outlives the call (names come from {@link #names}). */
+    @Override
+    public void record(long position, byte[] data, int offset, int length) {
         JournalRecords.Decoded r;
         try {
-            r = JournalRecords.decode(payload, names, false);
+            r = JournalRecords.decode(data, offset, length, names, false);
         } catch (IllegalArgumentException e) {
             log.error("skipping an unreadable journal record at position {}: {}", position, e.getMessage());
             return;
@@ -146,15 +154,19 @@ final class JournalReplay implements RecordVisitor {
         if (q == null) {
             return;
         }
-        if (r.type() == JournalRecords.DELIVERED) {
+        if (r.type() == JournalRecords.DELIVERED || r.type() == JournalRecords.HELD) {
             QueueEntry e = q.get(r.seq());
             if (e != null) {
                 q.replace(e, QueueEntry.pagedOut(e.seq(), e.sizeBytes(), true,
                         Math.max(e.deliveryCount(), r.deliveryCount()), e.enqueuedAtMillis(), e.expiresAtMillis(),
                         e.storeRef));
+                if (r.type() == JournalRecords.HELD) {
+                    heldUntil.put(r.seq(), r.readyAtMillis());
+                }
             }
         } else {
             q.remove(r.seq());
+            heldUntil.remove(r.seq());
         }
     }
 
@@ -171,6 +183,14 @@ final class JournalReplay implements RecordVisitor {
         Map<String, QueueLog> queues = vhosts.get(vhost);
         QueueLog q = queues == null ? null : queues.remove(queue);
         return q == null ? List.of() : q.entries();
+    }
+
+    /**
+     * When {@code x-redelivery-backoff} lets the message at {@code seq} go, from its last HELD record; -1 if it
+     * was never held (a past time means it is due at once).
+     */
+    long heldUntil(long seq) {
+        return heldUntil.getOrDefault(seq, -1L);
     }
 
     /** The highest position any record named, so new positions are never reused. */

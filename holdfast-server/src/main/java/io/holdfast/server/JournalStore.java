@@ -85,6 +85,15 @@ final class JournalStore implements MessageStore {
         journal.append(JournalRecords.delivered(queue, entry), false, (position, error) -> { });
     }
 
+    /**
+     * As {@link #returned}, as a HELD record that also carries when the queue's backoff lets the entry go, so
+     * that after a restart it is still held back until then.
+     */
+    @Override
+    public void held(Queue queue, QueueEntry entry, long readyAtMillis) {
+        journal.append(JournalRecords.held(queue, entry, readyAtMillis), false, (position, error) -> { });
+    }
+
     @Override
     public Message load(Queue queue, QueueEntry entry) {
         reads++;
@@ -120,6 +129,10 @@ final class JournalStore implements MessageStore {
             return;
         }
         writeEnqueue(queue, entry, m, ok -> done.run());
+        long heldUntil = queue.heldUntilMillis(entry);
+        if (heldUntil >= 0) {
+            held(queue, entry, heldUntil); // after the copy, which replay takes as the entry's new start
+        }
     }
 
     /**

@@ -171,13 +171,14 @@ final class ManagementHttp implements AutoCloseable {
                 .field("disk_alarm", diskAlarm.getAsBoolean()).toString();
     }
 
-    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers) {}
+    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held) {}
 
     private static List<QueueSample> queues(Broker broker) {
         List<QueueSample> out = new ArrayList<>();
         for (VirtualHost v : broker.virtualHosts()) {
             for (Queue q : v.queues()) {
-                out.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount()));
+                out.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
+                        q.heldCount()));
             }
         }
         out.sort(Comparator.comparing(QueueSample::vhost).thenComparing(QueueSample::name));
@@ -229,6 +230,11 @@ final class ManagementHttp implements AutoCloseable {
         text.family("holdfast_queue_messages_unacked", "gauge", "Messages delivered and not yet acknowledged");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_unacked", q.unacked(), "vhost", q.vhost(), "queue", q.name());
+        }
+        text.family("holdfast_queue_messages_held", "gauge",
+                "Messages returned unsettled and held back by x-redelivery-backoff until their delay is over");
+        for (QueueSample q : queues) {
+            text.sample("holdfast_queue_messages_held", q.held(), "vhost", q.vhost(), "queue", q.name());
         }
         text.family("holdfast_queue_consumers", "gauge", "Consumers");
         for (QueueSample q : queues) {

@@ -49,6 +49,19 @@ class BasicPropertiesRewriterTest {
     }
 
     @Test
+    void withHeadersSwapsOnlyTheHeaders() {
+        byte[] original = new BasicProperties("text/plain", null, Map.of("x-delay", 5000), 2, null, "corr", null,
+                "60000", null, null, null, null, null, null).encode();
+        BasicProperties p = BasicProperties.decode(rewriter.withHeaders(original, Map.of("x-delay", -5000)));
+
+        assertThat(p.headers()).containsExactly(Map.entry("x-delay", -5000));
+        assertThat(p.expiration()).as("a delayed message keeps its TTL").isEqualTo("60000");
+        assertThat(p.contentType()).isEqualTo("text/plain");
+        assertThat(p.deliveryMode()).isEqualTo(2);
+        assertThat(p.correlationId()).isEqualTo("corr");
+    }
+
+    @Test
     void propertiesWithoutExpirationOrHeadersGetHeaders() {
         byte[] original = BasicProperties.EMPTY.encode();
         assertThat(rewriter.expiration(original)).isNull();
