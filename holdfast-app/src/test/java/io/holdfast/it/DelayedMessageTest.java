@@ -62,6 +62,8 @@ class DelayedMessageTest extends SharedBrokerTest {
 
         long publishedAt = System.currentTimeMillis();
         ch.basicPublish("delay-one", "k", delayed(1000), utf8("later"));
+        ch.queueDeclarePassive("delay-one-q"); // a round trip: the publish is processed
+        assertThat(Management.sample(Management.metrics(broker), "holdfast_delayed_messages")).isPositive();
 
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> !arrivals.isEmpty());
         Arrival a = arrivals.get(0);

@@ -189,7 +189,8 @@ final class ManagementHttp implements AutoCloseable {
         List<QueueSample> queues = engine.query(ManagementHttp::queues);
         JournalStore store = engine.store();
         long[] counts = engine.query(b -> new long[] {store.residentBytes(), store.reads(), store.readFailures(),
-                b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount()});
+                b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount(),
+                b.delayedMessages().heldCount()});
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
@@ -222,7 +223,9 @@ final class ManagementHttp implements AutoCloseable {
                         "Messages republished to their queue's x-dead-letter-exchange", counts[4])
                 .single("holdfast_dead_letter_dropped_total", "counter",
                         "Messages whose dead-lettering found no exchange, no route or a cycle, and were dropped",
-                        counts[5]);
+                        counts[5])
+                .single("holdfast_delayed_messages", "gauge",
+                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts[6]);
         text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());
