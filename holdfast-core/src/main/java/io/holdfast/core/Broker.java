@@ -22,6 +22,7 @@ public final class Broker {
     private final Map<String, VirtualHost> vhosts = new LinkedHashMap<>();
     private final MessageStore store;
     private final Supplier<String> nameGenerator;
+    private final PropertiesRewriter rewriter;
     private final Topology topology = new Topology(this);
     private boolean durableTopologyChanged;
     /** Queue positions come from one counter, so a position is never reused, even across restarts. */
@@ -36,6 +37,7 @@ public final class Broker {
     private final ConsumerLeases leases;
     private final RedeliveryHolds holds;
     private final DelayedMessages delayed;
+    private final Deduplication deduplication;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -92,7 +94,9 @@ public final class Broker {
     public Broker(MessageStore store, Supplier<String> nameGenerator, PropertiesRewriter rewriter) {
         this.store = store;
         this.nameGenerator = nameGenerator;
+        this.rewriter = rewriter;
         this.deadLetters = new DeadLetters(this, rewriter);
+        this.deduplication = new Deduplication(this, rewriter);
         this.deliveries = new Deliveries(this, deadLetters, quarantine);
         this.leases = new ConsumerLeases(this, deliveries);
         this.holds = new RedeliveryHolds(this, deliveries, deadLetters);
@@ -187,6 +191,7 @@ public final class Broker {
     public void tick(long nowMillis) {
         advanceClock(nowMillis);
         delayed.releaseDue(); // x-delayed-message: due messages are routed now
+        deduplication.expire(); // x-message-deduplication: ids past a time window are forgotten
         long shortestTimeout = leases.brokerTimeoutOrMax();
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
@@ -230,6 +235,11 @@ public final class Broker {
 
     MessageStore store() {
         return store;
+    }
+
+    /** The message-ids queues with {@code x-message-deduplication} remember (see {@link Deduplication}). */
+    public Deduplication deduplication() {
+        return deduplication;
     }
 
     /** The next queue position. */
@@ -466,6 +476,11 @@ public final class Broker {
     public void recover(ChannelState ch) {
         deliveries.returnAll(ch);
         dispatch();
+    }
+
+    /** The content properties seam, for a priority queue's enqueue (see {@link PriorityLevels}). */
+    PropertiesRewriter rewriter() {
+        return rewriter;
     }
 
     /**

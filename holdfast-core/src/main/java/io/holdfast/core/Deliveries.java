@@ -53,15 +53,21 @@ final class Deliveries {
     int enqueueRouted(Set<Queue> targets, Message message, boolean dispatchFirst) {
         List<Queue> took = new ArrayList<>(targets.size());
         List<QueueEntry> entries = new ArrayList<>(targets.size());
+        int duplicates = 0;
         for (Queue q : targets) {
             expireHead(q); // expired messages must not count against a length limit
+            if (broker.deduplication().duplicate(q, message)) {
+                duplicates++; // x-message-deduplication: taken already, so neither enqueued nor refused
+                continue;
+            }
             if (q.rejects(message)) {
                 if (q.deadLettersRefused()) {
                     deadLetters.refused(q, message);
                 }
                 continue;
             }
-            QueueEntry e = q.enqueue(message, broker.nextSeq(), broker.clockMillis());
+            QueueEntry e = q.enqueue(message, broker.nextSeq(), broker.clockMillis(), broker.rewriter());
+            broker.deduplication().remember(q, message, e); // before the store's enqueue record
             if (q.stores(message)) {
                 broker.store().enqueued(q, e);
             }
@@ -84,7 +90,7 @@ final class Deliveries {
                 }
             }
         }
-        return targets.size() - took.size();
+        return targets.size() - took.size() - duplicates;
     }
 
     /**

@@ -32,6 +32,23 @@ public interface MessageStore {
     }
 
     /**
+     * A message-id entered the {@link Deduplication} window of a durable queue with a persistent message, just
+     * before that message's {@link #enqueued}: a store that survives restarts records it (within the command's
+     * writes, so the publish's confirm implies it) and keeps the record until {@link #forgotten}.
+     */
+    default void remembered(Queue queue, Deduplication.Remembered id) {}
+
+    /** The id left its queue's window (it aged out, was pushed out, or the queue was deleted). */
+    default void forgotten(Queue queue, Deduplication.Remembered id) {}
+
+    /**
+     * A persistent message was not enqueued on a durable queue because the queue remembered its message-id. A
+     * store whose writes complete asynchronously makes the command wait for its writes so far, the original's
+     * among them (for instance with one small ordered write), so the duplicate's confirm never overtakes it.
+     */
+    default void duplicate(Queue queue, String messageId) {}
+
+    /**
      * Reads back the message of an entry this store paged out. Returns null if it cannot be read (the
      * stored copy is damaged or the disk failed): the store has logged and counted that, and the core
      * drops the entry rather than deliver something it cannot vouch for.

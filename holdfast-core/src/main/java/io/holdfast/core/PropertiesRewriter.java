@@ -32,6 +32,22 @@ public interface PropertiesRewriter {
     }
 
     /**
+     * The {@code message-id} property of {@code properties}, or null when it has none: for {@link Deduplication},
+     * called only for messages routed to a queue that has it. By default no message has one.
+     */
+    default String messageId(byte[] properties) {
+        return null;
+    }
+
+    /**
+     * The {@code priority} property of {@code properties} (0..255), 0 when it has none: read only when a message
+     * is enqueued on a priority queue ({@code x-max-priority}, see {@link PriorityLevels}). By default 0.
+     */
+    default int priority(byte[] properties) {
+        return 0;
+    }
+
+    /**
      * Keeps the properties bytes as they are and sees no expiration: for brokers that never send what they
      * dead-letter over the wire (tests of other parts); the copy's {@link Message#headers()} are still right.
      */

@@ -48,6 +48,11 @@ import java.util.TreeMap;
  * {@link RedeliveryHolds}): still in the queue, counted in its {@link #messageCount}, but neither ready nor
  * counted by {@link #readyCount} (so not against a length limit) until its delay is over; it then goes back
  * to its original position.
+ *
+ * <p>With {@code x-max-priority} the ready messages are kept by priority (see {@link PriorityLevels}): higher
+ * priority first, each priority in the order above. A plain queue has no levels and takes none of their cost.
+ * As RabbitMQ documents for priority queues, drop-head drops from the head, i.e. the highest priority first;
+ * expired messages leave from the head of each priority level.
  */
 public final class Queue {
     private final String vhost;
@@ -89,6 +94,8 @@ public final class Queue {
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
     private long readyBytes;
+    /** The ready messages by priority, or null for a queue without {@code x-max-priority} (which uses the above). */
+    private final PriorityLevels levels;
     /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
     private final Map<Long, QueueEntry> unacked = new LinkedHashMap<>();
     /** Round-robin rotates this; a single-active-consumer queue keeps it in registration order. */
@@ -118,6 +125,7 @@ public final class Queue {
         this.consumerTimeoutMillis = limit(this.arguments.get("x-consumer-timeout"));
         this.deliveryLimit = limit(this.arguments.get("x-delivery-limit"));
         this.redeliveryBackoff = backoff(this.arguments.get(RedeliveryBackoff.ARGUMENT));
+        this.levels = PriorityLevels.of(this.arguments);
     }
 
     /** A validated backoff argument, or null when absent (or, from an old metadata file, not valid). */
@@ -157,7 +165,10 @@ public final class Queue {
     long ownerConnection() { return ownerConnection; }
 
     /** Messages waiting to be delivered (not counting those delivered and not yet acked). */
-    public int readyCount() { return ready.size() + requeued.size(); }
+    public int readyCount() { return levels != null ? levels.size() : ready.size() + requeued.size(); }
+
+    /** {@code x-max-priority}, or 0 when the queue is not a priority queue. */
+    public int maxPriority() { return levels == null ? 0 : levels.maxPriority(); }
 
     public long readyBytes() { return readyBytes; }
 
@@ -268,9 +279,10 @@ public final class Queue {
 
     /**
      * Appends a message; {@code seq} comes from the broker's counter and only ever grows. Its expiry is
-     * {@code nowMillis} plus the smaller of the queue's and the message's TTL.
+     * {@code nowMillis} plus the smaller of the queue's and the message's TTL. On a priority queue its priority
+     * is read through {@code properties} (only there: a plain queue never decodes properties).
      */
-    QueueEntry enqueue(Message m, long seq, long nowMillis) {
+    QueueEntry enqueue(Message m, long seq, long nowMillis, PropertiesRewriter properties) {
         Preconditions.check(seq > lastSeq, "sequence numbers must grow");
         lastSeq = seq;
         long ttl = messageTtlMillis;
@@ -279,7 +291,12 @@ public final class Queue {
         }
         long expiresAt = ttl < 0 || nowMillis > QueueEntry.NEVER - ttl ? QueueEntry.NEVER : nowMillis + ttl;
         QueueEntry e = new QueueEntry(seq, m, false, 0, nowMillis, expiresAt);
-        ready.addLast(e);
+        if (levels != null) {
+            e.priority = (byte) Math.min(properties.priority(m.properties()), levels.maxPriority());
+            levels.addLast(e);
+        } else {
+            ready.addLast(e);
+        }
         readyBytes += m.sizeBytes();
         return e;
     }
@@ -288,7 +305,11 @@ public final class Queue {
     void restore(QueueEntry e) {
         Preconditions.check(e.seq > lastSeq, "recovered entries must come in sequence order");
         lastSeq = e.seq;
-        ready.addLast(e);
+        if (levels != null) {
+            levels.addLast(e);
+        } else {
+            ready.addLast(e);
+        }
         readyBytes += e.sizeBytes;
     }
 
@@ -323,6 +344,12 @@ public final class Queue {
      * back with the recovery): they move in front of it, into the sorted part, keeping the order.
      */
     void release(QueueEntry e) {
+        if (levels != null) {
+            e.redelivered = true;
+            levels.release(e);
+            readyBytes += e.sizeBytes;
+            return;
+        }
         while (!ready.isEmpty() && ready.peekFirst().seq < e.seq) {
             QueueEntry first = ready.pollFirst();
             requeued.put(first.seq, first);
@@ -331,11 +358,21 @@ public final class Queue {
     }
 
     boolean hasReady() {
+        if (levels != null) {
+            return !levels.isEmpty();
+        }
         return !requeued.isEmpty() || !ready.isEmpty();
     }
 
     /** Takes expired messages from the head until the head is live; returns them for the caller to settle. */
     List<QueueEntry> dropExpired(long nowMillis) {
+        if (levels != null) {
+            List<QueueEntry> out = levels.dropExpired(nowMillis);
+            for (QueueEntry e : out) {
+                readyBytes -= e.sizeBytes;
+            }
+            return out;
+        }
         List<QueueEntry> out = List.of();
         QueueEntry head;
         while ((head = peek()) != null && head.expired(nowMillis)) {
@@ -352,6 +389,13 @@ public final class Queue {
      * message with TTL 0, which lives only as long as it takes to offer it to the consumers.
      */
     boolean withdrawNewest(QueueEntry e) {
+        if (levels != null) {
+            if (!levels.withdrawNewest(e)) {
+                return false;
+            }
+            readyBytes -= e.sizeBytes;
+            return true;
+        }
         if (ready.peekLast() != e) {
             return false;
         }
@@ -361,12 +405,20 @@ public final class Queue {
     }
 
     private QueueEntry peek() {
+        if (levels != null) {
+            return levels.peek();
+        }
         return requeued.isEmpty() ? ready.peekFirst() : requeued.firstEntry().getValue();
     }
 
     /** Takes the next message in queue order, or null. The caller accounts it as unacked or gone. */
     QueueEntry poll() {
-        QueueEntry e = requeued.isEmpty() ? ready.pollFirst() : requeued.pollFirstEntry().getValue();
+        QueueEntry e;
+        if (levels != null) {
+            e = levels.poll();
+        } else {
+            e = requeued.isEmpty() ? ready.pollFirst() : requeued.pollFirstEntry().getValue();
+        }
         if (e != null) {
             readyBytes -= e.sizeBytes;
         }
@@ -392,6 +444,12 @@ public final class Queue {
 
     /** A delivered message comes back, at its original position, flagged redelivered. */
     void requeue(QueueEntry e) {
+        if (levels != null) {
+            e.redelivered = true;
+            levels.requeue(e);
+            readyBytes += e.sizeBytes;
+            return;
+        }
         Preconditions.check(ready.isEmpty() || e.seq < ready.peekFirst().seq,
                 "a requeued entry must precede every ready entry");
         e.redelivered = true;
@@ -401,7 +459,7 @@ public final class Queue {
 
     /** Removes every ready and held message; returns them so the caller can settle them with the store. */
     List<QueueEntry> purge() {
-        List<QueueEntry> out = new ArrayList<>(requeued.values());
+        List<QueueEntry> out = levels != null ? levels.clear() : new ArrayList<>(requeued.values());
         out.addAll(ready);
         if (held != null) {
             out.addAll(held.takeAll());
@@ -414,6 +472,9 @@ public final class Queue {
 
     /** Ready entries in queue order, for inspection and tests. */
     public List<QueueEntry> readySnapshot() {
+        if (levels != null) {
+            return levels.snapshot();
+        }
         List<QueueEntry> out = new ArrayList<>(requeued.values());
         for (Iterator<QueueEntry> it = ready.iterator(); it.hasNext(); ) {
             out.add(it.next());
@@ -423,6 +484,9 @@ public final class Queue {
 
     /** Visits every entry the queue holds, ready, held back or out for delivery (for the store's compaction). */
     public void forEachEntry(java.util.function.Consumer<QueueEntry> action) {
+        if (levels != null) {
+            levels.forEach(action);
+        }
         requeued.values().forEach(action);
         ready.forEach(action);
         if (held != null) {

@@ -20,11 +20,12 @@ final class QueueArguments {
             "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-version",
             "x-single-active-consumer", "x-queue-type", "x-queue-master-locator", "x-queue-leader-locator",
             "x-delivery-limit", "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes",
-            RedeliveryBackoff.ARGUMENT);
+            RedeliveryBackoff.ARGUMENT, Deduplication.ARGUMENT);
 
     private QueueArguments() {}
 
     static void validate(Map<String, Object> args) {
+        PriorityLevels.validate(args);
         Object type = args.get("x-queue-type");
         if (type != null) {
             String t = show(type);

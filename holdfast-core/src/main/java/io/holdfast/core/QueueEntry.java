@@ -33,6 +33,11 @@ public final class QueueEntry {
     public long storeRef = -1;
     /** Set when the entry has left the queue, so late store callbacks can settle it. */
     public boolean removed;
+    /**
+     * The message's {@code priority} property (0..255, unsigned), kept only for a priority queue (see
+     * {@link PriorityLevels}); 0 elsewhere. A byte fits the object's padding: it stays 64 bytes.
+     */
+    byte priority;
 
     public QueueEntry(long seq, Message message, boolean redelivered, int deliveryCount, long enqueuedAtMillis,
                       long expiresAtMillis) {
@@ -64,6 +69,17 @@ public final class QueueEntry {
         return e;
     }
 
+    /**
+     * As {@link #pagedOut(long, int, boolean, int, long, long, long)}, with the message's {@code priority}
+     * property (0..255; only a priority queue looks at it), which the store reads from the stored properties.
+     */
+    public static QueueEntry pagedOut(long seq, int sizeBytes, boolean redelivered, int deliveryCount,
+                                      long enqueuedAtMillis, long expiresAtMillis, long storeRef, int priority) {
+        QueueEntry e = pagedOut(seq, sizeBytes, redelivered, deliveryCount, enqueuedAtMillis, expiresAtMillis, storeRef);
+        e.priority = (byte) priority;
+        return e;
+    }
+
     public long seq() { return seq; }
 
     /** The message if it is in memory; null once {@link #pageOut paged out}. */
@@ -81,6 +97,12 @@ public final class QueueEntry {
     public long enqueuedAtMillis() { return enqueuedAtMillis; }
 
     public long expiresAtMillis() { return expiresAtMillis; }
+
+    /**
+     * The message's {@code priority} property (0..255) as its queue knows it: a priority queue's entries carry
+     * it (clamped to the queue's maximum when enqueued); a plain queue's may carry 0 instead.
+     */
+    public int priority() { return priority & 0xFF; }
 
     /**
      * Drops the message from memory; the store, which holds it durably at {@link #storeRef}, will

@@ -125,10 +125,12 @@ public final class Topology {
             return ok(ch, existing);
         }
         QueueArguments.validate(arguments == null ? Map.of() : arguments);
+        Deduplication.validate(arguments == null ? Map.of() : arguments);
         Queue q = new Queue(v.name(), name, durable, exclusive, autoDelete, arguments,
                 exclusive ? ch.connectionId : -1);
         q.used(broker.clockMillis());
         v.queues.put(name, q);
+        broker.deduplication().register(q);
         if (durable) {
             broker.durableTopologyChanged();
         }
@@ -170,6 +172,7 @@ public final class Topology {
         for (QueueEntry e : ready) {
             broker.settle(q, e);
         }
+        broker.deduplication().deleted(q);
         // Deliveries still out go with the queue now (their later ack or requeue does nothing), so the
         // store never keeps a record that a queue redeclared under this name could inherit.
         for (QueueEntry e : q.dropUnacked()) {
@@ -290,7 +293,9 @@ public final class Topology {
     /** Puts back a durable queue read from the metadata store at start-up. */
     public Queue restoreQueue(String vhost, String name, boolean autoDelete, Map<String, Object> arguments) {
         VirtualHost v = broker.addVirtualHost(vhost);
-        return v.queues.computeIfAbsent(name, n -> new Queue(vhost, n, true, false, autoDelete, arguments, -1));
+        Queue q = v.queues.computeIfAbsent(name, n -> new Queue(vhost, n, true, false, autoDelete, arguments, -1));
+        broker.deduplication().register(q);
+        return q;
     }
 
     /** Puts back a binding between durable ends; ignored if either end is missing. */
@@ -310,6 +315,9 @@ public final class Topology {
     public QueueEntry restoreEntry(Queue q, long seq, Message message, boolean redelivered, int deliveryCount,
                                    long enqueuedAtMillis, long expiresAtMillis) {
         QueueEntry e = new QueueEntry(seq, message, redelivered, deliveryCount, enqueuedAtMillis, expiresAtMillis);
+        if (q.maxPriority() > 0) {
+            e.priority = (byte) broker.rewriter().priority(message.properties());
+        }
         q.restore(e);
         return e;
     }

@@ -116,8 +116,8 @@ final class BrokerFixture {
     }
 
     /**
-     * A stand-in for the wire format of content properties: the text {@code expiration=N} or nothing; a
-     * dead-lettered copy's properties read {@code dead-lettered <header names>}, with no expiration.
+     * A stand-in for the wire format of content properties: the text {@code expiration=N}, {@code priority=N} or
+     * nothing; a dead-lettered copy's properties read {@code dead-lettered <header names>}, with no expiration.
      */
     static final class TextProperties implements PropertiesRewriter {
         static byte[] withExpiration(String expiration) {
@@ -133,6 +133,16 @@ final class BrokerFixture {
         @Override
         public byte[] deadLettered(byte[] properties, Map<String, Object> headers) {
             return ("dead-lettered " + headers.keySet()).getBytes(StandardCharsets.UTF_8);
+        }
+
+        static byte[] withPriority(int priority) {
+            return ("priority=" + priority).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public int priority(byte[] properties) {
+            String text = new String(properties, StandardCharsets.UTF_8);
+            return text.startsWith("priority=") ? Integer.parseInt(text.substring("priority=".length())) : 0;
         }
     }
 

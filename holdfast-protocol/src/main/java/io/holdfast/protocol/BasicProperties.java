@@ -105,6 +105,56 @@ public record BasicProperties(
     }
 
     /**
+     * The {@code priority} property (0..255) of the encoded properties in {@code data[offset, offset + length)},
+     * or 0 when they have none, read without decoding the rest: the flags, then skipping content-type,
+     * content-encoding, headers and delivery-mode. For properties {@link #decode} accepted (a priority queue's
+     * enqueue, a journal replay); input that ends too early counts as having none.
+     */
+    public static int priorityOf(byte[] data, int offset, int length) {
+        int end = offset + length;
+        int at = offset;
+        if (end - at < 2) {
+            return 0;
+        }
+        int flags = (data[at] & 0xFF) << 8 | data[at + 1] & 0xFF;
+        if (!has(flags, 11)) {
+            return 0;
+        }
+        int word = flags;
+        at += 2;
+        while ((word & CONTINUATION) != 0) {
+            if (end - at < 2) {
+                return 0;
+            }
+            word = (data[at] & 0xFF) << 8 | data[at + 1] & 0xFF;
+            at += 2;
+        }
+        for (int bit = 15; bit >= 14; bit--) { // content-type, content-encoding: short strings
+            if (has(flags, bit)) {
+                if (at >= end) {
+                    return 0;
+                }
+                at += 1 + (data[at] & 0xFF);
+            }
+        }
+        if (has(flags, 13)) { // headers: a table, u32 length first
+            if (end - at < 4) {
+                return 0;
+            }
+            long size = ((long) (data[at] & 0xFF) << 24) | (data[at + 1] & 0xFF) << 16 | (data[at + 2] & 0xFF) << 8
+                    | data[at + 3] & 0xFF;
+            if (size > end - at - 4) {
+                return 0;
+            }
+            at += 4 + (int) size;
+        }
+        if (has(flags, 12)) { // delivery-mode: an octet
+            at++;
+        }
+        return at < end ? data[at] & 0xFF : 0;
+    }
+
+    /**
      * Property flags and list, as they go after the body size in a content header frame.
      *
      * @throws IllegalArgumentException when a string is longer than 255 UTF-8 bytes or a header value

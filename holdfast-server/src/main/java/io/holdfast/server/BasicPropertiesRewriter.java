@@ -14,12 +14,24 @@ import java.util.Map;
  * {@link BasicProperties}, swaps in the new headers (the core's neutral {@link Instant} becomes a field-table
  * {@link Timestamp} in seconds; decoded values pass through unchanged), drops {@code expiration} and encodes
  * them again. Stateless; called on the broker thread only when a message is dead-lettered or a delayed one routed
- * ({@link #withHeaders}, which keeps {@code expiration}).
+ * ({@link #withHeaders}, which keeps {@code expiration}), and for the {@link #priority} of a message a priority
+ * queue takes.
  */
 final class BasicPropertiesRewriter implements PropertiesRewriter {
     @Override
     public String expiration(byte[] properties) {
         return BasicProperties.decode(properties).expiration();
+    }
+
+    /** For {@code x-message-deduplication}: decodes the properties of messages routed to such a queue only. */
+    @Override
+    public String messageId(byte[] properties) {
+        return BasicProperties.decode(properties).messageId();
+    }
+
+    @Override
+    public int priority(byte[] properties) {
+        return BasicProperties.priorityOf(properties, 0, properties.length);
     }
 
     @Override

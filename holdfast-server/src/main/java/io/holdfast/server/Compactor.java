@@ -67,6 +67,15 @@ final class Compactor {
             }
         });
         moved += delayed[0];
+        int[] ids = {0};
+        broker.deduplication().forEach((q, id) -> {
+            if (id.storeRef >= 0 && Journal.segmentOf(id.storeRef) == segment && !id.forgotten) {
+                ids[0]++;
+                inFlight++;
+                store.relocate(q, id, () -> inFlight--);
+            }
+        });
+        moved += ids[0];
         if (moved > 0) {
             log.info("compacting journal segment {}: rewriting its {} live messages so it can be deleted", segment,
                     moved);

@@ -67,6 +67,7 @@ public final class Engine implements AutoCloseable {
         topologyStore.load(broker);
         restoreMessages(replay, unclean);
         restoreDelayedMessages(replay);
+        restoreDeduplication(replay);
         log.info("message bodies beyond {} MiB stay on disk and are read back when delivered",
                 config.residentMessageBytesMax() >> 20);
     }
@@ -131,6 +132,22 @@ public final class Engine implements AutoCloseable {
         }
         if (restored > 0) {
             log.info("recovered {} delayed messages; those already due are routed at once", restored);
+        }
+    }
+
+    /** Puts back the {@code x-message-deduplication} windows; records of ids past their window are not kept. */
+    private void restoreDeduplication(JournalReplay replay) {
+        long restored = 0;
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Queue q : v.queues()) {
+                for (var id : broker.deduplication().restore(q, replay.deduplication.take(v.name(), q.name()))) {
+                    journal.retain(id.storeRef);
+                    restored++;
+                }
+            }
+        }
+        if (restored > 0) {
+            log.info("recovered {} message-ids of deduplication windows", restored);
         }
     }
 

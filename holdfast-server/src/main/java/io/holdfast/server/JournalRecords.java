@@ -1,8 +1,10 @@
 package io.holdfast.server;
 
+import io.holdfast.core.Deduplication;
 import io.holdfast.core.Message;
 import io.holdfast.core.Queue;
 import io.holdfast.core.QueueEntry;
+import io.holdfast.protocol.BasicProperties;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -19,7 +21,17 @@ import java.nio.charset.StandardCharsets;
  *                 | enqueuedAtMillis u64 | expiresAtMillis u64 (0 = never) | vhost | queue
  *                 | exchange | routingKey | properties (u32 length + bytes) | body (u32 length + bytes)
  * HELD (5):       type u8 | seq u64 | deliveryCount u32 | readyAtMillis u64 | vhost | queue
+ * DEDUP (6):      type u8 | seq u64 | timeMillis u64 | vhost | queue | messageId (u16 length + UTF-8)
+ * DUPLICATE (7):  type u8 | vhost | queue | messageId (u16 length + UTF-8)
  * </pre>
+ *
+ * DEDUP: the message-id of the persistent message at {@code seq} entered the {@code x-message-deduplication}
+ * window of its durable queue at {@code timeMillis} (see {@link io.holdfast.core.Deduplication}). Written just
+ * before the message's enqueue record and live until the id leaves the window; replay rebuilds each window
+ * from them, ordered by {@code seq} (compaction copies keep it), applying the window's bound again. DUPLICATE,
+ * never live and skipped by replay, is written for a duplicate that was not enqueued: its only job is its place
+ * in the journal's order, so the duplicate's confirm waits for the original's records (see
+ * {@link DeduplicationJournal}).
  *
  * HELD is DELIVERED for a message that {@code x-redelivery-backoff} holds back until {@code readyAtMillis}
  * (wall clock): replay keeps that time so the message is still held after a restart. Compaction writes it
@@ -44,6 +56,8 @@ final class JournalRecords {
     static final byte DELIVERED = 3;
     static final byte ENQUEUE_V2 = 4;
     static final byte HELD = 5;
+    static final byte DEDUP = 6;
+    static final byte DUPLICATE = 7;
 
     private JournalRecords() {}
 
@@ -96,6 +110,64 @@ final class JournalRecords {
         putShort(b, vhost);
         putShort(b, queue);
         return b.array();
+    }
+
+    /** The DEDUP record of {@code id}, remembered by queue {@code q}. */
+    static byte[] dedup(Queue q, Deduplication.Remembered id) {
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        byte[] messageId = utf8(id.messageId());
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 2 + vhost.length + queue.length + 2 + messageId.length);
+        b.put(DEDUP).putLong(id.seq()).putLong(id.timeMillis());
+        putShort(b, vhost);
+        putShort(b, queue);
+        b.putShort((short) messageId.length).put(messageId);
+        return b.array();
+    }
+
+    /** The DUPLICATE record of a message with {@code messageId} that queue {@code q} did not take again. */
+    static byte[] duplicate(Queue q, String messageId) {
+        byte[] vhost = utf8(q.vhost());
+        byte[] queue = utf8(q.name());
+        byte[] id = utf8(messageId);
+        ByteBuffer b = ByteBuffer.allocate(1 + 2 + vhost.length + queue.length + 2 + id.length);
+        b.put(DUPLICATE);
+        putShort(b, vhost);
+        putShort(b, queue);
+        b.putShort((short) id.length).put(id);
+        return b.array();
+    }
+
+    /** A decoded DEDUP or DUPLICATE record (seq and time 0 for DUPLICATE). */
+    record DedupDecoded(byte type, long seq, long timeMillis, String vhost, String queue, String messageId) {}
+
+    /** True if the record in {@code data} at {@code offset} is a DEDUP or DUPLICATE one. */
+    static boolean isDedup(byte[] data, int offset, int length) {
+        return length > 0 && (data[offset] == DEDUP || data[offset] == DUPLICATE);
+    }
+
+    /** Decodes a DEDUP or DUPLICATE record; throws IllegalArgumentException if it is not one. */
+    static DedupDecoded decodeDedup(byte[] data, int offset, int length, Names names) {
+        ByteBuffer b = ByteBuffer.wrap(data, offset, length);
+        try {
+            byte type = b.get();
+            if (type != DEDUP && type != DUPLICATE) {
+                throw new IllegalArgumentException("not a deduplication record: type " + type);
+            }
+            long seq = type == DEDUP ? b.getLong() : 0;
+            long time = type == DEDUP ? b.getLong() : 0;
+            String vhost = names.get(b);
+            String queue = names.get(b);
+            int idLength = b.getShort() & 0xffff;
+            if (idLength != b.remaining()) {
+                throw new IllegalArgumentException("message-id of " + idLength + " bytes but " + b.remaining()
+                        + " left");
+            }
+            String id = new String(data, b.arrayOffset() + b.position(), idLength, StandardCharsets.UTF_8);
+            return new DedupDecoded(type, seq, time, vhost, queue, id);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("malformed journal record: " + e, e);
+        }
     }
 
     /**
@@ -191,6 +263,20 @@ final class JournalRecords {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed journal record: " + e, e);
         }
+    }
+
+    /**
+     * The message's {@code priority} property (0 when it has none) in the enqueue record (either version) at
+     * {@code data[offset, offset + length)}, which {@link #decode} has accepted: what a replay, which skips the
+     * properties, needs to put a paged-out message of a priority queue in its place.
+     */
+    static int priority(byte[] data, int offset, int length) {
+        int at = offset + 1 + 8 + 1 + 4 + (data[offset] == ENQUEUE_V2 ? 16 : 0);
+        for (int name = 0; name < 4; name++) { // vhost, queue, exchange, routing key
+            at += 1 + (data[at] & 0xFF);
+        }
+        int size = ByteBuffer.wrap(data, at, 4).getInt();
+        return BasicProperties.priorityOf(data, at + 4, Math.min(size, offset + length - at - 4));
     }
 
     private static byte[] utf8(String s) {

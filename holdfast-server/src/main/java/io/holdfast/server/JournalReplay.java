@@ -119,6 +119,8 @@ final class JournalReplay implements RecordVisitor {
     private long maxSeq;
     /** Ready times of the messages HELD records named (by position, unique broker-wide); few, kept small. */
     private final Map<Long, Long> heldUntil = new HashMap<>();
+    /** The {@code x-message-deduplication} windows' ids. */
+    final DeduplicationReplay deduplication = new DeduplicationReplay();
 
     /**
      * @param unclean the broker did not shut down cleanly: any message may have been out for delivery,
@@ -136,6 +138,10 @@ final class JournalReplay implements RecordVisitor {
     /** Decodes in place: nothing of the payload outlives the call (names come from {@link #names}). */
     @Override
     public void record(long position, byte[] data, int offset, int length) {
+        if (JournalRecords.isDedup(data, offset, length)) {
+            maxSeq = Math.max(maxSeq, deduplication.record(position, data, offset, length));
+            return;
+        }
         JournalRecords.Decoded r;
         try {
             r = JournalRecords.decode(data, offset, length, names, false);
@@ -147,7 +153,8 @@ final class JournalReplay implements RecordVisitor {
         if (r.isEnqueue()) {
             vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>()).computeIfAbsent(r.queue(), n -> new QueueLog())
                     .put(QueueEntry.pagedOut(r.seq(), r.bodySize(), r.redelivered() || unclean, r.deliveryCount(),
-                            r.enqueuedAtMillis(), r.expiresAtMillis(), position));
+                            r.enqueuedAtMillis(), r.expiresAtMillis(), position,
+                            JournalRecords.priority(data, offset, length)));
             return;
         }
         QueueLog q = find(r.vhost(), r.queue());
@@ -159,7 +166,7 @@ final class JournalReplay implements RecordVisitor {
             if (e != null) {
                 q.replace(e, QueueEntry.pagedOut(e.seq(), e.sizeBytes(), true,
                         Math.max(e.deliveryCount(), r.deliveryCount()), e.enqueuedAtMillis(), e.expiresAtMillis(),
-                        e.storeRef));
+                        e.storeRef, e.priority()));
                 if (r.type() == JournalRecords.HELD) {
                     heldUntil.put(r.seq(), r.readyAtMillis());
                 }

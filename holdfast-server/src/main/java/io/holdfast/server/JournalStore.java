@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.core.Deduplication;
 import io.holdfast.core.Message;
 import io.holdfast.core.MessageStore;
 import io.holdfast.core.Queue;
@@ -32,6 +33,7 @@ final class JournalStore implements MessageStore {
     private final BrokerLoop loop;
     private final long residentBytesMax;
     private final JournalRecords.Names names = new JournalRecords.Names();
+    private final DeduplicationJournal deduplication;
     private WriteBarrier barrier;
     /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
     private long residentBytes;
@@ -45,6 +47,7 @@ final class JournalStore implements MessageStore {
         this.journal = journal;
         this.loop = loop;
         this.residentBytesMax = residentBytesMax;
+        this.deduplication = new DeduplicationJournal(journal, loop);
     }
 
     /** The barrier that writes issued from now on belong to, or null. */
@@ -92,6 +95,26 @@ final class JournalStore implements MessageStore {
     @Override
     public void held(Queue queue, QueueEntry entry, long readyAtMillis) {
         journal.append(JournalRecords.held(queue, entry, readyAtMillis), false, (position, error) -> { });
+    }
+
+    @Override
+    public void remembered(Queue queue, Deduplication.Remembered id) {
+        deduplication.remembered(queue, id, barrier);
+    }
+
+    @Override
+    public void forgotten(Queue queue, Deduplication.Remembered id) {
+        deduplication.forgotten(id);
+    }
+
+    @Override
+    public void duplicate(Queue queue, String messageId) {
+        deduplication.duplicate(queue, messageId, barrier);
+    }
+
+    /** Compaction of a deduplication window's id (see {@link DeduplicationJournal#relocate}). */
+    void relocate(Queue queue, Deduplication.Remembered id, Runnable done) {
+        deduplication.relocate(queue, id, done);
     }
 
     @Override
