@@ -2,15 +2,19 @@ package io.holdfast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.MessageProperties;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.holdfast.server.Engine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,6 +139,40 @@ class DeduplicationTest {
                 publish(ch, "payments", "pay-Y", "new");
                 ch.waitForConfirmsOrDie(10_000);
                 assertThat(ch.queueDeclarePassive("payments").getMessageCount()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void compactionMovesTheWindowSoItNeitherPinsTheJournalNorForgets() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dir, c -> c.toBuilder().segmentBytesMax(256 * 1024).build())) {
+            Engine engine = broker.server().engine();
+            try (Connection conn = broker.connect()) {
+                Channel ch = conn.createChannel();
+                ch.queueDeclare("dedup", true, false, false, Map.of(ARG, 10));
+                ch.queueDeclare("busy", true, false, false, null);
+                ch.confirmSelect();
+                publish(ch, "dedup", "x", "the original");
+                byte[] body = new byte[1024];
+                for (int i = 0; i < 3000; i++) {
+                    ch.basicPublish("", "busy", MessageProperties.PERSISTENT_BASIC, body);
+                }
+                ch.waitForConfirmsOrDie(30_000);
+                ch.basicAck(ch.basicGet("dedup", false).getEnvelope().getDeliveryTag(), false);
+                GetResponse r;
+                while ((r = ch.basicGet("busy", false)) != null) {
+                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+                }
+                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(engine.journalSegments())
+                        .as("the window's record was moved out of the old segments").isLessThanOrEqualTo(3));
+            }
+            broker.restart();
+            try (Connection conn = broker.connect()) {
+                Channel ch = conn.createChannel();
+                ch.confirmSelect();
+                publish(ch, "dedup", "x", "a retry");
+                ch.waitForConfirmsOrDie(10_000);
+                assertThat(ch.queueDeclarePassive("dedup").getMessageCount()).as("still remembered").isZero();
             }
         }
     }
