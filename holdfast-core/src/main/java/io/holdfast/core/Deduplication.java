@@ -41,7 +41,7 @@ public final class Deduplication {
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)");
 
-    /** One message-id a queue remembers. Mutable only through the store's {@link #storeRef}. */
+    /** One message-id a queue remembers. Mutable only through the store's fields. */
     public static final class Remembered {
         final String messageId;
         final long seq;
@@ -52,6 +52,12 @@ public final class Deduplication {
         public long storeRef = -1;
         /** Set when the id has left its window, so late store callbacks can settle it. */
         public boolean forgotten;
+        /**
+         * Set by the store when it could not write this id (the original publish was nacked): the id no
+         * longer counts, so a retry is taken and stored rather than confirmed as a duplicate of a message
+         * held only in memory.
+         */
+        public boolean writeFailed;
 
         Remembered(String messageId, long seq, long timeMillis, boolean stored) {
             this.messageId = messageId;
@@ -209,7 +215,13 @@ public final class Deduplication {
             return false;
         }
         forget(q, w.expire(broker.clockMillis(), new ArrayList<>()));
-        if (!w.ids.containsKey(id)) {
+        Remembered seen = w.ids.get(id);
+        if (seen == null) {
+            return false;
+        }
+        if (seen.writeFailed) {
+            w.ids.remove(id);
+            seen.forgotten = true;
             return false;
         }
         duplicates++;

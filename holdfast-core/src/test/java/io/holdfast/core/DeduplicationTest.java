@@ -50,7 +50,15 @@ class DeduplicationTest {
             throw new AssertionError("nothing is paged out");
         }
 
+        /** Ids whose write "fails", as on a full disk. */
+        final java.util.Set<String> failing = new java.util.HashSet<>();
+
         @Override public void remembered(Queue queue, Deduplication.Remembered id) {
+            if (failing.contains(id.messageId())) {
+                id.writeFailed = true;
+                calls.add("failed " + id.messageId());
+                return;
+            }
             id.storeRef = nextRef++;
             calls.add("remembered " + id.messageId() + " seq " + id.seq());
         }
@@ -234,5 +242,21 @@ class DeduplicationTest {
         Queue q = broker.topology().restoreQueue("/", "plain", false, Map.of());
         assertThat(broker.deduplication().restore(q, List.of(Deduplication.Remembered.recovered("a", 1, 0, 5))))
                 .isEmpty();
+    }
+
+    @Test
+    void aRetryAfterTheOriginalCouldNotBeStoredIsTakenAgain() {
+        declare("q", true, 10);
+        store.failing.add("a");
+        publish("", "q", "a", true, 0); // its write fails: the publisher gets a nack
+        store.failing.clear();
+
+        publish("", "q", "a", true, 0);
+
+        assertThat(count("q")).as("the retry is enqueued (and stored) rather than confirmed as a duplicate")
+                .isEqualTo(2);
+        assertThat(store.calls).containsSubsequence("failed a", "remembered a seq 2");
+        publish("", "q", "a", true, 0);
+        assertThat(count("q")).as("the stored retry is remembered").isEqualTo(2);
     }
 }

@@ -73,7 +73,9 @@ final class DeduplicationJournal {
 
     private void write(Queue queue, Deduplication.Remembered id, java.util.function.Consumer<Boolean> done) {
         journal.append(JournalRecords.dedup(queue, id), true, (position, error) -> loop.execute(() -> {
-            if (error == null) {
+            if (error != null && id.storeRef < 0) {
+                id.writeFailed = true; // never stored: a retry must be stored, not confirmed as a duplicate
+            } else if (error == null) {
                 if (id.forgotten) {
                     journal.settle(position);
                 } else {
