@@ -153,4 +153,24 @@ class PriorityQueueTest {
                     .hasMessageContaining("PRECONDITION_FAILED");
         }
     }
+
+    @Test
+    void priorityOrderSurvivesKillDashNine() throws Exception {
+        Path data = dir.resolve("killed");
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(dir), dir.resolve("first.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("priority")) {
+                Channel ch = conn.createChannel();
+                declare(ch, "pq");
+                publishAll(ch, "pq");
+            }
+            broker.kill();
+        }
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(dir), dir.resolve("second.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("priority")) {
+                assertThat(consumeAll(conn.createChannel(), "pq", EXPECTED.size())).containsExactlyElementsOf(EXPECTED);
+            }
+        }
+    }
 }
