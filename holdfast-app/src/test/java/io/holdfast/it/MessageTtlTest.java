@@ -154,4 +154,35 @@ class MessageTtlTest extends SharedBrokerTest {
             }
         }
     }
+
+    @Test
+    void expiryAfterKillDashNineStillCountsFromThePublish(@TempDir Path ownDir) throws Exception {
+        Path data = ownDir.resolve("data");
+        long publishedAt;
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(ownDir), ownDir.resolve("first.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("ttl")) {
+                Channel c = conn.createChannel();
+                c.queueDeclare("ttl-killed", true, false, false, Map.of("x-message-ttl", 8000));
+                c.confirmSelect();
+                publishedAt = System.currentTimeMillis();
+                c.basicPublish("", "ttl-killed", MessageProperties.PERSISTENT_TEXT_PLAIN, utf8("m"));
+                c.waitForConfirmsOrDie(5000);
+            }
+            broker.kill();
+        }
+        try (ChildBroker broker = ChildBroker.spawn(data, ChildBroker.testConfig(ownDir), ownDir.resolve("second.log"))) {
+            broker.awaitListening(60);
+            try (Connection conn = broker.connect("ttl")) {
+                Channel c = conn.createChannel();
+                assertThat(System.currentTimeMillis() - publishedAt).as("restarted well before its expiry")
+                        .isLessThan(7000);
+                assertThat(c.queueDeclarePassive("ttl-killed").getMessageCount()).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> c.queueDeclarePassive("ttl-killed").getMessageCount() == 0);
+                assertThat(System.currentTimeMillis() - publishedAt).as("gone ~8 s after the publish, not the restart")
+                        .isBetween(7900L, 9500L);
+            }
+        }
+    }
 }
