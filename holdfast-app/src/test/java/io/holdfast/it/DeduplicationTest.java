@@ -62,6 +62,8 @@ class DeduplicationTest {
             GetResponse r = ch.basicGet("orders", true);
             assertThat(new String(r.getBody(), StandardCharsets.UTF_8)).isEqualTo("first");
             assertThat(returned[0]).as("a duplicate counts as routed: no basic.return").isZero();
+            assertThat(Management.sample(Management.metrics(broker), "holdfast_deduplicated_messages_total"))
+                    .isEqualTo(2);
         }
     }
 

@@ -190,7 +190,7 @@ final class ManagementHttp implements AutoCloseable {
         JournalStore store = engine.store();
         long[] counts = engine.query(b -> new long[] {store.residentBytes(), store.reads(), store.readFailures(),
                 b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount(),
-                b.delayedMessages().heldCount()});
+                b.delayedMessages().heldCount(), b.deduplication().duplicateCount()});
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
@@ -225,7 +225,10 @@ final class ManagementHttp implements AutoCloseable {
                         "Messages whose dead-lettering found no exchange, no route or a cycle, and were dropped",
                         counts[5])
                 .single("holdfast_delayed_messages", "gauge",
-                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts[6]);
+                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts[6])
+                .single("holdfast_deduplicated_messages_total", "counter",
+                        "Publishes confirmed but not enqueued: their message-id was in the queue's deduplication window",
+                        counts[7]);
         text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());
