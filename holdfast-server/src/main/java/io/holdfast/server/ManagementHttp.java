@@ -171,6 +171,10 @@ final class ManagementHttp implements AutoCloseable {
                 .field("disk_alarm", diskAlarm.getAsBoolean()).toString();
     }
 
+    /** Broker-wide counters, read on the broker thread in one query. */
+    private record Counters(long residentBytes, long journalReads, long readFailures, long quarantined,
+                            long deadLettered, long deadLetterDropped, long delayed, long deduplicated) {}
+
     private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held) {}
 
     private static List<QueueSample> queues(Broker broker) {
@@ -188,9 +192,9 @@ final class ManagementHttp implements AutoCloseable {
     private String metrics() {
         List<QueueSample> queues = engine.query(ManagementHttp::queues);
         JournalStore store = engine.store();
-        long[] counts = engine.query(b -> new long[] {store.residentBytes(), store.reads(), store.readFailures(),
+        Counters counts = engine.query(b -> new Counters(store.residentBytes(), store.reads(), store.readFailures(),
                 b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount(),
-                b.delayedMessages().heldCount(), b.deduplication().duplicateCount()});
+                b.delayedMessages().heldCount(), b.deduplication().duplicateCount()));
         RecoveryReport r = health.report();
         PrometheusText text = new PrometheusText()
                 .single("holdfast_degraded", "gauge",
@@ -212,23 +216,25 @@ final class ManagementHttp implements AutoCloseable {
                 .single("holdfast_connections", "gauge", "Open client connections", connections.getAsInt())
                 .single("holdfast_message_resident_bytes", "gauge",
                         "Body bytes of stored messages held in memory (message_memory_limit.absolute bounds it)",
-                        counts[0])
+                        counts.residentBytes())
                 .single("holdfast_message_journal_reads_total", "counter",
-                        "Messages read back from the journal to be delivered (their bodies were paged out)", counts[1])
+                        "Messages read back from the journal to be delivered (their bodies were paged out)",
+                        counts.journalReads())
                 .single("holdfast_message_read_failures_total", "counter",
-                        "Stored messages that did not read back intact and were dropped, never delivered", counts[2])
+                        "Stored messages that did not read back intact and were dropped, never delivered",
+                        counts.readFailures())
                 .single("holdfast_quarantined_messages_total", "counter",
-                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts[3])
+                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts.quarantined())
                 .single("holdfast_dead_lettered_messages_total", "counter",
-                        "Messages republished to their queue's x-dead-letter-exchange", counts[4])
+                        "Messages republished to their queue's x-dead-letter-exchange", counts.deadLettered())
                 .single("holdfast_dead_letter_dropped_total", "counter",
                         "Messages whose dead-lettering found no exchange, no route or a cycle, and were dropped",
-                        counts[5])
+                        counts.deadLetterDropped())
                 .single("holdfast_delayed_messages", "gauge",
-                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts[6])
+                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts.delayed())
                 .single("holdfast_deduplicated_messages_total", "counter",
                         "Publishes confirmed but not enqueued: their message-id was in the queue's deduplication window",
-                        counts[7]);
+                        counts.deduplicated());
         text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
         for (QueueSample q : queues) {
             text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());
