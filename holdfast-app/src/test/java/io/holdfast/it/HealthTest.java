@@ -177,12 +177,9 @@ class HealthTest {
             segment = segments.get(0);
         }
         byte[] data = Files.readAllBytes(segment);
-        List<Integer> offsets = new ArrayList<>();
-        for (int p = 20; p + 8 <= data.length; p += 8 + ByteBuffer.wrap(data, p, 4).getInt()) {
-            offsets.add(p);
-        }
-        assertThat(offsets).hasSizeGreaterThan(index + 1);
-        int record = offsets.get(index);
+        List<JournalFiles.Record> records = JournalFiles.records(segment);
+        assertThat(records).hasSizeGreaterThan(index + 1);
+        int record = records.get(index).start();
         int payloadBytes = ByteBuffer.wrap(data, record, 4).getInt();
         for (int i = 0; i < 3; i++) {
             data[record + 8 + payloadBytes / 2 + i] ^= (byte) 0xA5;

@@ -17,10 +17,12 @@ import java.util.zip.CRC32C;
  * crash recovery.
  *
  * <p><b>Files.</b> {@code <dir>/NNNNNNNNNNNNNNNNNNNN.seg}, the segment id zero-padded to 20 digits. Each
- * starts with a 20-byte header (magic "HFJS", format version 1, segment id, header CRC32C), then records
- * {@code [length u32][crc32c u32][payload]} whose CRC32C covers the length and the payload. The byte
- * layout is drawn in {@link SegmentFormat}; what recovery does with each kind of damage is the decision
- * table in {@link RecoveryTable}.
+ * starts with a 20-byte header (magic "HFJS", format version 2, the distance to the previous segment,
+ * segment id, header CRC32C), then records {@code [length u32][crc32c u32][payload]} whose CRC32C covers
+ * the length and the payload; a closed segment ends with a 32-byte seal stating its record count and
+ * length, so a closed segment that was cut short is reported instead of silently losing its end. Version
+ * 1 files (no seal, no predecessor) are still read. The byte layout is drawn in {@link SegmentFormat};
+ * what recovery does with each kind of damage is the decision table in {@link RecoveryTable}.
  *
  * <p><b>Positions.</b> A record is named by its <em>position</em>, a long packing the segment id (high 32
  * bits, below 2<sup>31</sup>) and the byte offset of the record's {@code [length][crc]} header in the
@@ -96,7 +98,8 @@ public final class Journal implements AutoCloseable {
             segments.put(segment.id, segment);
         }
         this.deletionAllowed = segments.isEmpty();
-        this.writer = new JournalWriter(this, storage, config, segments, recovered.nextSegmentId());
+        this.writer = new JournalWriter(this, storage, config, segments, recovered.nextSegmentId(),
+                recovered.lastSegmentOnDisk());
         this.writerThread = new Thread(writer, "holdfast-journal-writer");
         writerThread.setDaemon(true);
     }
@@ -240,6 +243,10 @@ public final class Journal implements AutoCloseable {
         }
         int length = header.getInt(0);
         int storedCrc = header.getInt(4);
+        if (length == SegmentFormat.SEAL_TAG) {
+            throw new IOException("no record at " + segment.fileName + "@" + offset + ": that is the segment's seal,"
+                    + " which follows its last record");
+        }
         long room = size - offset - SegmentFormat.RECORD_HEADER_BYTES;
         if (length < 0 || length > room || length > config.payloadBytesMax()) {
             throw new CorruptRecordException(segment.fileName, offset, "length " + Integer.toUnsignedString(length)

@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param dir the journal's own directory (created if absent); files in it that are not named like
  *     segments are ignored
  * @param segmentBytesMax a segment is closed and a new one started when the next record would make the
- *     file larger than this; also bounds the largest record (see {@link #payloadBytesMax()}). Between
+ *     file larger than this (a closed segment then gets its 32-byte seal on top, see {@link SegmentFormat});
+ *     also bounds the largest record (see {@link #payloadBytesMax()}). Between
  *     {@value #SEGMENT_BYTES_MIN} bytes and 1 GiB: recovery reads one whole segment into memory.
  * @param fsync when records are forced to stable storage
  * @param fsyncIntervalMillis for {@link FsyncPolicy#INTERVAL}: the longest time written records stay

@@ -26,8 +26,11 @@ final class JournalRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
     private static final long READABLE_BYTES_MAX = Integer.MAX_VALUE - 16;
 
-    /** The segments the journal manages from now on (oldest first) and the id for the next new one. */
-    record Recovered(List<Segment> segments, long nextSegmentId, RecoveryReport report) {}
+    /**
+     * The segments the journal manages from now on (oldest first), the id for the next new one, and the
+     * id of the newest segment file left on disk (-1 if none): the predecessor the next new segment names.
+     */
+    record Recovered(List<Segment> segments, long nextSegmentId, long lastSegmentOnDisk, RecoveryReport report) {}
 
     private JournalRecovery() {}
 
@@ -48,6 +51,8 @@ final class JournalRecovery {
         long tornBytes = 0;
         long corrupt = 0;
         long started = System.nanoTime();
+        long previousId = -1;
+        long lastOnDisk = files.isEmpty() ? -1 : files.lastKey();
         try (ReadAhead reader = new ReadAhead(storage, new ArrayList<>(files.values()))) {
             for (Map.Entry<Long, String> file : files.entrySet()) {
                 long id = file.getKey();
@@ -64,6 +69,11 @@ final class JournalRecovery {
                     recovered += result.recordsDelivered();
                     corrupt += result.corruptRegions();
                     damage.addAll(result.damage());
+                    String missing = missingPredecessor(name, id, result.predecessorDistance(), previousId);
+                    if (missing != null) {
+                        corrupt++;
+                        damage.add(missing);
+                    }
                     switch (result.segmentAction()) {
                         case DROP_SEGMENT:
                             tornBytes += length;
@@ -79,6 +89,9 @@ final class JournalRecovery {
                                 tornBytes += length - result.truncateAt();
                                 kept = truncate(segment, name, result, length);
                             }
+                            if (result.sealNeeded() && (result.truncateAt() < 0 || kept == result.truncateAt())) {
+                                kept = seal(segment, name, result.recordsDelivered(), kept);
+                            }
                             segments.add(new Segment(id, kept));
                     }
                 } catch (IOException e) {
@@ -87,9 +100,10 @@ final class JournalRecovery {
                 } finally {
                     reader.release(loaded.data());
                 }
-                if (drop) {
-                    delete(storage, name);
+                if (drop && delete(storage, name)) {
+                    lastOnDisk = previousId;
                 }
+                previousId = id;
             }
         }
         for (String entry : damage) {
@@ -99,7 +113,42 @@ final class JournalRecovery {
         LOG.info("journal recovered {} records from {} segments in {} ms ({} torn tail bytes cut, {} corrupt regions"
                 + " skipped)", recovered, files.size(), (System.nanoTime() - started) / 1_000_000, tornBytes, corrupt);
         long nextId = files.isEmpty() ? 1 : files.lastKey() + 1;
-        return new Recovered(segments, nextId, report);
+        return new Recovered(segments, nextId, lastOnDisk, report);
+    }
+
+    /**
+     * The damage entry for a missing middle segment, or null: segment {@code id}'s header names its
+     * predecessor {@code id - distance}; if that file is absent while an older one ({@code previousId}) is
+     * present, it was lost, since only a prefix is ever deleted. Ids between the two that the header does
+     * not name may be creations that failed, so the entry names the range.
+     */
+    private static String missingPredecessor(String name, long id, int distance, long previousId) {
+        if (distance <= 0 || previousId < 0 || previousId >= id - distance) {
+            return null;
+        }
+        long predecessor = id - distance;
+        String range = previousId + 1 == predecessor ? SegmentFormat.fileName(predecessor)
+                : SegmentFormat.fileName(previousId + 1) + " to " + SegmentFormat.fileName(predecessor);
+        return SegmentFormat.fileName(predecessor) + "@0: missing: " + name + " follows " + SegmentFormat.fileName(predecessor)
+                + ", which is absent while the older " + SegmentFormat.fileName(previousId) + " is present (only a"
+                + " prefix of segments is ever deleted); lost: " + range;
+    }
+
+    /** Appends a seal to the last segment (see {@link RecoveryTable}); returns the file's size after. */
+    private static long seal(Storage.SegmentFile segment, String name, long records, long size) {
+        try {
+            segment.append(SegmentFormat.seal(SegmentFormat.SEALED_BY_RECOVERY, records, size));
+            segment.force();
+            return size + SegmentFormat.SEAL_BYTES;
+        } catch (IOException e) {
+            // The next open, once a newer segment exists, reports this segment as cut short: an operator looks.
+            LOG.error("journal: could not seal {} at offset {}; the next open will report it as damage", name, size, e);
+            try {
+                return segment.size();
+            } catch (IOException sizeFailure) {
+                return size;
+            }
+        }
     }
 
     /**
@@ -247,13 +296,20 @@ final class JournalRecovery {
         }
     }
 
-    private static void delete(Storage storage, String name) {
+    /** @return true if the file is gone (its directory entry may not be synced yet) */
+    private static boolean delete(Storage storage, String name) {
         try {
             storage.delete(name);
-            storage.syncDirectory();
         } catch (IOException e) {
             // New segments get higher ids, so the next open reports this file as a headerless middle segment.
             LOG.error("journal: could not remove {}", name, e);
+            return false;
         }
+        try {
+            storage.syncDirectory();
+        } catch (IOException e) {
+            LOG.error("journal: directory sync after removing {} failed", name, e);
+        }
+        return true;
     }
 }

@@ -31,6 +31,8 @@ final class JournalWriter implements Runnable {
     private final List<PendingAppend> batch = new ArrayList<>();
 
     private long nextSegmentId;
+    /** The newest segment file on disk, named as predecessor in the next segment's header; -1 if none. */
+    private long predecessorId;
     private Segment active;
     private boolean unforced;
     private long lastForceNanos;
@@ -39,7 +41,7 @@ final class JournalWriter implements Runnable {
     private volatile long fsyncCount; // written only by the writer thread, so ++ loses nothing
 
     JournalWriter(Journal journal, Storage storage, JournalConfig config,
-                  ConcurrentSkipListMap<Long, Segment> segments, long nextSegmentId) {
+                  ConcurrentSkipListMap<Long, Segment> segments, long nextSegmentId, long predecessorId) {
         this.journal = journal;
         this.storage = storage;
         this.policy = config.fsync();
@@ -47,6 +49,7 @@ final class JournalWriter implements Runnable {
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(config.fsyncIntervalMillis());
         this.segments = segments;
         this.nextSegmentId = nextSegmentId;
+        this.predecessorId = predecessorId;
     }
 
     @Override
@@ -141,6 +144,7 @@ final class JournalWriter implements Runnable {
         Segment segment = active;
         long start = segment.sizeBytes;
         long end = start;
+        int written = 0;
         try {
             buffer.clear();
             for (int i = from; i < to; i++) {
@@ -155,6 +159,7 @@ final class JournalWriter implements Runnable {
                 put(recordHeader.array(), 0, SegmentFormat.RECORD_HEADER_BYTES);
                 put(pending.payload, 0, pending.payload.length);
                 end += pending.recordBytes();
+                written++;
             }
             flush();
             if (policy == FsyncPolicy.ALWAYS) {
@@ -168,6 +173,7 @@ final class JournalWriter implements Runnable {
             throw e;
         }
         segment.sizeBytes = end;
+        segment.recordCount += written;
         for (int i = from; i < to; i++) {
             if (batch.get(i).live && batch.get(i).rejection == null) {
                 segment.retain();
@@ -214,6 +220,7 @@ final class JournalWriter implements Runnable {
         if (active != null && active.sizeBytes + recordBytes > segmentBytesMax) {
             forceActive("segment roll");
             if (active != null) {
+                sealActive(SegmentFormat.SEALED_AT_ROLL);
                 closeActive();
             }
         }
@@ -233,7 +240,7 @@ final class JournalWriter implements Runnable {
         Segment segment = new Segment(nextSegmentId++, SegmentFormat.HEADER_BYTES);
         Storage.SegmentFile file = storage.create(segment.fileName);
         try {
-            file.append(SegmentFormat.header(segment.id));
+            file.append(SegmentFormat.header(segment.id, SegmentFormat.VERSION, predecessorId));
             if (policy != FsyncPolicy.NEVER) {
                 file.force();
                 storage.syncDirectory();
@@ -250,6 +257,31 @@ final class JournalWriter implements Runnable {
         segment.file = file;
         segments.put(segment.id, segment);
         active = segment;
+        predecessorId = segment.id;
+    }
+
+    /**
+     * Appends the seal to the active segment and forces it (unless {@link FsyncPolicy#NEVER}), so that a
+     * closed segment that loses its end is reported at the next open (see {@link RecoveryTable}). Its force
+     * is not counted in {@link #fsyncCount}. A failure is logged: the segment's records are no less stored,
+     * but the next open will report the segment as cut short.
+     *
+     * @return true if sealed
+     */
+    private boolean sealActive(int reason) {
+        Segment segment = active;
+        try {
+            segment.file.append(SegmentFormat.seal(reason, segment.recordCount, segment.sizeBytes));
+            if (policy != FsyncPolicy.NEVER) {
+                segment.file.force();
+            }
+            segment.sizeBytes += SegmentFormat.SEAL_BYTES;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.error("journal: could not seal {}; its records stay, but the next open will report the segment as"
+                    + " cut short", segment.fileName, e);
+            return false;
+        }
     }
 
     /** Forces unforced data (INTERVAL) of the active segment; a failure abandons the segment. */
@@ -276,7 +308,29 @@ final class JournalWriter implements Runnable {
     private void abandonActive(Throwable cause) {
         LOG.error("journal: giving up on segment {} after an I/O error; continuing in a new segment",
                 active.fileName, cause);
+        sealAbandoned();
         closeActive();
+    }
+
+    /**
+     * Seals an abandoned segment if its file holds exactly the records written before the failure (the
+     * failed bytes were cut), so that it does not read as cut short later. The seal's fsync is not a retry
+     * that could vouch for dropped pages: every record keeps its own CRC, which recovery checks. If the
+     * file's size is off or the seal fails, the segment stays unsealed and the next open reports it.
+     */
+    private void sealAbandoned() {
+        long size;
+        try {
+            size = active.file.size();
+        } catch (IOException | RuntimeException e) {
+            size = -1;
+        }
+        if (size != active.sizeBytes) {
+            LOG.error("journal: abandoned segment {} holds {} bytes, not the {} written before the failure; left"
+                    + " unsealed, the next open will report it", active.fileName, size, active.sizeBytes);
+            return;
+        }
+        sealActive(SegmentFormat.SEALED_WHEN_ABANDONED);
     }
 
     /** Best effort: cut the failed group so its (failed, unconfirmed) records do not come back on replay. */
@@ -332,6 +386,13 @@ final class JournalWriter implements Runnable {
     private void shutdown() {
         if (active == null) {
             return;
+        }
+        try {
+            active.file.append(SegmentFormat.seal(SegmentFormat.SEALED_AT_CLOSE, active.recordCount, active.sizeBytes));
+            active.sizeBytes += SegmentFormat.SEAL_BYTES;
+        } catch (IOException | RuntimeException e) {
+            // Recovery seals it, as after a crash (cutting whatever part of the seal landed as a torn tail).
+            LOG.warn("journal: could not seal {} at close; the next open seals it", active.fileName, e);
         }
         try {
             active.file.force();

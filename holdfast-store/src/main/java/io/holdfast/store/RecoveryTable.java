@@ -23,6 +23,40 @@ package io.holdfast.store;
  * truncating loses nothing readable. A bad record followed by a valid one is damage in the middle:
  * the reader resynchronises on the next offset whose length and CRC check out, and the skipped bytes
  * are reported, never delivered. Nothing here refuses to start: damage costs the damaged records only.
+ * (In a v2 segment a valid seal counts as a valid record for the tail: a bad record right before the seal
+ * is damage, not a torn tail, since a sealed segment was complete.)
+ *
+ * <p><b>The end of a segment</b> ({@link #decideEnd}), once its records are read. A v2 segment that was
+ * closed ends with a seal ({@link SegmentFormat}); a v1 segment has none and is accepted as it ends, as
+ * before. Not evaluated when the records already skipped the rest of the segment (the seal, if any, was
+ * in the reported region) or the last segment's torn tail was cut (it is then UNSEALED).
+ *
+ * <pre>
+ * format | end              | last segment              | other segment
+ * -------+------------------+---------------------------+-------------------------------------
+ * v1     | any              | DELIVER (nothing to do)   | DELIVER (nothing to do)
+ * v2     | SEALED           | DELIVER (nothing to do)   | DELIVER (nothing to do)
+ * v2     | UNSEALED         | SEAL                      | REPORT_END (damage: cut short)
+ * v2     | SEAL_DISAGREES   | REPORT_END (damage)       | REPORT_END (damage)
+ * v2     | BYTES_AFTER_SEAL | TRUNCATE (after the seal) | SKIP_REST_OF_SEGMENT (damage)
+ * </pre>
+ *
+ * <p>Why: the writer seals a segment and forces the seal before it creates the next one (roll), at
+ * close, and when it abandons a segment after an I/O error if the file still holds exactly the confirmed
+ * records; recovery seals the last segment (after cutting its torn tail) because the next segment the
+ * writer creates makes it an older one. So the only v2 segment that may lack its seal is the last, and a
+ * closed segment without one was cut short, at a record boundary or not: records are gone, and that is
+ * damage even though every remaining record checks out. The exceptions are logged where they happen: a
+ * seal that could not be written (write or fsync failed at a roll, at close or by recovery, or an
+ * abandoned segment whose failed bytes could not be cut) leaves a segment the next open reports; that
+ * errs on the side of an operator looking. Nothing is written after a seal, so bytes after it in the
+ * last segment hold no confirmed record and are cut like a torn tail; elsewhere they are reported.
+ *
+ * <p><b>Missing segments</b> (checked by {@link JournalRecovery}, not by this table). Only a prefix is
+ * ever deleted, and a v2 header names its predecessor (by distance, so ids skipped by failed creations
+ * are not mistaken for lost files). If a v2 segment's predecessor is absent while an older segment file
+ * is present, the missing file(s) are reported as one damage entry. v1 segments carry no predecessor and
+ * are not checked. A missing <em>last</em> segment cannot be detected.
  */
 final class RecoveryTable {
 
@@ -61,6 +95,18 @@ final class RecoveryTable {
         VALID_RECORD
     }
 
+    /** How a segment's records end (v2; see the class comment). */
+    enum End {
+        /** A seal that checks out, agrees with the records read, and nothing after it. */
+        SEALED,
+        /** No seal: the records simply stop (or the torn tail was cut). */
+        UNSEALED,
+        /** A seal that checks out but states another record count or offset than what was read. */
+        SEAL_DISAGREES,
+        /** A good seal followed by more bytes. */
+        BYTES_AFTER_SEAL
+    }
+
     enum Action {
         /** Hand the payload to the visitor. */
         DELIVER,
@@ -73,7 +119,11 @@ final class RecoveryTable {
         /** Delete the headerless last segment file: it never held a record. */
         DROP_SEGMENT,
         /** Report the whole segment as damage and leave the file untouched for an operator. */
-        SKIP_SEGMENT
+        SKIP_SEGMENT,
+        /** Append a seal to the last segment: it is closed, the next segment will be created after it. */
+        SEAL,
+        /** Report that the segment's end is missing or inconsistent (records were lost); keep the file. */
+        REPORT_END
     }
 
     private RecoveryTable() {}
@@ -84,6 +134,19 @@ final class RecoveryTable {
             case TORN -> lastSegment ? Action.DROP_SEGMENT : Action.SKIP_SEGMENT;
             case BAD -> Action.SKIP_SEGMENT;
             case OK -> decideRecord(lastSegment, length, crc, tail);
+        };
+    }
+
+    /** What to do with how a segment ends, {@code formatVersion} 1 or 2. Exhaustive by construction. */
+    static Action decideEnd(boolean lastSegment, int formatVersion, End end) {
+        if (formatVersion == SegmentFormat.VERSION_1) {
+            return Action.DELIVER;
+        }
+        return switch (end) {
+            case SEALED -> Action.DELIVER;
+            case UNSEALED -> lastSegment ? Action.SEAL : Action.REPORT_END;
+            case SEAL_DISAGREES -> Action.REPORT_END;
+            case BYTES_AFTER_SEAL -> lastSegment ? Action.TRUNCATE : Action.SKIP_REST_OF_SEGMENT;
         };
     }
 

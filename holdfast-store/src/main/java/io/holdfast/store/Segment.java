@@ -24,6 +24,8 @@ final class Segment {
     private final AtomicInteger live = new AtomicInteger();
     /** Written by the writer thread (or the opening thread before the writer starts); read by anyone. */
     volatile long sizeBytes;
+    /** Records written to the active segment, for its seal; writer thread only. */
+    long recordCount;
     /** The open file of the active segment; writer thread only. Recovered segments stay closed. */
     Storage.SegmentFile file;
 

@@ -104,7 +104,7 @@ class JournalTest {
         assertThat(files.get(0).getFileName()).hasToString("00000000000000000001.seg");
         for (Path file : files) {
             byte[] bytes = Files.readAllBytes(file);
-            assertThat(bytes.length).isLessThanOrEqualTo(256);
+            assertThat(bytes.length).as("records within the maximum, then the seal").isLessThanOrEqualTo(256 + SegmentFormat.SEAL_BYTES);
             ByteBuffer header = ByteBuffer.wrap(bytes);
             assertThat(header.getInt()).isEqualTo(SegmentFormat.MAGIC);
             assertThat(header.getShort()).isEqualTo(SegmentFormat.VERSION);

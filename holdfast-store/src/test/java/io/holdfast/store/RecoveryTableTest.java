@@ -103,7 +103,7 @@ class RecoveryTableTest {
         byte[] probed = "the record under test".getBytes(StandardCharsets.UTF_8);
         byte[] good2 = "good two".getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream file = new ByteArrayOutputStream();
-        file.writeBytes(SegmentFormat.header(ID).array());
+        file.writeBytes(SegmentFormat.header(ID, SegmentFormat.VERSION_1, -1).array()); // v1: the record rules alone
         file.writeBytes(record(good1));
         int probedAt = file.size();
         if (c.length() == Length.ABSURD) {

@@ -49,7 +49,9 @@ class WriteFailureTest {
                     .as("the failed segment is never forced again").isEqualTo(forcesOfFirst);
         }
         Replay replay = new Replay();
-        Journal.open(config(), replay).close();
+        try (Journal journal = Journal.open(config(), replay)) {
+            assertThat(journal.recoveryReport().damage()).as("the abandoned segment was sealed").isEmpty();
+        }
         assertThat(replay.strings()).as("failed records were cut from the abandoned segment")
                 .containsExactly("before", "lone", "after", "after 2");
     }
@@ -82,6 +84,26 @@ class WriteFailureTest {
         Replay replay = new Replay();
         Journal.open(config(), replay).close();
         assertThat(replay.strings()).containsExactly("works");
+    }
+
+    @Test
+    void anIdSkippedByAFailedCreationIsNotAMissingSegment() throws IOException {
+        FaultyStorage storage = new FaultyStorage(dir);
+        JournalConfig small = JournalConfig.defaults(dir).withSegmentBytesMax(200);
+        String full = "x".repeat(small.payloadBytesMax()); // fills a segment: the next append rolls
+        try (Journal journal = Journal.open(small, new Replay(), storage, Journal.PENDING_BYTES_MAX)) {
+            assertThat(Completion.append(journal, "works", true).segmentId()).isEqualTo(1);
+            storage.failCreate(1);
+            assertThat(Completion.append(journal, full, true).error()).hasMessage("injected create failure");
+            assertThat(Completion.append(journal, full, true).segmentId()).as("2 was never created").isEqualTo(3);
+            assertThat(Completion.append(journal, "after", true).segmentId()).isEqualTo(4);
+        }
+        assertThat(dir.resolve(SegmentFormat.fileName(2))).doesNotExist();
+        Replay replay = new Replay();
+        try (Journal journal = Journal.open(small, replay)) {
+            assertThat(journal.recoveryReport().damage()).as("segment 3 names 1 as its predecessor").isEmpty();
+        }
+        assertThat(replay.strings()).containsExactly("works", full, "after");
     }
 
     @Test
