@@ -82,14 +82,22 @@ public final class Deduplication {
         public long timeMillis() { return timeMillis; }
     }
 
-    /** A queue's window: ids in the order it took them. */
+    /**
+     * A queue's window: ids in the order it took them. A time window also holds at most {@link #MAX_COUNT}
+     * ids (the oldest go first), so a fast publisher cannot grow it without bound.
+     */
     static final class Window {
         final long maxCount;
         final long maxAgeMillis;
         final LinkedHashMap<String, Remembered> ids = new LinkedHashMap<>();
 
         Window(long maxCount, long maxAgeMillis) {
-            this.maxCount = maxCount;
+            this(maxCount, maxAgeMillis, MAX_COUNT);
+        }
+
+        /** {@code cap}: the most ids a time window holds (tests use a small one). */
+        Window(long maxCount, long maxAgeMillis, long cap) {
+            this.maxCount = maxCount > 0 ? maxCount : cap;
             this.maxAgeMillis = maxAgeMillis;
         }
 

@@ -259,4 +259,16 @@ class DeduplicationTest {
         publish("", "q", "a", true, 0);
         assertThat(count("q")).as("the stored retry is remembered").isEqualTo(2);
     }
+
+    @Test
+    void aTimeWindowIsAlsoCappedInCount() {
+        Deduplication.Window w = new Deduplication.Window(-1, 60_000, 3);
+        List<Deduplication.Remembered> gone = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            w.add(Deduplication.Remembered.recovered("id" + i, i, 0, -1), gone);
+        }
+
+        assertThat(w.ids.keySet()).containsExactly("id2", "id3", "id4");
+        assertThat(gone).extracting(Deduplication.Remembered::messageId).containsExactly("id0", "id1");
+    }
 }
