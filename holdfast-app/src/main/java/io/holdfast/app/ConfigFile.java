@@ -57,7 +57,12 @@ final class ConfigFile {
 
     /** Applies {@code holdfast.conf} keys, one at a time, to a config being built. */
     static final class Builder {
+        private static final String WATERMARK_RELATIVE = "vm_memory_high_watermark.relative";
+        private static final String WATERMARK_ABSOLUTE = "vm_memory_high_watermark.absolute";
+
         private final ServerConfig.Builder b;
+        /** Which of the two vm_memory_high_watermark keys has been set, if any: only one may be. */
+        private String watermarkKey;
 
         Builder(ServerConfig c) {
             b = c.toBuilder();
@@ -87,6 +92,9 @@ final class ConfigFile {
                         : number(key, value, 1, Long.MAX_VALUE));
                 case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
                 case "message_memory_limit.absolute" -> b.residentMessageBytesMax(bytes(key, value));
+                case WATERMARK_RELATIVE -> b.memoryHighWatermarkBytes(watermark(key,
+                        (long) (fraction(key, value) * Runtime.getRuntime().maxMemory())));
+                case WATERMARK_ABSOLUTE -> b.memoryHighWatermarkBytes(watermark(key, heapSize(key, value)));
                 default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
             }
         }
@@ -127,6 +135,42 @@ final class ConfigFile {
             } else {
                 b.port((int) number("listeners.tcp.default", value, 0, 65535));
             }
+        }
+
+        private long watermark(String key, long bytes) {
+            if (watermarkKey != null) {
+                throw new IllegalArgumentException("set " + WATERMARK_RELATIVE + " or " + WATERMARK_ABSOLUTE
+                        + ", not both (" + watermarkKey + " is set above)");
+            }
+            watermarkKey = key;
+            return bytes;
+        }
+
+        /** A fraction of the maximum heap, as {@code vm_memory_high_watermark.relative}: 0 blocks all publishing. */
+        private static double fraction(String key, String value) {
+            double f;
+            try {
+                f = Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                f = Double.NaN;
+            }
+            if (!(f >= 0 && f <= 1)) {
+                throw new IllegalArgumentException(key + " must be a fraction of the maximum heap between 0 and 1, "
+                        + "such as 0.9, got '" + value + "'");
+            }
+            return f;
+        }
+
+        /** A size no larger than the JVM's maximum heap, which a larger watermark could never reach. */
+        private static long heapSize(String key, String value) {
+            long bytes = bytes(key, value);
+            long max = Runtime.getRuntime().maxMemory();
+            if (bytes > max) {
+                throw new IllegalArgumentException(key + " " + value + " is above the JVM's maximum heap ("
+                        + max / (1024 * 1024) + " MiB, set with -Xmx), so the alarm could never go off: "
+                        + "lower it or raise -Xmx");
+            }
+            return bytes;
         }
 
         private static long number(String key, String value, long min, long max) {

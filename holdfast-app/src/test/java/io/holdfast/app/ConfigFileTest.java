@@ -57,6 +57,39 @@ class ConfigFileTest {
     }
 
     @Test
+    void memoryHighWatermarkKeys() throws Exception {
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        assertThat(ServerConfig.defaults(dir).memoryHighWatermarkBytes()).isEqualTo((long) (maxHeap * 0.9));
+        assertThat(load("vm_memory_high_watermark.relative = 0.5").memoryHighWatermarkBytes())
+                .isEqualTo((long) (maxHeap * 0.5));
+        assertThat(load("vm_memory_high_watermark.relative = 0").memoryHighWatermarkBytes()).isZero();
+        assertThat(load("vm_memory_high_watermark.absolute = 200MiB").memoryHighWatermarkBytes())
+                .isEqualTo(200L * 1024 * 1024);
+        assertThat(load("vm_memory_high_watermark.absolute = 100MB").memoryHighWatermarkBytes())
+                .isEqualTo(100_000_000L);
+    }
+
+    @Test
+    void badMemoryHighWatermarksSayWhatToFix() {
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.relative = 1.5"))
+                .isInstanceOf(ConfigFile.ConfigException.class).hasMessageContaining("line 1")
+                .hasMessageContaining("vm_memory_high_watermark.relative must be a fraction of the maximum heap "
+                        + "between 0 and 1, such as 0.9, got '1.5'");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.relative = lots"))
+                .hasMessageContaining("between 0 and 1, such as 0.9, got 'lots'");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.relative = NaN")).hasMessageContaining("got 'NaN'");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.relative = -0.1")).hasMessageContaining("got '-0.1'");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.absolute = 2 parsecs"))
+                .hasMessageContaining("vm_memory_high_watermark.absolute: unknown unit 'parsecs'");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.absolute = 0.5"))
+                .hasMessageContaining("vm_memory_high_watermark.absolute must be a size such as 2GB or 500MiB");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.absolute = 1000000GiB"))
+                .hasMessageContaining("is above the JVM's maximum heap").hasMessageContaining("raise -Xmx");
+        assertThatThrownBy(() -> load("vm_memory_high_watermark.relative = 0.8\nvm_memory_high_watermark.absolute = 100MiB\n"))
+                .hasMessageContaining("line 2").hasMessageContaining("not both");
+    }
+
+    @Test
     void managementListenerKeys() throws Exception {
         ServerConfig defaults = load("");
         assertThat(defaults.managementEnabled()).isTrue();

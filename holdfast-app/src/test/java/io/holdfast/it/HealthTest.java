@@ -42,7 +42,8 @@ class HealthTest {
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(health.headers().firstValue("Content-Type")).hasValue("application/json");
             assertThat(health.body()).isEqualTo("{\"status\":\"ok\",\"corrupt_records_skipped\":0,"
-                    + "\"torn_tail_bytes_truncated\":0,\"damage\":[],\"unreadable_messages_dropped\":0,\"disk_alarm\":false}");
+                    + "\"torn_tail_bytes_truncated\":0,\"damage\":[],\"unreadable_messages_dropped\":0,\"disk_alarm\":false,"
+                    + "\"memory_alarm\":false}");
 
             Channel ch = c.createChannel();
             ch.queueDeclare(QUEUE, true, false, false, null);
@@ -72,6 +73,8 @@ class HealthTest {
             assertThat(sample(m, "holdfast_journal_disk_bytes")).isEqualTo(broker.server().engine().journalDiskBytes())
                     .isGreaterThan(20);
             assertThat(sample(m, "holdfast_disk_alarm")).isZero();
+            assertThat(sample(m, "holdfast_memory_alarm")).isZero();
+            assertThat(sample(m, "holdfast_heap_used_after_gc_bytes")).isNotNegative();
             assertThat(sample(m, "holdfast_connections")).isEqualTo(1);
             assertThat(m).contains("# TYPE holdfast_journal_corrupt_records_skipped_total counter\n",
                     "# TYPE holdfast_queue_consumers gauge\n");
@@ -123,7 +126,8 @@ class HealthTest {
             assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
             assertThat(health.body()).startsWith("{\"status\":\"degraded\",\"corrupt_records_skipped\":1,"
                             + "\"torn_tail_bytes_truncated\":0,\"damage\":[\"" + firstDamage + ": CRC mismatch")
-                    .endsWith("],\"acknowledged\":false,\"unreadable_messages_dropped\":0,\"disk_alarm\":false}");
+                    .endsWith("],\"acknowledged\":false,\"unreadable_messages_dropped\":0,\"disk_alarm\":false,"
+                            + "\"memory_alarm\":false}");
             String m = metrics(broker);
             assertThat(sample(m, "holdfast_degraded")).isEqualTo(1);
             assertThat(sample(m, "holdfast_journal_corrupt_records_skipped_total")).isEqualTo(1);

@@ -48,7 +48,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     private final Engine engine;
     private final java.util.Set<AmqpConnection> registry;
-    private final DiskMonitor diskMonitor;
+    private final ResourceAlarms alarms;
     private final ServerConfig config;
     private final FrameDecoder decoder;
     private final long id;
@@ -64,14 +64,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** Closes the socket if the client does not answer our connection.close; cancelled if it goes first. */
     private ScheduledFuture<?> forcedClose;
     private volatile boolean readingPaused;
-    /** This connection has published, so a disk alarm blocks it (RabbitMQ blocks publishers only). */
+    /** This connection has published, so a resource alarm blocks it (RabbitMQ blocks publishers only). */
     private boolean hasPublished;
     private boolean blockedByAlarm;
 
     AmqpConnection(Engine engine, FrameDecoder decoder, java.util.Set<AmqpConnection> registry,
-                   DiskMonitor diskMonitor) {
+                   ResourceAlarms alarms) {
         this.engine = engine;
-        this.diskMonitor = diskMonitor;
+        this.alarms = alarms;
         this.registry = registry;
         this.config = engine.config();
         this.decoder = decoder;
@@ -349,8 +349,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         int number = ch.number;
         Session s = session;
         hasPublished = true;
-        if (!blockedByAlarm && diskMonitor.alarmed()) {
-            block();
+        String alarm = alarms.reason();
+        if (!blockedByAlarm && alarm != null) {
+            block(alarm);
         }
         if (publishesInFlight.incrementAndGet() >= PUBLISH_HIGH_WATER && !readingPaused) {
             // Backpressure: the broker thread is behind; stop reading until it catches up.
@@ -379,11 +380,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         ctx.channel().config().setAutoRead(!readingPaused && !blockedByAlarm);
     }
 
-    /** Any thread: the disk alarm was raised or cleared. */
-    void resourceAlarmChanged(boolean alarm) {
+    /** Any thread: a resource alarm was raised with none before, or the last one cleared. */
+    void resourceAlarmChanged(boolean alarm, String reason) {
         ctx.executor().execute(() -> {
             if (alarm && hasPublished && !blockedByAlarm) {
-                block();
+                block(reason);
             } else if (!alarm && blockedByAlarm) {
                 blockedByAlarm = false;
                 if (state == State.OPEN) {
@@ -395,10 +396,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Sends connection.blocked and stops reading: the publisher waits, its messages stay with it. */
-    private void block() {
+    private void block(String reason) {
         blockedByAlarm = true;
         if (state == State.OPEN) {
-            send(0, new ConnectionBlocked("low on disk"));
+            send(0, new ConnectionBlocked(reason));
         }
         updateAutoRead();
     }

@@ -34,16 +34,21 @@ public final class AmqpServer implements AutoCloseable {
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
     private final Set<AmqpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final ResourceAlarms alarms = new ResourceAlarms(connections);
     private final DiskMonitor diskMonitor;
+    private final MemoryMonitor memoryMonitor;
     private final ManagementHttp management; // null when management.enabled = false
 
     private AmqpServer(Engine engine) throws IOException {
         this.engine = engine;
         ServerConfig config = engine.config();
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        diskMonitor = new DiskMonitor(config.dataDir(), config.diskFreeLimitBytes(), connections);
+        diskMonitor = new DiskMonitor(config.dataDir(), config.diskFreeLimitBytes(), alarms);
         diskMonitor.check();
         bossGroup.next().scheduleAtFixedRate(diskMonitor::check, 1, 1, TimeUnit.SECONDS);
+        memoryMonitor = new MemoryMonitor(config.memoryHighWatermarkBytes(), alarms);
+        memoryMonitor.start();
+        bossGroup.next().scheduleAtFixedRate(memoryMonitor::tick, 1, 1, TimeUnit.SECONDS);
         workerGroup = new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
                 NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
@@ -57,7 +62,7 @@ public final class AmqpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);
-                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, diskMonitor));
+                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms));
                     }
                 });
         try {
@@ -66,6 +71,7 @@ public final class AmqpServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding", e);
         } catch (Exception e) {
+            memoryMonitor.close();
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(), e);
@@ -73,8 +79,10 @@ public final class AmqpServer implements AutoCloseable {
         HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                 engine::messageReadFailures);
         try {
-            management = ManagementHttp.startIfEnabled(config, engine, health, connections::size, diskMonitor::alarmed);
+            management = ManagementHttp.startIfEnabled(config, engine, health, connections::size, diskMonitor::alarmed,
+                    memoryMonitor);
         } catch (IOException e) {
+            memoryMonitor.close();
             serverChannel.close().awaitUninterruptibly();
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -105,6 +113,16 @@ public final class AmqpServer implements AutoCloseable {
         return diskMonitor;
     }
 
+    /** The memory alarm, e.g. to change its watermark at run time. */
+    public MemoryMonitor memoryMonitor() {
+        return memoryMonitor;
+    }
+
+    /** All resource alarms combined: publishers are blocked while any is raised. */
+    public ResourceAlarms resourceAlarms() {
+        return alarms;
+    }
+
     /** The management HTTP port (useful with {@code management.tcp.port = 0}), or -1 if it is off. */
     public int managementPort() {
         return management == null ? -1 : management.port();
@@ -124,6 +142,7 @@ public final class AmqpServer implements AutoCloseable {
         if (management != null) {
             management.close();
         }
+        memoryMonitor.close();
         serverChannel.close().awaitUninterruptibly();
         for (AmqpConnection c : connections) {
             c.forceClose("broker forced connection closure with reason 'shutdown'");

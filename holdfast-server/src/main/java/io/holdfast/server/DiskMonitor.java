@@ -3,7 +3,6 @@ package io.holdfast.server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,21 +11,22 @@ import org.slf4j.LoggerFactory;
  * The disk alarm: when free space in the data directory falls below {@code disk_free_limit.absolute},
  * every connection that publishes is sent connection.blocked and no longer read from (consumers on
  * other connections keep working); when space returns they get connection.unblocked. Checked once a
- * second by the caller's scheduler; the state change is logged once each way.
+ * second by the caller's scheduler; the state change is logged once each way. Publishers stay blocked
+ * while any other alarm ({@link ResourceAlarms}) is raised too.
  */
 public final class DiskMonitor {
     private static final Logger log = LoggerFactory.getLogger(DiskMonitor.class);
 
     private final Path dataDir;
-    private final Set<AmqpConnection> connections;
+    private final ResourceAlarms alarms;
     private final LongSupplier freeBytes;
     private volatile long limitBytes;
     private volatile boolean alarm;
 
-    DiskMonitor(Path dataDir, long limitBytes, Set<AmqpConnection> connections) {
+    DiskMonitor(Path dataDir, long limitBytes, ResourceAlarms alarms) {
         this.dataDir = dataDir;
         this.limitBytes = limitBytes;
-        this.connections = connections;
+        this.alarms = alarms;
         this.freeBytes = this::usableSpace;
     }
 
@@ -39,7 +39,7 @@ public final class DiskMonitor {
         }
     }
 
-    /** True while publishers are blocked. Any thread. */
+    /** True while free disk space is below the limit (publishers are blocked). Any thread. */
     public boolean alarmed() {
         return alarm;
     }
@@ -64,8 +64,6 @@ public final class DiskMonitor {
         } else {
             log.info("disk alarm cleared: {} MB free in {}; unblocking publishers", free / 1_000_000, dataDir);
         }
-        for (AmqpConnection c : connections) {
-            c.resourceAlarmChanged(low);
-        }
+        alarms.set(ResourceAlarms.Resource.DISK, low);
     }
 }

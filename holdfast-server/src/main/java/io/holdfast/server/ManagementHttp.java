@@ -52,14 +52,16 @@ final class ManagementHttp implements AutoCloseable {
     private final HealthState health;
     private final IntSupplier connections;
     private final BooleanSupplier diskAlarm;
+    private final MemoryMonitor memory;
 
     private ManagementHttp(HttpServer http, Engine engine, HealthState health, IntSupplier connections,
-                           BooleanSupplier diskAlarm) {
+                           BooleanSupplier diskAlarm, MemoryMonitor memory) {
         this.http = http;
         this.engine = engine;
         this.health = health;
         this.connections = connections;
         this.diskAlarm = diskAlarm;
+        this.memory = memory;
         AtomicInteger threads = new AtomicInteger();
         this.handlers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "holdfast-management-" + threads.incrementAndGet());
@@ -72,7 +74,8 @@ final class ManagementHttp implements AutoCloseable {
 
     /** Binds and starts serving, and logs where; null (logged too) if {@code management.enabled = false}. */
     static ManagementHttp startIfEnabled(ServerConfig config, Engine engine, HealthState health,
-                                         IntSupplier connections, BooleanSupplier diskAlarm) throws IOException {
+                                         IntSupplier connections, BooleanSupplier diskAlarm,
+                                         MemoryMonitor memory) throws IOException {
         if (!config.managementEnabled()) {
             log.info("management HTTP is off (management.enabled = false)");
             return null;
@@ -86,7 +89,7 @@ final class ManagementHttp implements AutoCloseable {
             throw new IOException("cannot listen for management HTTP on " + where + ": " + e.getMessage()
                     + " (set management.tcp.ip / management.tcp.port, or management.enabled = false)", e);
         }
-        ManagementHttp management = new ManagementHttp(http, engine, health, connections, diskAlarm);
+        ManagementHttp management = new ManagementHttp(http, engine, health, connections, diskAlarm, memory);
         http.start();
         log.info("management HTTP listening on http://{}:{} (GET {}, POST {}, GET {})",
                 http.getAddress().getHostString(), management.port(), HEALTH, ACKNOWLEDGE, METRICS);
@@ -168,7 +171,8 @@ final class ManagementHttp implements AutoCloseable {
             json.field("acknowledged", health.acknowledged());
         }
         return json.field("unreadable_messages_dropped", health.readFailures())
-                .field("disk_alarm", diskAlarm.getAsBoolean()).toString();
+                .field("disk_alarm", diskAlarm.getAsBoolean())
+                .field("memory_alarm", memory.alarmed()).toString();
     }
 
     /** Broker-wide counters, read on the broker thread in one query. */
@@ -213,6 +217,12 @@ final class ManagementHttp implements AutoCloseable {
                 .single("holdfast_disk_alarm", "gauge",
                         "1 while free disk space is below disk_free_limit.absolute and publishers are blocked",
                         diskAlarm.getAsBoolean() ? 1 : 0)
+                .single("holdfast_memory_alarm", "gauge",
+                        "1 while the heap after GC is above vm_memory_high_watermark and publishers are blocked",
+                        memory.alarmed() ? 1 : 0)
+                .single("holdfast_heap_used_after_gc_bytes", "gauge",
+                        "JVM heap in use after the last garbage collection (what vm_memory_high_watermark is compared with)",
+                        memory.heapUsedAfterGcBytes())
                 .single("holdfast_connections", "gauge", "Open client connections", connections.getAsInt())
                 .single("holdfast_message_resident_bytes", "gauge",
                         "Body bytes of stored messages held in memory (message_memory_limit.absolute bounds it)",

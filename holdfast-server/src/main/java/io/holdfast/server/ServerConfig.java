@@ -34,6 +34,9 @@ import java.nio.file.Path;
  * @param residentMessageBytesMax {@code message_memory_limit.absolute}: body bytes of stored (persistent,
  *                           durable-queue) messages kept in memory; beyond it bodies stay on disk and are
  *                           read back when delivered. Default: an eighth of the maximum heap
+ * @param memoryHighWatermarkBytes {@code vm_memory_high_watermark}: above this much heap in use after
+ *                           garbage collection, publishers are blocked (connection.blocked). Default: 0.9
+ *                           of the maximum heap
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -41,11 +44,17 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes,
                            boolean managementEnabled, String managementBindAddress, int managementPort,
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
-                           long residentMessageBytesMax) {
+                           long residentMessageBytesMax, long memoryHighWatermarkBytes) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
     public static final int DEFAULT_MANAGEMENT_PORT = 15672;
+    /**
+     * {@code vm_memory_high_watermark.relative} by default: a fraction of the maximum heap. Higher than
+     * RabbitMQ's 0.6 because the heap is meant to hold the message index (a 10M-message backlog in
+     * -Xmx1g sits at about 0.81 after GC) and only the after-GC occupancy is compared.
+     */
+    public static final double DEFAULT_MEMORY_HIGH_WATERMARK = 0.9;
 
     /**
      * RabbitMQ's defaults where the concept is the same. The disk free limit is well above
@@ -56,7 +65,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         return new ServerConfig("127.0.0.1", DEFAULT_PORT, dataDir, 131072, 2047, 60, 128L * 1024 * 1024,
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
-                ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8);
+                ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
+                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK));
     }
 
     public Builder toBuilder() {
@@ -98,6 +108,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private long consumerTimeoutMillis;
         private ConsumerTimeoutAction consumerTimeoutAction;
         private long residentMessageBytesMax;
+        private long memoryHighWatermarkBytes;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -121,6 +132,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             consumerTimeoutMillis = c.consumerTimeoutMillis;
             consumerTimeoutAction = c.consumerTimeoutAction;
             residentMessageBytesMax = c.residentMessageBytesMax;
+            memoryHighWatermarkBytes = c.memoryHighWatermarkBytes;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -165,12 +177,14 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder residentMessageBytesMax(long v) { residentMessageBytesMax = v; return this; }
 
+        public Builder memoryHighWatermarkBytes(long v) { memoryHighWatermarkBytes = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
-                    residentMessageBytesMax);
+                    residentMessageBytesMax, memoryHighWatermarkBytes);
         }
     }
 }

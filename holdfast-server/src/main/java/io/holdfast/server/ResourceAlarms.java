@@ -1,0 +1,64 @@
+package io.holdfast.server;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The resource alarms (disk, memory) combined, as RabbitMQ does: a publishing connection is blocked
+ * (connection.blocked) while any alarm is raised, and unblocked (connection.unblocked) only when all
+ * have cleared. The monitors ({@link DiskMonitor}, {@link MemoryMonitor}) raise and clear their own
+ * resource here; connections are told only when the combined state changes.
+ */
+public final class ResourceAlarms {
+    /** A resource that can run short, with the reason connection.blocked gives (RabbitMQ's wording). */
+    public enum Resource {
+        DISK("low on disk"), MEMORY("low on memory");
+
+        private final String blockedReason;
+
+        Resource(String blockedReason) {
+            this.blockedReason = blockedReason;
+        }
+    }
+
+    private final Set<AmqpConnection> connections;
+    private final EnumSet<Resource> raised = EnumSet.noneOf(Resource.class); // guarded by this
+    private volatile String reason; // null while no alarm is raised
+
+    ResourceAlarms(Set<AmqpConnection> connections) {
+        this.connections = connections;
+    }
+
+    /** True while any alarm is raised, so publishers are blocked. Any thread. */
+    public boolean alarmed() {
+        return reason != null;
+    }
+
+    /** True while the given resource's alarm is raised. Any thread. */
+    public synchronized boolean alarmed(Resource r) {
+        return raised.contains(r);
+    }
+
+    /** The connection.blocked reason while an alarm is raised (the first resource's), else null. */
+    String reason() {
+        return reason;
+    }
+
+    /** Raises or clears one resource's alarm; tells every connection if that changes the combined state. */
+    synchronized void set(Resource r, boolean on) {
+        boolean changed = on ? raised.add(r) : raised.remove(r);
+        if (!changed) {
+            return;
+        }
+        boolean wasAlarmed = reason != null;
+        reason = raised.isEmpty() ? null : raised.iterator().next().blockedReason;
+        boolean alarmed = reason != null;
+        if (alarmed == wasAlarmed) {
+            return;
+        }
+        // Under the lock, so each connection sees raise/clear in the order they happened.
+        for (AmqpConnection c : connections) {
+            c.resourceAlarmChanged(alarmed, reason);
+        }
+    }
+}
