@@ -1,20 +1,17 @@
 package io.holdfast.it;
 
+import static io.holdfast.it.AlarmWatch.consume;
+import static io.holdfast.it.AlarmWatch.recordBlocking;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.DeliverCallback;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,21 +25,7 @@ class DiskAlarmTest {
         try (RunningBroker broker = RunningBroker.start(dir);
              Connection publisher = broker.connect();
              Connection consumer = broker.connect()) {
-            CountDownLatch blocked = new CountDownLatch(1);
-            CountDownLatch unblocked = new CountDownLatch(1);
-            List<String> reasons = new CopyOnWriteArrayList<>();
-            publisher.addBlockedListener(new BlockedListener() {
-                @Override
-                public void handleBlocked(String reason) {
-                    reasons.add(reason);
-                    blocked.countDown();
-                }
-
-                @Override
-                public void handleUnblocked() {
-                    unblocked.countDown();
-                }
-            });
+            List<String> events = recordBlocking(publisher);
             Channel pub = publisher.createChannel();
             pub.queueDeclare("alarm-q", true, false, false, null);
             pub.confirmSelect();
@@ -51,16 +34,10 @@ class DiskAlarmTest {
             pub.waitForConfirmsOrDie(10_000);
 
             broker.server().diskMonitor().setLimitBytes(Long.MAX_VALUE);
-            assertThat(blocked.await(10, TimeUnit.SECONDS)).as("connection.blocked received").isTrue();
-            assertThat(reasons).containsExactly("low on disk");
+            await("connection.blocked received").atMost(Duration.ofSeconds(10)).until(() -> !events.isEmpty());
+            assertThat(events).containsExactly("blocked: low on disk");
 
-            List<String> received = new CopyOnWriteArrayList<>();
-            Channel con = consumer.createChannel();
-            DeliverCallback onMessage = (tag, d) -> {
-                received.add(new String(d.getBody(), StandardCharsets.UTF_8));
-                con.basicAck(d.getEnvelope().getDeliveryTag(), false);
-            };
-            con.basicConsume("alarm-q", false, onMessage, tag -> { });
+            List<String> received = consume(consumer, "alarm-q");
             await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("before"));
 
             pub.basicPublish("", "alarm-q", persistent, "during".getBytes(StandardCharsets.UTF_8));
@@ -68,10 +45,12 @@ class DiskAlarmTest {
                     .until(() -> !received.contains("during"));
 
             broker.server().diskMonitor().setLimitBytes(0);
-            assertThat(unblocked.await(10, TimeUnit.SECONDS)).as("connection.unblocked received").isTrue();
+            await("connection.unblocked received").atMost(Duration.ofSeconds(10))
+                    .until(() -> events.contains("unblocked"));
             pub.waitForConfirmsOrDie(10_000);
             await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("during"));
             assertThat(received).containsExactly("before", "during");
+            assertThat(events).containsExactly("blocked: low on disk", "unblocked");
         }
     }
 }

@@ -1,24 +1,20 @@
 package io.holdfast.it;
 
+import static io.holdfast.it.AlarmWatch.consume;
+import static io.holdfast.it.AlarmWatch.recordBlocking;
 import static io.holdfast.it.Management.metrics;
+import static io.holdfast.it.Management.request;
 import static io.holdfast.it.Management.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.DeliverCallback;
 import io.holdfast.server.MemoryMonitor;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,39 +30,6 @@ class MemoryAlarmTest {
 
     /** Keeps a large array reachable, so a collection cannot free it, until the test drops it. */
     private volatile byte[] ballast;
-
-    private static List<String> recordBlocking(Connection c) {
-        List<String> events = new CopyOnWriteArrayList<>();
-        c.addBlockedListener(new BlockedListener() {
-            @Override
-            public void handleBlocked(String reason) {
-                events.add("blocked: " + reason);
-            }
-
-            @Override
-            public void handleUnblocked() {
-                events.add("unblocked");
-            }
-        });
-        return events;
-    }
-
-    private static List<String> consume(Connection consumer, String queue) throws Exception {
-        List<String> received = new CopyOnWriteArrayList<>();
-        Channel con = consumer.createChannel();
-        DeliverCallback onMessage = (tag, d) -> {
-            received.add(new String(d.getBody(), StandardCharsets.UTF_8));
-            con.basicAck(d.getEnvelope().getDeliveryTag(), false);
-        };
-        con.basicConsume(queue, false, onMessage, tag -> { });
-        return received;
-    }
-
-    private static String health(RunningBroker broker) throws Exception {
-        HttpRequest get = HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + broker.managementPort() + "/api/health")).build();
-        return HttpClient.newHttpClient().send(get, HttpResponse.BodyHandlers.ofString()).body();
-    }
 
     private static void send(Channel ch, String queue, String body) throws Exception {
         ch.basicPublish("", queue, null, body.getBytes(StandardCharsets.UTF_8)); // transient
@@ -95,7 +58,7 @@ class MemoryAlarmTest {
             assertThat(sample(m, "holdfast_memory_alarm")).isEqualTo(1);
             assertThat(sample(m, "holdfast_disk_alarm")).isZero();
             assertThat(sample(m, "holdfast_heap_used_after_gc_bytes")).isPositive();
-            assertThat(health(broker)).contains("\"disk_alarm\":false,\"memory_alarm\":true");
+            assertThat(request(broker, "GET", "/api/health").body()).contains("\"disk_alarm\":false,\"memory_alarm\":true");
 
             List<String> received = consume(consumer, "mem-q");
             await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("before"));
@@ -111,7 +74,7 @@ class MemoryAlarmTest {
             assertThat(received).containsExactly("before", "during");
             assertThat(events).containsExactly("blocked: low on memory", "unblocked");
             assertThat(sample(metrics(broker), "holdfast_memory_alarm")).isZero();
-            assertThat(health(broker)).contains("\"memory_alarm\":false");
+            assertThat(request(broker, "GET", "/api/health").body()).contains("\"memory_alarm\":false");
         }
     }
 

@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Publisher deduplication, the queue argument {@value #ARGUMENT}: a queue remembers the {@code message-id}s it
@@ -38,8 +36,6 @@ public final class Deduplication {
     public static final String ARGUMENT = "x-message-deduplication";
     /** The largest count window: each id costs memory. */
     public static final long MAX_COUNT = 10_000_000;
-
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)");
 
     /** One message-id a queue remembers. Mutable only through the store's fields. */
     public static final class Remembered {
@@ -163,18 +159,9 @@ public final class Deduplication {
             return new long[] {n, -1};
         }
         if (QueueArguments.isText(v)) {
-            Matcher m = DURATION.matcher(QueueArguments.show(v).trim());
-            if (m.matches()) {
-                long amount = Long.parseLong(m.group(1));
-                long unit = switch (m.group(2)) {
-                    case "ms" -> 1;
-                    case "s" -> 1_000;
-                    case "m" -> 60_000;
-                    default -> 3_600_000;
-                };
-                if (amount > 0) {
-                    return new long[] {-1, amount * unit};
-                }
+            long millis = Durations.millis(QueueArguments.show(v).trim(), false);
+            if (millis > 0) {
+                return new long[] {-1, millis};
             }
         }
         throw invalid("expected a count of message-ids (an integer of at least 1) or a positive duration such as "

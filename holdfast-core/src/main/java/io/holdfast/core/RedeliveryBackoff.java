@@ -72,29 +72,10 @@ final class RedeliveryBackoff {
     }
 
     private static long duration(String text, String part) {
-        String p = part.trim().toLowerCase(Locale.ROOT);
-        long unit;
-        String digits;
-        if (p.endsWith("ms")) {
-            unit = 1;
-            digits = p.substring(0, p.length() - 2);
-        } else if (p.endsWith("s")) {
-            unit = 1000;
-            digits = p.substring(0, p.length() - 1);
-        } else if (p.endsWith("m")) {
-            unit = 60_000;
-            digits = p.substring(0, p.length() - 1);
-        } else if (p.endsWith("h")) {
-            unit = 3_600_000;
-            digits = p.substring(0, p.length() - 1);
-        } else {
-            unit = 1;
-            digits = p;
-        }
-        if (digits.isEmpty() || digits.length() > 12 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        long millis = Durations.millis(part.trim().toLowerCase(Locale.ROOT), true);
+        if (millis < 0) {
             throw invalid(text, "'" + part.trim() + "' is not a duration (a whole number with unit ms, s, m or h)");
         }
-        long millis = Long.parseLong(digits) * unit;
         if (millis > MAX_DELAY_MILLIS) {
             throw invalid(text, "'" + part.trim() + "' is longer than a year");
         }

@@ -24,6 +24,8 @@ final class Compactor {
     private final Journal journal;
     private final JournalStore store;
     private int inFlight;
+    /** Records the current round started moving (for its log line). */
+    private int moved;
 
     Compactor(Broker broker, Journal journal, JournalStore store) {
         this.broker = broker;
@@ -41,45 +43,44 @@ final class Compactor {
             return 0;
         }
         long segment = oldest.segmentId();
-        int moved = 0;
+        moved = 0;
         for (VirtualHost v : broker.virtualHosts()) {
             for (Queue q : v.queues()) {
-                if (!q.durable()) {
-                    continue;
+                if (q.durable()) {
+                    q.forEachEntry(e -> {
+                        if (!e.removed && in(segment, e.storeRef)) {
+                            store.relocate(q, e, moving());
+                        }
+                    });
                 }
-                int[] count = {0};
-                q.forEachEntry(e -> {
-                    if (e.storeRef >= 0 && Journal.segmentOf(e.storeRef) == segment && !e.removed) {
-                        count[0]++;
-                        inFlight++;
-                        store.relocate(q, e, () -> inFlight--);
-                    }
-                });
-                moved += count[0];
             }
         }
-        int[] delayed = {0};
         broker.delayedMessages().forEach((holding, e) -> {
-            if (holding.durable() && e.storeRef >= 0 && Journal.segmentOf(e.storeRef) == segment && !e.removed) {
-                delayed[0]++;
-                inFlight++;
-                store.relocate(holding, e, () -> inFlight--);
+            if (holding.durable() && !e.removed && in(segment, e.storeRef)) {
+                store.relocate(holding, e, moving());
             }
         });
-        moved += delayed[0];
-        int[] ids = {0};
         broker.deduplication().forEach((q, id) -> {
-            if (id.storeRef >= 0 && Journal.segmentOf(id.storeRef) == segment && !id.forgotten) {
-                ids[0]++;
-                inFlight++;
-                store.relocate(q, id, () -> inFlight--);
+            if (!id.forgotten && in(segment, id.storeRef)) {
+                store.relocate(q, id, moving());
             }
         });
-        moved += ids[0];
         if (moved > 0) {
             log.info("compacting journal segment {}: rewriting its {} live messages so it can be deleted", segment,
                     moved);
         }
         return moved;
+    }
+
+    /** True if the record at {@code storeRef} (-1: not written yet) lies in {@code segment}. */
+    private static boolean in(long segment, long storeRef) {
+        return storeRef >= 0 && Journal.segmentOf(storeRef) == segment;
+    }
+
+    /** Counts one more record of this round as being moved; the callback returned counts it done. */
+    private Runnable moving() {
+        moved++;
+        inFlight++;
+        return () -> inFlight--;
     }
 }

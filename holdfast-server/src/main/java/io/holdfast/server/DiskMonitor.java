@@ -21,7 +21,6 @@ public final class DiskMonitor {
     private final ResourceAlarms alarms;
     private final LongSupplier freeBytes;
     private volatile long limitBytes;
-    private volatile boolean alarm;
 
     DiskMonitor(Path dataDir, long limitBytes, ResourceAlarms alarms) {
         this.dataDir = dataDir;
@@ -41,7 +40,7 @@ public final class DiskMonitor {
 
     /** True while free disk space is below the limit (publishers are blocked). Any thread. */
     public boolean alarmed() {
-        return alarm;
+        return alarms.alarmed(ResourceAlarms.Resource.DISK);
     }
 
     /** Changes the limit at run time, as {@code rabbitmqctl set_disk_free_limit} does; checks at once. */
@@ -54,16 +53,14 @@ public final class DiskMonitor {
     synchronized void check() {
         long free = freeBytes.getAsLong();
         boolean low = free < limitBytes;
-        if (low == alarm) {
+        if (!alarms.set(ResourceAlarms.Resource.DISK, low)) {
             return;
         }
-        alarm = low;
         if (low) {
             log.warn("disk alarm: {} MB free in {} is below disk_free_limit.absolute ({} MB); blocking publishers",
                     free / 1_000_000, dataDir, limitBytes / 1_000_000);
         } else {
             log.info("disk alarm cleared: {} MB free in {}; unblocking publishers", free / 1_000_000, dataDir);
         }
-        alarms.set(ResourceAlarms.Resource.DISK, low);
     }
 }

@@ -177,7 +177,7 @@ final class JournalRecords {
      */
     record Decoded(byte type, long seq, boolean redelivered, int deliveryCount, long enqueuedAtMillis,
                    long expiresAtMillis, String vhost, String queue, String exchange, String routingKey,
-                   byte[] properties, byte[] body, int bodySize) {
+                   byte[] properties, byte[] body, int bodySize, int priority) {
         /** True for either version of the enqueue record. */
         boolean isEnqueue() {
             return type == ENQUEUE || type == ENQUEUE_V2;
@@ -199,7 +199,8 @@ final class JournalRecords {
      * Decodes a record, taking names (vhost, queue, exchange, routing key) from {@code names}: a
      * replay sees the same few names millions of times, and one String per name keeps recovery fast
      * and the recovered queues small. Without {@code content}, an enqueue's properties and body are
-     * skipped (null), only the body's size is read: what a replay needs to index a paged-out message.
+     * skipped (null), only the body's size and the message's priority (0 when it has none) are read: what a
+     * replay needs to index a paged-out message and put it in its place in a priority queue.
      */
     static Decoded decode(byte[] payload, Names names, boolean content) {
         return decode(payload, 0, payload.length, names, content);
@@ -213,18 +214,18 @@ final class JournalRecords {
             long seq = b.getLong();
             if (type == REMOVE) {
                 return new Decoded(type, seq, false, 0, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
-                        null, null, 0);
+                        null, null, 0, 0);
             }
             if (type == DELIVERED) {
                 int count = b.getInt();
                 return new Decoded(type, seq, true, count, 0, QueueEntry.NEVER, names.get(b), names.get(b), null, null,
-                        null, null, 0);
+                        null, null, 0, 0);
             }
             if (type == HELD) {
                 int count = b.getInt();
                 long readyAt = b.getLong();
                 return new Decoded(type, seq, true, count, readyAt, QueueEntry.NEVER, names.get(b), names.get(b), null,
-                        null, null, null, 0);
+                        null, null, null, 0, 0);
             }
             if (type != ENQUEUE && type != ENQUEUE_V2) {
                 throw new IllegalArgumentException("unknown journal record type " + type);
@@ -243,13 +244,13 @@ final class JournalRecords {
             String exchange = names.get(b);
             String key = names.get(b);
             int propsSize = b.getInt();
-            byte[] props = null;
-            if (content) {
-                props = new byte[propsSize];
-                b.get(props);
-            } else {
-                b.position(Math.addExact(b.position(), propsSize));
+            if (propsSize < 0) {
+                throw new IllegalArgumentException("properties size " + propsSize);
             }
+            int propsStart = b.position();
+            b.position(Math.addExact(propsStart, propsSize)); // past the end: thrown, the record is malformed
+            int priority = BasicProperties.priorityOf(data, propsStart, propsSize);
+            byte[] props = content ? java.util.Arrays.copyOfRange(data, propsStart, propsStart + propsSize) : null;
             int bodySize = b.getInt();
             byte[] body = null;
             if (content) {
@@ -259,24 +260,10 @@ final class JournalRecords {
                 throw new IllegalArgumentException("body size " + bodySize + " but " + b.remaining() + " bytes left");
             }
             return new Decoded(type, seq, redelivered, count, enqueuedAt, expiresAt, vhost, queue, exchange, key,
-                    props, body, bodySize);
+                    props, body, bodySize, priority);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed journal record: " + e, e);
         }
-    }
-
-    /**
-     * The message's {@code priority} property (0 when it has none) in the enqueue record (either version) at
-     * {@code data[offset, offset + length)}, which {@link #decode} has accepted: what a replay, which skips the
-     * properties, needs to put a paged-out message of a priority queue in its place.
-     */
-    static int priority(byte[] data, int offset, int length) {
-        int at = offset + 1 + 8 + 1 + 4 + (data[offset] == ENQUEUE_V2 ? 16 : 0);
-        for (int name = 0; name < 4; name++) { // vhost, queue, exchange, routing key
-            at += 1 + (data[at] & 0xFF);
-        }
-        int size = ByteBuffer.wrap(data, at, 4).getInt();
-        return BasicProperties.priorityOf(data, at + 4, Math.min(size, offset + length - at - 4));
     }
 
     private static byte[] utf8(String s) {

@@ -153,8 +153,7 @@ final class JournalReplay implements RecordVisitor {
         if (r.isEnqueue()) {
             vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>()).computeIfAbsent(r.queue(), n -> new QueueLog())
                     .put(QueueEntry.pagedOut(r.seq(), r.bodySize(), r.redelivered() || unclean, r.deliveryCount(),
-                            r.enqueuedAtMillis(), r.expiresAtMillis(), position,
-                            JournalRecords.priority(data, offset, length)));
+                            r.enqueuedAtMillis(), r.expiresAtMillis(), position, r.priority()));
             return;
         }
         QueueLog q = find(r.vhost(), r.queue());

@@ -53,7 +53,6 @@ public final class MemoryMonitor implements AutoCloseable {
     private volatile long highWatermarkBytes;
     private volatile long heapAfterGcBytes;
     private volatile long lastGcNanos = System.nanoTime();
-    private volatile boolean alarm;
     private long forcedGcIntervalNanos = FIRST_FORCED_GC_NANOS; // guarded by this
 
     MemoryMonitor(long highWatermarkBytes, ResourceAlarms alarms) {
@@ -104,7 +103,7 @@ public final class MemoryMonitor implements AutoCloseable {
 
     /** True while the heap after GC is above the watermark (publishers are blocked). Any thread. */
     public boolean alarmed() {
-        return alarm;
+        return alarms.alarmed(ResourceAlarms.Resource.MEMORY);
     }
 
     /** Heap bytes in use after the last garbage collection. Any thread. */
@@ -127,7 +126,7 @@ public final class MemoryMonitor implements AutoCloseable {
     void tick() {
         boolean force;
         synchronized (this) {
-            force = alarm && System.nanoTime() - lastGcNanos > forcedGcIntervalNanos;
+            force = alarmed() && System.nanoTime() - lastGcNanos > forcedGcIntervalNanos;
             if (force) {
                 forcedGcIntervalNanos = Math.min(forcedGcIntervalNanos * 2, MAX_FORCED_GC_NANOS);
             }
@@ -144,10 +143,9 @@ public final class MemoryMonitor implements AutoCloseable {
         long used = heapAfterGcBytes;
         long watermark = highWatermarkBytes;
         boolean high = used > watermark;
-        if (high == alarm) {
+        if (!alarms.set(ResourceAlarms.Resource.MEMORY, high)) {
             return;
         }
-        alarm = high;
         if (high) {
             log.warn("memory alarm: heap after GC {} MiB is above vm_memory_high_watermark ({} MiB); "
                     + "blocking publishers", used / MIB, watermark / MIB);
@@ -156,7 +154,6 @@ public final class MemoryMonitor implements AutoCloseable {
             log.info("memory alarm cleared: heap after GC {} MiB is below vm_memory_high_watermark ({} MiB); "
                     + "unblocking publishers", used / MIB, watermark / MIB);
         }
-        alarms.set(ResourceAlarms.Resource.MEMORY, high);
     }
 
     /** Stops listening for GC notifications. */

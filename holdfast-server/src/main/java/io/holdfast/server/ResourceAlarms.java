@@ -44,21 +44,24 @@ public final class ResourceAlarms {
         return reason;
     }
 
-    /** Raises or clears one resource's alarm; tells every connection if that changes the combined state. */
-    synchronized void set(Resource r, boolean on) {
+    /**
+     * Raises or clears one resource's alarm; tells every connection if that changes the combined state.
+     * Returns true if the resource's own alarm changed, so its monitor logs each change once.
+     */
+    synchronized boolean set(Resource r, boolean on) {
         boolean changed = on ? raised.add(r) : raised.remove(r);
         if (!changed) {
-            return;
+            return false;
         }
         boolean wasAlarmed = reason != null;
         reason = raised.isEmpty() ? null : raised.iterator().next().blockedReason;
         boolean alarmed = reason != null;
-        if (alarmed == wasAlarmed) {
-            return;
+        if (alarmed != wasAlarmed) {
+            // Under the lock, so each connection sees raise/clear in the order they happened.
+            for (AmqpConnection c : connections) {
+                c.resourceAlarmChanged(alarmed, reason);
+            }
         }
-        // Under the lock, so each connection sees raise/clear in the order they happened.
-        for (AmqpConnection c : connections) {
-            c.resourceAlarmChanged(alarmed, reason);
-        }
+        return true;
     }
 }

@@ -40,12 +40,13 @@ class JournalReplayPriorityTest {
     }
 
     @Test
-    void theRecordHelperFindsThePriorityInAWholeRecord() {
+    void anIndexOnlyDecodeFindsThePriorityInARecordInsideALargerBuffer() {
         Message m = new Message("ex", "key", properties(4), Map.of(), true, Message.NO_EXPIRATION, new byte[10]);
         byte[] record = JournalRecords.enqueue(queue, new QueueEntry(9, m, false, 0, 0, QueueEntry.NEVER), m);
         byte[] framed = new byte[record.length + 8];
         System.arraycopy(record, 0, framed, 3, record.length);
 
-        assertThat(JournalRecords.priority(framed, 3, record.length)).isEqualTo(4);
+        assertThat(JournalRecords.decode(framed, 3, record.length, new JournalRecords.Names(), false).priority())
+                .isEqualTo(4);
     }
 }
