@@ -1,7 +1,7 @@
 package io.holdfast.app;
 
 import io.holdfast.core.ConsumerTimeoutAction;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.holdfast.app;
 
-import io.holdfast.server.AmqpServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -69,9 +69,9 @@ public final class Main implements Runnable {
                 System.err.println("holdfast: " + e.getMessage());
                 return 2;
             }
-            AmqpServer server;
+            HoldfastServer server;
             try {
-                server = AmqpServer.start(cfg);
+                server = HoldfastServer.start(cfg);
             } catch (java.io.IOException e) {
                 System.err.println("holdfast: " + e.getMessage());
                 return 1;
@@ -95,7 +95,7 @@ public final class Main implements Runnable {
     static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"Holdfast " + io.holdfast.server.Version.VERSION};
+            return new String[] {"Holdfast " + io.holdfast.server.amqp.Version.VERSION};
         }
     }
 }

@@ -9,7 +9,7 @@ import com.rabbitmq.client.GetResponse;
 import io.holdfast.protocol.FrameType;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.UnaryOperator;

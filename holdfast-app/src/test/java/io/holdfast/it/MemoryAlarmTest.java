@@ -10,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import io.holdfast.server.MemoryMonitor;
+import io.holdfast.server.alarms.MemoryMonitor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,8 +2,8 @@ package io.holdfast.it;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import io.holdfast.server.AmqpServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.config.ServerConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
@@ -11,11 +11,11 @@ import java.util.function.UnaryOperator;
 /** A Holdfast started in this JVM on free ports (AMQP and management), over a data directory the test owns. */
 public final class RunningBroker implements AutoCloseable {
     private final ServerConfig config;
-    private AmqpServer server;
+    private HoldfastServer server;
 
     private RunningBroker(ServerConfig config) throws IOException {
         this.config = config;
-        this.server = AmqpServer.start(config);
+        this.server = HoldfastServer.start(config);
     }
 
     public static RunningBroker start(Path dataDir) throws IOException {
@@ -36,7 +36,7 @@ public final class RunningBroker implements AutoCloseable {
         return server.managementPort();
     }
 
-    public AmqpServer server() {
+    public HoldfastServer server() {
         return server;
     }
 
@@ -57,7 +57,7 @@ public final class RunningBroker implements AutoCloseable {
     public void restart() throws IOException {
         int port = port();
         server.close();
-        server = AmqpServer.start(config.withPort(port));
+        server = HoldfastServer.start(config.withPort(port));
     }
 
     @Override

@@ -1,0 +1,123 @@
+package io.holdfast.server;
+
+import io.holdfast.server.alarms.DiskMonitor;
+import io.holdfast.server.alarms.MemoryMonitor;
+import io.holdfast.server.alarms.ResourceAlarms;
+import io.holdfast.server.amqp.AmqpListener;
+import io.holdfast.server.amqp.Version;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.engine.Engine;
+import io.holdfast.server.management.HealthState;
+import io.holdfast.server.management.ManagementHttp;
+import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole Holdfast broker, assembled: the {@link Engine} (broker thread, journal, topology), the AMQP
+ * listener, the resource alarms that block its publishers, and the management HTTP listener (health,
+ * metrics). {@link #close()} stops management, then the AMQP clients (320 CONNECTION_FORCED), then the
+ * engine, so nothing is left half-written.
+ */
+public final class HoldfastServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HoldfastServer.class);
+
+    private final Engine engine;
+    private final AmqpListener amqp;
+    private final ScheduledExecutorService monitors = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "holdfast-monitors");
+        t.setDaemon(true);
+        return t;
+    });
+    private final DiskMonitor diskMonitor;
+    private final MemoryMonitor memoryMonitor;
+    private final ManagementHttp management; // null when management.enabled = false
+
+    private HoldfastServer(Engine engine) throws IOException {
+        this.engine = engine;
+        ServerConfig config = engine.config();
+        amqp = new AmqpListener(engine);
+        diskMonitor = new DiskMonitor(config.dataDir(), config.diskFreeLimitBytes(), amqp.alarms());
+        diskMonitor.check();
+        monitors.scheduleAtFixedRate(diskMonitor::check, 1, 1, TimeUnit.SECONDS);
+        memoryMonitor = new MemoryMonitor(config.memoryHighWatermarkBytes(), amqp.alarms());
+        memoryMonitor.start();
+        monitors.scheduleAtFixedRate(memoryMonitor::tick, 1, 1, TimeUnit.SECONDS);
+        try {
+            amqp.bind();
+            HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
+                    engine::messageReadFailures);
+            management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
+                    diskMonitor::alarmed, memoryMonitor);
+        } catch (IOException | RuntimeException e) {
+            stopListeners();
+            throw e;
+        }
+    }
+
+    /** Recovers the data directory and starts listening. */
+    public static HoldfastServer start(ServerConfig config) throws IOException {
+        Engine engine = Engine.start(config);
+        try {
+            HoldfastServer server = new HoldfastServer(engine);
+            log.info("Holdfast {} listening for AMQP 0-9-1 on {}, data in {}", Version.VERSION,
+                    server.amqp.localAddress(), config.dataDir().toAbsolutePath());
+            return server;
+        } catch (IOException | RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return amqp.localAddress().getPort();
+    }
+
+    /** The disk alarm, e.g. to change its limit at run time. */
+    public DiskMonitor diskMonitor() {
+        return diskMonitor;
+    }
+
+    /** The memory alarm, e.g. to change its watermark at run time. */
+    public MemoryMonitor memoryMonitor() {
+        return memoryMonitor;
+    }
+
+    /** All resource alarms combined: publishers are blocked while any is raised. */
+    public ResourceAlarms resourceAlarms() {
+        return amqp.alarms();
+    }
+
+    /** The management HTTP port (useful with {@code management.tcp.port = 0}), or -1 if it is off. */
+    public int managementPort() {
+        return management == null ? -1 : management.port();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Client connections whose socket is open, handshaking or not. Any thread. */
+    public int connectionCount() {
+        return amqp.connectionCount();
+    }
+
+    private void stopListeners() {
+        if (management != null) {
+            management.close();
+        }
+        monitors.shutdownNow();
+        memoryMonitor.close();
+        amqp.close();
+    }
+
+    @Override
+    public void close() throws IOException {
+        stopListeners();
+        engine.close();
+        log.info("Holdfast stopped cleanly");
+    }
+}

@@ -1,0 +1,104 @@
+package io.holdfast.server.amqp;
+
+import io.holdfast.protocol.FrameDecoder;
+import io.holdfast.protocol.FrameType;
+import io.holdfast.server.alarms.ResourceAlarms;
+import io.holdfast.server.engine.Engine;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The AMQP 0-9-1 listener: Netty event loops do I/O only (framing, handshake, content assembly); the
+ * {@link Engine}'s broker thread changes state. Its connections are the ones the {@link #alarms()} block
+ * and unblock. Created, then {@link #bind}; {@link #close()} tells every client the broker is shutting
+ * down (320 CONNECTION_FORCED) and waits briefly for them to go.
+ */
+public final class AmqpListener implements AutoCloseable {
+    private final Engine engine;
+    private final Set<AmqpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final ResourceAlarms alarms = new ResourceAlarms(connections);
+    private final EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(
+            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), NioIoHandler.newFactory());
+    private Channel serverChannel;
+
+    public AmqpListener(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** All resource alarms combined: this listener's publishers are blocked while any is raised. */
+    public ResourceAlarms alarms() {
+        return alarms;
+    }
+
+    /** Starts listening on the configured address and port. */
+    public void bind() throws IOException {
+        var config = engine.config();
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
+                        ch.pipeline().addLast("decoder", decoder);
+                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms));
+                    }
+                });
+        try {
+            serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding", e);
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Client connections whose socket is open, handshaking or not. Any thread. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Stops accepting, closes every connection with 320 (up to 3 s for them to go), stops the event loops. */
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly();
+        }
+        for (AmqpConnection c : connections) {
+            c.forceClose("broker forced connection closure with reason 'shutdown'");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

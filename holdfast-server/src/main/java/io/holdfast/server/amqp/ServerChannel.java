@@ -1,0 +1,389 @@
+package io.holdfast.server.amqp;
+
+import io.holdfast.core.Broker;
+import io.holdfast.core.BrokerException;
+import io.holdfast.core.ChannelOutput;
+import io.holdfast.core.ChannelState;
+import io.holdfast.core.ErrorCode;
+import io.holdfast.core.Message;
+import io.holdfast.core.QueueEntry;
+import io.holdfast.core.Topology;
+import io.holdfast.protocol.BasicProperties;
+import io.holdfast.protocol.Method.*;
+import io.holdfast.protocol.Method;
+import io.holdfast.protocol.ReplyCode;
+import io.holdfast.server.persistence.WriteBarrier;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker thread's side of one AMQP channel: turns channel methods into core commands and core
+ * effects into frames, tracks publisher confirms and buffers transactions. Broker thread only.
+ */
+final class ServerChannel implements ChannelOutput {
+    private final Session session;
+    private final int number;
+    private final Broker broker;
+    private ChannelState state;
+    /** We sent channel.close and wait for close-ok: everything else from the client is ignored. */
+    private boolean closing;
+    private ConfirmTracker confirms;
+    /** Non-null in tx mode: the publishes and settlements of the open transaction. */
+    private List<Runnable> transaction;
+
+    ServerChannel(Session session, int number) {
+        this.session = session;
+        this.number = number;
+        this.broker = session.engine.broker();
+    }
+
+    void open() {
+        state = broker.openChannel(session.id, number, session.vhost, this);
+        session.outbox.method(number, new ChannelOpenOk(new byte[0]));
+    }
+
+    /** The channel is over: consumers cancelled, unacked deliveries back to their queues. */
+    void release() {
+        if (state != null) {
+            broker.advanceClock(System.currentTimeMillis());
+            broker.closeChannel(state);
+            session.engine.afterCommand();
+        }
+    }
+
+    void handle(Method m) {
+        if (closing) {
+            return;
+        }
+        try {
+            // Deliveries this command causes (an ack frees credit, a consume starts) judge expiry by now.
+            broker.advanceClock(System.currentTimeMillis());
+            dispatch(m);
+            session.engine.afterCommand();
+        } catch (BrokerException e) {
+            session.engine.afterCommand();
+            refuse(e, m);
+        }
+    }
+
+    /** Closes this channel with a soft error; the client answers close-ok. */
+    void fail(int code, String text, int classId, int methodId) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        session.connection.channelClosingFromBroker(number);
+        session.outbox.method(number, new ChannelClose(code,
+                AmqpConnection.replyText(ReplyCode.name(code) + " - " + text), classId, methodId));
+        broker.closeChannel(state);
+        session.engine.afterCommand();
+    }
+
+    private void dispatch(Method m) {
+        Topology t = broker.topology();
+        if (m instanceof BasicAck a) {
+            settle(() -> broker.ack(state, a.deliveryTag(), a.multiple()));
+        } else if (m instanceof BasicNack n) {
+            settle(() -> broker.reject(state, n.deliveryTag(), n.multiple(), n.requeue()));
+        } else if (m instanceof BasicReject r) {
+            settle(() -> broker.reject(state, r.deliveryTag(), false, r.requeue()));
+        } else if (m instanceof BasicQos q) {
+            if (q.prefetchSize() != 0) {
+                throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "prefetch_size!=0 ("
+                        + q.prefetchSize() + ")");
+            }
+            broker.qos(state, q.prefetchCount(), q.global());
+            reply(new BasicQosOk());
+        } else if (m instanceof BasicConsume c) {
+            String tag = broker.consume(state, c.queue(), c.consumerTag(), c.noAck(), c.exclusive(), c.arguments());
+            if (!c.nowait()) {
+                reply(new BasicConsumeOk(tag));
+            }
+            broker.dispatch();
+        } else if (m instanceof BasicCancel c) {
+            broker.cancel(state, c.consumerTag());
+            if (!c.nowait()) {
+                reply(new BasicCancelOk(c.consumerTag()));
+            }
+        } else if (m instanceof BasicGet g) {
+            Broker.GetResult r = broker.get(state, g.queue(), g.noAck(), System.currentTimeMillis());
+            if (r == null) {
+                reply(new BasicGetEmpty(""));
+            } else {
+                Message msg = r.message();
+                session.outbox.content(number, new BasicGetOk(r.deliveryTag(), r.redelivered(), msg.exchange(),
+                        msg.routingKey(), r.messageCount()), deliveryProperties(r.entry(), msg), msg.body());
+            }
+        } else if (m instanceof BasicRecover r) {
+            requeueAll(r.requeue());
+            reply(new BasicRecoverOk());
+        } else if (m instanceof BasicRecoverAsync r) {
+            requeueAll(r.requeue());
+        } else if (m instanceof QueueDeclare d) {
+            Topology.DeclareOk ok = t.declareQueue(state, d.queue(), d.passive(), d.durable(), d.exclusive(),
+                    d.autoDelete(), d.arguments());
+            if (!d.nowait()) {
+                reply(new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount()));
+            }
+        } else if (m instanceof QueueBind b) {
+            t.bindQueue(state, b.queue(), b.exchange(), b.routingKey(), b.arguments());
+            if (!b.nowait()) {
+                reply(new QueueBindOk());
+            }
+        } else if (m instanceof QueueUnbind u) {
+            t.unbindQueue(state, u.queue(), u.exchange(), u.routingKey(), u.arguments());
+            reply(new QueueUnbindOk());
+        } else if (m instanceof QueuePurge p) {
+            int n = t.purgeQueue(state, p.queue());
+            if (!p.nowait()) {
+                reply(new QueuePurgeOk(n));
+            }
+        } else if (m instanceof QueueDelete d) {
+            int n = t.deleteQueue(state, d.queue(), d.ifUnused(), d.ifEmpty());
+            if (!d.nowait()) {
+                reply(new QueueDeleteOk(n));
+            }
+        } else if (m instanceof ExchangeDeclare d) {
+            t.declareExchange(state, d.exchange(), d.type(), d.passive(), d.durable(), d.autoDelete(), d.internal(),
+                    d.arguments());
+            if (!d.nowait()) {
+                reply(new ExchangeDeclareOk());
+            }
+        } else if (m instanceof ExchangeDelete d) {
+            t.deleteExchange(state, d.exchange(), d.ifUnused());
+            if (!d.nowait()) {
+                reply(new ExchangeDeleteOk());
+            }
+        } else if (m instanceof ExchangeBind b) {
+            t.bindExchange(state, b.destination(), b.source(), b.routingKey(), b.arguments());
+            if (!b.nowait()) {
+                reply(new ExchangeBindOk());
+            }
+        } else if (m instanceof ExchangeUnbind u) {
+            t.unbindExchange(state, u.destination(), u.source(), u.routingKey(), u.arguments());
+            if (!u.nowait()) {
+                reply(new ExchangeUnbindOk());
+            }
+        } else if (m instanceof ChannelFlow f) {
+            broker.flow(state, f.active());
+            reply(new ChannelFlowOk(f.active()));
+        } else if (m instanceof ConfirmSelect c) {
+            if (transaction != null) {
+                throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                        "cannot switch from tx to confirm mode");
+            }
+            if (confirms == null) {
+                confirms = new ConfirmTracker();
+            }
+            if (!c.nowait()) {
+                reply(new ConfirmSelectOk());
+            }
+        } else if (m instanceof TxSelect) {
+            if (confirms != null) {
+                throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                        "cannot switch from confirm to tx mode");
+            }
+            if (transaction == null) {
+                transaction = new ArrayList<>();
+            }
+            reply(new TxSelectOk());
+        } else if (m instanceof TxCommit) {
+            commit();
+        } else if (m instanceof TxRollback) {
+            requireTransaction();
+            transaction.clear();
+            reply(new TxRollbackOk());
+        } else if (m instanceof AccessRequest) {
+            reply(new AccessRequestOk(1));
+        } else {
+            throw new BrokerException(ErrorCode.COMMAND_INVALID, "method " + m.name()
+                    + " is not allowed from a client on channel " + number);
+        }
+    }
+
+    private void requeueAll(boolean requeue) {
+        if (!requeue) {
+            throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "requeue=false");
+        }
+        broker.recover(state);
+    }
+
+    /** Acks and rejects wait for commit in tx mode. */
+    private void settle(Runnable action) {
+        if (transaction != null) {
+            transaction.add(action);
+        } else {
+            action.run();
+        }
+    }
+
+    private void requireTransaction() {
+        if (transaction == null) {
+            throw new BrokerException(ErrorCode.PRECONDITION_FAILED,
+                    "channel is not transactional");
+        }
+    }
+
+    /** tx.commit: applies the buffered work; commit-ok once every persistent write in it is durable. */
+    private void commit() {
+        requireTransaction();
+        List<Runnable> work = new ArrayList<>(transaction);
+        transaction.clear();
+        WriteBarrier barrier = new WriteBarrier(durable -> {
+            if (!closing && session.outbox.open()) {
+                reply(new TxCommitOk());
+            }
+        });
+        session.engine.store().barrier(barrier);
+        try {
+            for (Runnable r : work) {
+                r.run();
+            }
+        } finally {
+            session.engine.store().barrier(null);
+        }
+        barrier.arm();
+    }
+
+    /** A fully assembled basic.publish with its content. */
+    void publish(BasicPublish p, byte[] properties, byte[] body) {
+        if (closing) {
+            return;
+        }
+        BasicProperties props;
+        try {
+            props = BasicProperties.decode(properties);
+        } catch (RuntimeException e) {
+            fail(ReplyCode.SYNTAX_ERROR, "malformed content header properties: " + e.getMessage(),
+                    BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
+            return;
+        }
+        Message message;
+        try {
+            Integer mode = props.deliveryMode();
+            message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
+                    mode != null && mode == 2, Message.parseExpiration(props.expiration()), body);
+        } catch (BrokerException e) {
+            refuse(e, p); // an invalid expiration: 406, as RabbitMQ, before routing
+            return;
+        }
+        if (transaction != null) {
+            transaction.add(() -> route(p, message, null));
+            return;
+        }
+        ConfirmTracker.Pending pending = confirms == null ? null : confirms.register();
+        try {
+            route(p, message, pending);
+        } catch (BrokerException e) {
+            refuse(e, p);
+        }
+    }
+
+    /** A refused command: hard errors close the connection, soft ones this channel. */
+    private void refuse(BrokerException e, Method m) {
+        if (e.code().closesConnection()) {
+            session.connection.hardErrorFromBroker(e.code().code(), ReplyCode.name(e.code().code()) + " - "
+                    + e.getMessage(), m.classId(), m.methodId());
+        } else {
+            fail(e.code().code(), e.getMessage(), m.classId(), m.methodId());
+        }
+    }
+
+    private void route(BasicPublish p, Message message, ConfirmTracker.Pending pending) {
+        WriteBarrier barrier = pending == null ? null : new WriteBarrier(durable -> {
+            if (!closing) {
+                confirms.complete(pending, durable, this::sendConfirm);
+            }
+        });
+        // Inside tx.commit the commit's own barrier is set already and must count these writes.
+        if (barrier != null) {
+            session.engine.store().barrier(barrier);
+        }
+        Broker.PublishResult result;
+        try {
+            result = broker.publish(state, p.exchange(), p.routingKey(), message, System.currentTimeMillis());
+        } finally {
+            if (barrier != null) {
+                session.engine.store().barrier(null);
+            }
+        }
+        // As RabbitMQ: a queue that refused the message (reject-publish) still counts as a route, so no
+        // basic.return; the confirm becomes a nack if any target queue refused it.
+        if (result.rejected() && pending != null) {
+            pending.refuse();
+        }
+        if (result.unroutable() && p.mandatory()) {
+            session.outbox.content(number, new BasicReturn(ReplyCode.NO_ROUTE, "NO_ROUTE", p.exchange(),
+                    p.routingKey()), message.properties(), message.body());
+        }
+        if (barrier != null) {
+            barrier.arm();
+        }
+    }
+
+    private void sendConfirm(long seq, boolean ack) {
+        if (ack) {
+            session.outbox.method(number, new BasicAck(seq, true));
+        } else {
+            session.outbox.method(number, new BasicNack(seq, false, false));
+        }
+    }
+
+    private void reply(Method m) {
+        session.outbox.method(number, m);
+    }
+
+    void writableAgain() {
+        if (state != null && !closing) {
+            broker.advanceClock(System.currentTimeMillis());
+            broker.channelWritable(state);
+        }
+    }
+
+    // ---- ChannelOutput: effects of the core on this channel ----
+
+    @Override
+    public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry, Message m) {
+        session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, redelivered, m.exchange(),
+                m.routingKey()), deliveryProperties(entry, m), m.body());
+    }
+
+    /**
+     * The properties a delivery carries: on a first delivery exactly the stored ones; on a redelivery the
+     * same with the header {@code x-delivery-count} (a long) set to the number of earlier deliveries, as
+     * RabbitMQ's quorum queues do. The core has already counted this delivery in the entry.
+     */
+    static byte[] deliveryProperties(QueueEntry entry, Message m) {
+        int earlier = entry.deliveryCount() - 1;
+        byte[] stored = m.properties();
+        if (earlier < 1) {
+            return stored;
+        }
+        BasicProperties p = BasicProperties.decode(stored);
+        Map<String, Object> headers = p.headers() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(p.headers());
+        headers.put("x-delivery-count", (long) earlier);
+        return p.withHeaders(headers).encode();
+    }
+
+    @Override
+    public void consumerCancelled(String consumerTag) {
+        if (!closing) {
+            session.outbox.method(number, new BasicCancel(consumerTag, true));
+        }
+    }
+
+    @Override
+    public void timedOut(long timeoutMillis) {
+        // RabbitMQ's text, so operators find its documentation.
+        fail(ReplyCode.PRECONDITION_FAILED, "delivery acknowledgement on channel " + number
+                + " timed out. Timeout value used: " + timeoutMillis + " ms. This timeout value can be configured,"
+                + " see consumers doc guide to learn more", 0, 0);
+    }
+
+    @Override
+    public boolean writable() {
+        return session.outbox.writable();
+    }
+}

@@ -1,0 +1,206 @@
+package io.holdfast.server.persistence;
+
+import io.holdfast.core.QueueEntry;
+import io.holdfast.store.RecordVisitor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rebuilds, from the journal records in journal order, the index of what each queue held: ENQUEUE adds
+ * an entry whose message stays on disk (paged out, read back when delivered), a later copy of the same
+ * position (written by compaction) replaces the earlier one, DELIVERED and HELD amend, REMOVE deletes. Only the
+ * compact index is kept in memory, never a body, so a backlog larger than the heap recovers.
+ *
+ * <p>A queue's enqueue records come in position order, apart from compaction copies; so each queue keeps
+ * an array sorted by position (found by binary search) and a small map for copies whose original is no
+ * longer on disk. Removed entries are swept out of the array once they are half of it. Used once, on
+ * the opening thread.
+ */
+public final class JournalReplay implements RecordVisitor {
+    private static final Logger log = LoggerFactory.getLogger(JournalReplay.class);
+
+    private static final class QueueLog {
+        final ArrayList<QueueEntry> sorted = new ArrayList<>();
+        final TreeMap<Long, QueueEntry> moved = new TreeMap<>();
+        int removedInSorted;
+
+        /** Index in {@link #sorted} of the live or removed entry at {@code seq}, or -1. */
+        int find(long seq) {
+            int lo = 0;
+            int hi = sorted.size() - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                long s = sorted.get(mid).seq();
+                if (s < seq) {
+                    lo = mid + 1;
+                } else if (s > seq) {
+                    hi = mid - 1;
+                } else {
+                    return mid;
+                }
+            }
+            return -1;
+        }
+
+        void put(QueueEntry e) {
+            if (sorted.isEmpty() || e.seq() > sorted.get(sorted.size() - 1).seq()) {
+                sorted.add(e);
+                return;
+            }
+            int i = find(e.seq());
+            if (i >= 0 && !sorted.get(i).removed) {
+                sorted.set(i, e);
+            } else {
+                moved.put(e.seq(), e);
+            }
+        }
+
+        QueueEntry get(long seq) {
+            int i = find(seq);
+            QueueEntry e = i >= 0 ? sorted.get(i) : null;
+            return e != null && !e.removed ? e : moved.get(seq);
+        }
+
+        void replace(QueueEntry old, QueueEntry e) {
+            int i = find(old.seq());
+            if (i >= 0 && sorted.get(i) == old) {
+                sorted.set(i, e);
+            } else {
+                moved.put(e.seq(), e);
+            }
+        }
+
+        void remove(long seq) {
+            if (moved.remove(seq) != null) {
+                return;
+            }
+            int i = find(seq);
+            if (i >= 0 && !sorted.get(i).removed) {
+                sorted.get(i).removed = true;
+                if (++removedInSorted > sorted.size() / 2) {
+                    sorted.removeIf(e -> e.removed);
+                    removedInSorted = 0;
+                }
+            }
+        }
+
+        /** The live entries in position order. */
+        List<QueueEntry> entries() {
+            List<QueueEntry> out = new ArrayList<>(sorted.size() - removedInSorted + moved.size());
+            Iterator<QueueEntry> extra = moved.values().iterator();
+            QueueEntry next = extra.hasNext() ? extra.next() : null;
+            for (QueueEntry e : sorted) {
+                if (e.removed) {
+                    continue;
+                }
+                while (next != null && next.seq() < e.seq()) {
+                    out.add(next);
+                    next = extra.hasNext() ? extra.next() : null;
+                }
+                out.add(e);
+            }
+            while (next != null) {
+                out.add(next);
+                next = extra.hasNext() ? extra.next() : null;
+            }
+            return out;
+        }
+    }
+
+    private final Map<String, Map<String, QueueLog>> vhosts = new HashMap<>();
+    private final JournalRecords.Names names = new JournalRecords.Names();
+    private final boolean unclean;
+    private long maxSeq;
+    /** Ready times of the messages HELD records named (by position, unique broker-wide); few, kept small. */
+    private final Map<Long, Long> heldUntil = new HashMap<>();
+    /** The {@code x-message-deduplication} windows' ids. */
+    public final DeduplicationReplay deduplication = new DeduplicationReplay();
+
+    /**
+     * @param unclean the broker did not shut down cleanly: any message may have been out for delivery,
+     *     so every recovered one is flagged redelivered
+     */
+    public JournalReplay(boolean unclean) {
+        this.unclean = unclean;
+    }
+
+    @Override
+    public void record(long position, byte[] payload) {
+        record(position, payload, 0, payload.length);
+    }
+
+    /** Decodes in place: nothing of the payload outlives the call (names come from {@link #names}). */
+    @Override
+    public void record(long position, byte[] data, int offset, int length) {
+        if (JournalRecords.isDedup(data, offset, length)) {
+            maxSeq = Math.max(maxSeq, deduplication.record(position, data, offset, length));
+            return;
+        }
+        JournalRecords.Decoded r;
+        try {
+            r = JournalRecords.decode(data, offset, length, names, false);
+        } catch (IllegalArgumentException e) {
+            log.error("skipping an unreadable journal record at position {}: {}", position, e.getMessage());
+            return;
+        }
+        maxSeq = Math.max(maxSeq, r.seq());
+        if (r.isEnqueue()) {
+            vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>()).computeIfAbsent(r.queue(), n -> new QueueLog())
+                    .put(QueueEntry.pagedOut(r.seq(), r.bodySize(), r.redelivered() || unclean, r.deliveryCount(),
+                            r.enqueuedAtMillis(), r.expiresAtMillis(), position, r.priority()));
+            return;
+        }
+        QueueLog q = find(r.vhost(), r.queue());
+        if (q == null) {
+            return;
+        }
+        if (r.type() == JournalRecords.DELIVERED || r.type() == JournalRecords.HELD) {
+            QueueEntry e = q.get(r.seq());
+            if (e != null) {
+                q.replace(e, QueueEntry.pagedOut(e.seq(), e.sizeBytes(), true,
+                        Math.max(e.deliveryCount(), r.deliveryCount()), e.enqueuedAtMillis(), e.expiresAtMillis(),
+                        e.storeRef, e.priority()));
+                if (r.type() == JournalRecords.HELD) {
+                    heldUntil.put(r.seq(), r.readyAtMillis());
+                }
+            }
+        } else {
+            q.remove(r.seq());
+            heldUntil.remove(r.seq());
+        }
+    }
+
+    private QueueLog find(String vhost, String queue) {
+        Map<String, QueueLog> queues = vhosts.get(vhost);
+        return queues == null ? null : queues.get(queue);
+    }
+
+    /**
+     * The queue's recovered entries in position order (empty if none), each pointing at its record;
+     * each queue is taken once.
+     */
+    public List<QueueEntry> take(String vhost, String queue) {
+        Map<String, QueueLog> queues = vhosts.get(vhost);
+        QueueLog q = queues == null ? null : queues.remove(queue);
+        return q == null ? List.of() : q.entries();
+    }
+
+    /**
+     * When {@code x-redelivery-backoff} lets the message at {@code seq} go, from its last HELD record; -1 if it
+     * was never held (a past time means it is due at once).
+     */
+    public long heldUntil(long seq) {
+        return heldUntil.getOrDefault(seq, -1L);
+    }
+
+    /** The highest position any record named, so new positions are never reused. */
+    public long maxSeq() {
+        return maxSeq;
+    }
+}

@@ -1,0 +1,220 @@
+package io.holdfast.server.persistence;
+
+import io.holdfast.core.Deduplication;
+import io.holdfast.core.Message;
+import io.holdfast.core.MessageStore;
+import io.holdfast.core.Queue;
+import io.holdfast.core.QueueEntry;
+import io.holdfast.protocol.BasicProperties;
+import io.holdfast.store.Journal;
+import java.io.IOException;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts the core's persistent messages in the journal, and keeps memory bounded by paging their bodies
+ * out. An enqueue record is "live" until the message leaves its queue; the write's completion comes
+ * back to the broker thread, where it counts toward the {@link WriteBarrier} of the command that caused
+ * it (so a confirm waits for the fsync).
+ *
+ * <p><b>Paging.</b> Once a message's record is written, the entry points at it ({@link QueueEntry#storeRef}
+ * is the record's journal position). Stored messages stay in memory while their bodies fit in
+ * {@code residentBytesMax}; beyond that a stored message is dropped from memory at once and read back
+ * from the journal (CRC checked) when it is delivered. A queue that keeps up with its publishers never
+ * reads the journal; a backlog costs memory only for its compact index. A record that no longer reads
+ * back intact is never served: it is logged, counted, and the core drops the entry.
+ *
+ * <p>Broker thread only, apart from the journal's own callbacks which hop back onto it.
+ */
+public final class JournalStore implements MessageStore {
+    private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
+
+    private final Journal journal;
+    /** The broker thread: journal completions hop back onto it. */
+    private final Executor loop;
+    private final long residentBytesMax;
+    private final JournalRecords.Names names = new JournalRecords.Names();
+    private final DeduplicationJournal deduplication;
+    private WriteBarrier barrier;
+    /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
+    private long residentBytes;
+    private long reads;
+    /** Enqueue writes failed in a row; logged at the first and when they succeed again. */
+    private long failedAppends;
+    /** Written on the broker thread, read by the health check. */
+    private volatile long readFailures;
+
+    public JournalStore(Journal journal, Executor loop, long residentBytesMax) {
+        this.journal = journal;
+        this.loop = loop;
+        this.residentBytesMax = residentBytesMax;
+        this.deduplication = new DeduplicationJournal(journal, loop);
+    }
+
+    /** The barrier that writes issued from now on belong to, or null. */
+    public void barrier(WriteBarrier b) {
+        this.barrier = b;
+    }
+
+    @Override
+    public void enqueued(Queue queue, QueueEntry entry) {
+        WriteBarrier b = barrier;
+        if (b != null) {
+            b.writeStarted();
+        }
+        writeEnqueue(queue, entry, entry.residentMessage(), ok -> {
+            if (b != null) {
+                b.writeFinished(ok);
+            }
+        });
+    }
+
+    @Override
+    public void removed(Queue queue, QueueEntry entry) {
+        journal.append(JournalRecords.remove(queue, entry), false, (position, error) -> { });
+        if (entry.storeRef >= 0) {
+            if (entry.residentMessage() != null) {
+                residentBytes -= entry.sizeBytes();
+            }
+            journal.settle(entry.storeRef);
+        }
+    }
+
+    /**
+     * Records the entry's new delivery count (a DELIVERED record, not live: replay applies it to the
+     * enqueue record before it, and compaction rewrites the enqueue record with the current count).
+     */
+    @Override
+    public void returned(Queue queue, QueueEntry entry) {
+        journal.append(JournalRecords.delivered(queue, entry), false, (position, error) -> { });
+    }
+
+    /**
+     * As {@link #returned}, as a HELD record that also carries when the queue's backoff lets the entry go, so
+     * that after a restart it is still held back until then.
+     */
+    @Override
+    public void held(Queue queue, QueueEntry entry, long readyAtMillis) {
+        journal.append(JournalRecords.held(queue, entry, readyAtMillis), false, (position, error) -> { });
+    }
+
+    @Override
+    public void remembered(Queue queue, Deduplication.Remembered id) {
+        deduplication.remembered(queue, id, barrier);
+    }
+
+    @Override
+    public void forgotten(Queue queue, Deduplication.Remembered id) {
+        deduplication.forgotten(id);
+    }
+
+    @Override
+    public void duplicate(Queue queue, String messageId) {
+        deduplication.duplicate(queue, messageId, barrier);
+    }
+
+    /** Compaction of a deduplication window's id (see {@link DeduplicationJournal#relocate}). */
+    void relocate(Queue queue, Deduplication.Remembered id, Runnable done) {
+        deduplication.relocate(queue, id, done);
+    }
+
+    @Override
+    public Message load(Queue queue, QueueEntry entry) {
+        reads++;
+        try {
+            JournalRecords.Decoded r = JournalRecords.decode(journal.read(entry.storeRef), names, true);
+            if (!r.isEnqueue() || r.seq() != entry.seq() || !r.queue().equals(queue.name())
+                    || !r.vhost().equals(queue.vhost())) {
+                throw new IOException("the record there is " + (r.isEnqueue() ? "seq " + r.seq() + " of queue '"
+                        + r.queue() + "'" : "not an enqueue record"));
+            }
+            return new Message(r.exchange(), r.routingKey(), r.properties(),
+                    BasicProperties.decode(r.properties()).headers(), true, Message.NO_EXPIRATION, r.body());
+        } catch (IOException | RuntimeException e) {
+            readFailures = readFailures + 1;
+            log.error("message seq {} on queue '{}' in vhost '{}' cannot be read back from journal segment {} offset "
+                    + "{} and is dropped, never delivered: {}", entry.seq(), queue.name(), queue.vhost(),
+                    Journal.segmentOf(entry.storeRef), Journal.offsetOf(entry.storeRef), e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Compaction of one entry: writes its enqueue record again at the head of the journal and, once
+     * that copy is durable, settles the old one, so the old segment can go. Until then the old copy
+     * stays live: a crash in between finds the message twice with one position, which replay merges.
+     * A paged-out message is read back for the copy; one that no longer reads is left where it is (its
+     * next delivery drops it).
+     */
+    void relocate(Queue queue, QueueEntry entry, Runnable done) {
+        Message m = entry.residentMessage() != null ? entry.residentMessage() : load(queue, entry);
+        if (m == null) {
+            done.run();
+            return;
+        }
+        writeEnqueue(queue, entry, m, ok -> done.run());
+        long heldUntil = queue.heldUntilMillis(entry);
+        if (heldUntil >= 0) {
+            held(queue, entry, heldUntil); // after the copy, which replay takes as the entry's new start
+        }
+    }
+
+    /**
+     * Once durable, the entry points at its new copy and any earlier copy is settled; if the entry left
+     * its queue meanwhile (its removal settled the earlier copy), the new one is settled at once. On the
+     * first write the message stays in memory if the budget allows, and is paged out otherwise.
+     */
+    private void stored(QueueEntry entry, long position) {
+        if (entry.removed) {
+            journal.settle(position);
+            return;
+        }
+        long previous = entry.storeRef;
+        entry.storeRef = position;
+        if (previous >= 0) {
+            journal.settle(previous);
+        } else if (residentBytes + entry.sizeBytes() <= residentBytesMax) {
+            residentBytes += entry.sizeBytes();
+        } else {
+            entry.pageOut();
+        }
+    }
+
+    /** A full disk fails every write: say so once, and once more when writes work again. */
+    private void appendFailed(Queue queue, Throwable error) {
+        if (failedAppends++ == 0) {
+            log.error("journal appends failing: publishes are nacked until they succeed again; first failure, for "
+                    + "a message on queue '{}' in vhost '{}': {}", queue.name(), queue.vhost(), error.toString());
+        }
+    }
+
+    private void appendSucceeded() {
+        if (failedAppends > 0) {
+            log.warn("journal appends succeed again after {} failed", failedAppends);
+            failedAppends = 0;
+        }
+    }
+
+    /** Body bytes of stored messages held in memory. */
+    public long residentBytes() { return residentBytes; }
+
+    /** Paged-out messages read back from the journal, since start. */
+    public long reads() { return reads; }
+
+    /** Paged-out messages that did not read back intact (dropped, never delivered), since start. */
+    public long readFailures() { return readFailures; }
+
+    /** Appends an enqueue record for the entry and, once it is durable, {@link #stored records where}. */
+    private void writeEnqueue(Queue queue, QueueEntry entry, Message m, java.util.function.Consumer<Boolean> done) {
+        journal.append(JournalRecords.enqueue(queue, entry, m), true, (position, error) -> loop.execute(() -> {
+            if (error != null) {
+                appendFailed(queue, error);
+            } else {
+                appendSucceeded();
+                stored(entry, position);
+            }
+            done.accept(error == null);
+        }));
+    }
+}
