@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** The {@code holdfast} command line. */
 @Command(name = "holdfast", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Holdfast, an AMQP 0-9-1 message broker built for failure recovery.",
-        subcommands = {Main.Server.class})
+        subcommands = {Main.Server.class, Verify.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
