@@ -5,9 +5,9 @@ import io.holdfast.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code holdfast} command line. */
 @Command(name = "holdfast", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
@@ -95,7 +95,7 @@ public final class Main implements Runnable {
     static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"Holdfast " + io.holdfast.server.amqp.Version.VERSION};
+            return new String[] {"Holdfast " + io.holdfast.server.config.Version.VERSION};
         }
     }
 }

@@ -16,6 +16,7 @@ import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.auth.Authenticator;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
