@@ -1,5 +1,6 @@
 package io.holdfast.app;
 
+import io.holdfast.app.ctl.Ctl;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import picocli.CommandLine;
 /** The {@code holdfast} command line. */
 @Command(name = "holdfast", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Holdfast, an AMQP 0-9-1 message broker built for failure recovery.",
-        subcommands = {Main.Server.class, Verify.class})
+        subcommands = {Main.Server.class, Verify.class, Ctl.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
