@@ -108,6 +108,22 @@ public final class Broker {
         return vhosts.computeIfAbsent(name, VirtualHost::new);
     }
 
+    /**
+     * Deletes the vhost and everything in it: queues (their messages leave the store), exchanges, bindings.
+     * The caller first closes the connections on it ({@link #closeConnection}), so nothing is left unacked
+     * there. Returns false if there was no such vhost.
+     */
+    public boolean deleteVirtualHost(String name) {
+        VirtualHost v = vhosts.get(name);
+        if (v == null) {
+            return false;
+        }
+        topology.deleteEverything(v);
+        vhosts.remove(name);
+        durableTopologyChanged = true;
+        return true;
+    }
+
     public VirtualHost virtualHost(String name) {
         return vhosts.get(name);
     }

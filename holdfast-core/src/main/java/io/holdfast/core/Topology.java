@@ -89,6 +89,19 @@ public final class Topology {
         }
     }
 
+    /**
+     * Deletes every queue (its messages settled, consumers cancelled) and exchange (a delayed one's held
+     * messages dropped) of the vhost, for {@link Broker#deleteVirtualHost}.
+     */
+    void deleteEverything(VirtualHost v) {
+        for (Queue q : new ArrayList<>(v.queues.values())) {
+            deleteQueue(v, q);
+        }
+        for (Exchange x : new ArrayList<>(v.exchanges.values())) {
+            removeExchange(v, x);
+        }
+    }
+
     private void maybeAutoDelete(VirtualHost v, Exchange x) {
         if (x.autoDelete() && x.bindings().isEmpty() && v.exchange(x.name()) == x) {
             removeExchange(v, x);

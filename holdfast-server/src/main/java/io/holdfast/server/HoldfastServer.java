@@ -51,7 +51,7 @@ public final class HoldfastServer implements AutoCloseable {
             HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                     engine::messageReadFailures);
             management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
-                    diskMonitor::alarmed, memoryMonitor);
+                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost);
         } catch (IOException | RuntimeException e) {
             stopListeners();
             throw e;

@@ -17,7 +17,12 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "ctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, description = "Operate a running broker with rabbitmqctl's verbs (through its management "
         + "listener).", subcommands = {NodeVerbs.Status.class, NodeVerbs.Ping.class, NodeVerbs.AwaitStartup.class,
         NodeVerbs.Health.class, NodeVerbs.AcknowledgeDamage.class, ListVerbs.ListQueues.class,
-        ListVerbs.ListExchanges.class, ListVerbs.ListBindings.class, ListVerbs.ListVhosts.class})
+        ListVerbs.ListExchanges.class, ListVerbs.ListBindings.class, ListVerbs.ListVhosts.class,
+        AccessVerbs.AddUser.class, AccessVerbs.DeleteUser.class, AccessVerbs.ChangePassword.class,
+        AccessVerbs.SetUserTags.class, AccessVerbs.ListUsers.class, AccessVerbs.AuthenticateUser.class,
+        AccessVerbs.AddVhost.class, AccessVerbs.DeleteVhost.class, AccessVerbs.SetPermissions.class,
+        AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
+        AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,6 +42,15 @@ public final class Ctl implements Runnable {
     @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "no informational lines")
     boolean quiet;
 
+    @Option(names = {"-u", "--username"}, scope = ScopeType.INHERIT, defaultValue = "${env:HOLDFAST_CTL_USER:-guest}",
+            description = "an administrator (monitoring is enough to list) to log in as (default $HOLDFAST_CTL_USER, "
+                    + "else guest)")
+    String username;
+
+    @Option(names = "--password", scope = ScopeType.INHERIT, defaultValue = "${env:HOLDFAST_CTL_PASSWORD:-guest}",
+            description = "their password (default $HOLDFAST_CTL_PASSWORD, else guest)")
+    String password;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing verb: try 'holdfast ctl status' or "
@@ -44,7 +58,7 @@ public final class Ctl implements Runnable {
     }
 
     ManagementClient client() {
-        return new ManagementClient(host, port, Duration.ofSeconds(Math.max(1, timeoutSeconds)));
+        return new ManagementClient(host, port, Duration.ofSeconds(Math.max(1, timeoutSeconds)), username, password);
     }
 
     /** What every verb shares: the parent's options, the output, and rabbitmqctl's error reporting. */

@@ -11,6 +11,7 @@ final class CtlException extends Exception {
     static final int SOFTWARE = 70;
     static final int UNAVAILABLE = 69;
     static final int TEMPFAIL = 75;
+    static final int NOPERM = 77;
 
     private final int exitCode;
 

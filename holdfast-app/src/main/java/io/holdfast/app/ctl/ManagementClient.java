@@ -23,11 +23,14 @@ final class ManagementClient {
     private final HttpClient http;
     private final String base;
     private final Duration timeout;
+    private final String authorization;
 
-    ManagementClient(String host, int port, Duration timeout) {
+    ManagementClient(String host, int port, Duration timeout, String user, String password) {
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
         this.base = "http://" + host + ":" + port;
         this.timeout = timeout;
+        this.authorization = "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     String where() {
@@ -47,10 +50,25 @@ final class ManagementClient {
         return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.noBody()), path);
     }
 
+    /** A PUT with a JSON body; the answer (201 or 204) has none. */
+    void put(String path, Object body) throws CtlException {
+        try {
+            send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))), path);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw CtlException.software("cannot write the request: " + e.getMessage());
+        }
+    }
+
+    void delete(String path) throws CtlException {
+        send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), path);
+    }
+
     private JsonNode send(HttpRequest.Builder request, String path) throws CtlException {
         HttpResponse<String> r;
         try {
-            r = http.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+            r = http.send(request.timeout(timeout).header("Authorization", authorization).build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
             throw CtlException.unavailable("nothing answers at " + base + ": is the broker running, and is its "
                     + "management listener on that address (management.tcp.ip / management.tcp.port, "
@@ -64,6 +82,9 @@ final class ManagementClient {
             Thread.currentThread().interrupt();
             throw CtlException.unavailable("interrupted");
         }
+        if (r.body().isEmpty() && r.statusCode() < 300) {
+            return JSON.createObjectNode();
+        }
         JsonNode body;
         try {
             body = JSON.readTree(r.body());
@@ -73,6 +94,13 @@ final class ManagementClient {
         }
         if (r.statusCode() == 404 && "Object Not Found".equals(body.path("error").asText())) {
             throw CtlException.notFound(path);
+        }
+        if (r.statusCode() == 401) {
+            throw new CtlException(CtlException.NOPERM, "the broker refused the credentials: "
+                    + body.path("reason").asText() + " (give an administrator's with --username / --password)");
+        }
+        if (r.statusCode() == 400) {
+            throw new CtlException(CtlException.DATA, body.path("reason").asText(r.body()));
         }
         if (r.statusCode() >= 400 && r.statusCode() != 503) {
             throw CtlException.software(base + path + " answered " + r.statusCode() + ": "

@@ -463,6 +463,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         }
     }
 
+    /**
+     * The broker thread's side of this connection once connection.open reached it, else null. For the broker
+     * thread only: the field is written before the task that opens the session is queued to that thread.
+     */
+    Session sessionForBrokerThread() {
+        return session;
+    }
+
     /** Broker shutdown: tells the client why (320) and closes. Any thread. */
     void forceClose(String reason) {
         ctx.executor().execute(() -> {

@@ -80,6 +80,24 @@ public final class AmqpListener implements AutoCloseable {
         return connections.size();
     }
 
+    /**
+     * Ends every connection on {@code vhost} (320 CONNECTION_FORCED, its unacked deliveries returned first),
+     * then runs {@code then} on the broker thread, where nothing of the vhost is in use any more: for vhost
+     * deletion. A connection still opening finds the vhost gone (530). Any thread.
+     */
+    public void closeVirtualHost(String vhost, Runnable then) {
+        engine.loop().execute(() -> {
+            for (AmqpConnection c : connections) {
+                Session s = c.sessionForBrokerThread();
+                if (s != null && vhost.equals(s.vhost) && !s.closed()) {
+                    s.close();
+                    c.forceClose("vhost '" + vhost + "' is deleted");
+                }
+            }
+            then.run();
+        });
+    }
+
     /** Stops accepting, closes every connection with 320 (up to 3 s for them to go), stops the event loops. */
     @Override
     public void close() {

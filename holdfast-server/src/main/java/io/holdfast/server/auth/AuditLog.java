@@ -24,6 +24,7 @@ import java.util.function.LongSupplier;
  * {@code {"time": epoch ms, "user", "from", "action", "details": {...}}}. Thread-safe.
  */
 public final class AuditLog implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AuditLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long SEGMENT_BYTES = 8L << 20;
     private static final long APPEND_TIMEOUT_SECONDS = 30;
@@ -53,14 +54,8 @@ public final class AuditLog implements AutoCloseable {
 
     /** Appends an entry and returns once it is on stable storage. */
     public void append(AccessControl.Actor who, String action, Map<String, String> details) throws IOException {
-        Map<String, Object> record = new LinkedHashMap<>();
-        record.put("time", clock.getAsLong());
-        record.put("user", who.user());
-        record.put("from", who.from());
-        record.put("action", action);
-        record.put("details", new java.util.TreeMap<>(details));
         CompletableFuture<Long> written = new CompletableFuture<>();
-        journal.append(JSON.writeValueAsBytes(record), true, (position, error) -> {
+        write(who, action, details, (position, error) -> {
             if (error == null) {
                 written.complete(position);
             } else {
@@ -68,10 +63,7 @@ public final class AuditLog implements AutoCloseable {
             }
         });
         try {
-            long position = written.get(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            synchronized (this) {
-                positions.add(position);
-            }
+            written.get(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IOException("audit log write failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
@@ -80,6 +72,40 @@ public final class AuditLog implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while writing the audit log");
         }
+    }
+
+    /**
+     * Appends an entry without waiting for it (for failed logins, from threads that must not block); a write
+     * that fails is logged.
+     */
+    public void appendLater(AccessControl.Actor who, String action, Map<String, String> details) {
+        try {
+            write(who, action, details, (position, error) -> {
+                if (error != null) {
+                    log.error("audit log: could not store '{}' by {} from {}", action, who.user(), who.from(), error);
+                }
+            });
+        } catch (IOException e) {
+            log.error("audit log: could not encode '{}'", action, e);
+        }
+    }
+
+    private void write(AccessControl.Actor who, String action, Map<String, String> details,
+                       io.holdfast.store.AppendCallback done) throws IOException {
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("time", clock.getAsLong());
+        record.put("user", who.user());
+        record.put("from", who.from());
+        record.put("action", action);
+        record.put("details", new java.util.TreeMap<>(details));
+        journal.append(JSON.writeValueAsBytes(record), true, (position, error) -> {
+            if (error == null) {
+                synchronized (this) {
+                    positions.add(position);
+                }
+            }
+            done.completed(position, error);
+        });
     }
 
     /** The newest {@code limit} entries, oldest first. */

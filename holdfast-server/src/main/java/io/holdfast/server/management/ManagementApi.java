@@ -49,38 +49,38 @@ final class ManagementApi {
 
     Routes routes() {
         return new Routes()
-                .add("GET", "/api/health", r -> ManagementHttp.json(health.degraded() ? 503 : 200, health()))
-                .add("POST", ACKNOWLEDGE, r -> acknowledge())
-                .add("GET", "/metrics", r -> Routes.Response.of(200, PrometheusText.CONTENT_TYPE, metrics.scrape()))
-                .add("GET", "/api/health/checks/alarms", r -> alarms())
-                .add("GET", "/api/health/checks/local-alarms", r -> alarms())
-                .add("GET", "/api/overview", r -> overview())
-                .add("GET", "/api/vhosts", r -> list(b -> {
+                .add("GET", "/api/health", Routes.Access.HEALTH, r -> ManagementHttp.json(health.degraded() ? 503 : 200, health()))
+                .add("POST", ACKNOWLEDGE, Routes.Access.ADMIN, r -> acknowledge())
+                .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, PrometheusText.CONTENT_TYPE, metrics.scrape()))
+                .add("GET", "/api/health/checks/alarms", Routes.Access.READ, r -> alarms())
+                .add("GET", "/api/health/checks/local-alarms", Routes.Access.READ, r -> alarms())
+                .add("GET", "/api/overview", Routes.Access.READ, r -> overview())
+                .add("GET", "/api/vhosts", Routes.Access.READ, r -> list(b -> {
                     List<Map<String, Object>> out = new ArrayList<>();
                     b.virtualHosts().forEach(v -> out.add(ApiViews.vhost(v)));
                     return out;
                 }))
-                .add("GET", "/api/vhosts/{vhost}", r -> one(b -> {
+                .add("GET", "/api/vhosts/{vhost}", Routes.Access.READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     return v == null ? null : ApiViews.vhost(v);
                 }))
-                .add("GET", "/api/queues", r -> list(b -> ApiViews.queues(b, null)))
-                .add("GET", "/api/queues/{vhost}", r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
-                .add("GET", "/api/queues/{vhost}/{name}", r -> one(b -> {
+                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
+                .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
                     return q == null ? null : ApiViews.queue(q);
                 }))
-                .add("GET", "/api/exchanges", r -> list(b -> ApiViews.exchanges(b, null)))
-                .add("GET", "/api/exchanges/{vhost}",
+                .add("GET", "/api/exchanges", Routes.Access.READ, r -> list(b -> ApiViews.exchanges(b, null)))
+                .add("GET", "/api/exchanges/{vhost}", Routes.Access.READ,
                         r -> inVhost(r.variable(0), b -> ApiViews.exchanges(b, r.variable(0))))
-                .add("GET", "/api/exchanges/{vhost}/{name}", r -> one(b -> {
+                .add("GET", "/api/exchanges/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Exchange x = v == null ? null : v.exchange(r.variable(1));
                     return x == null ? null : ApiViews.exchange(v, x);
                 }))
-                .add("GET", "/api/bindings", r -> list(b -> ApiViews.bindings(b, null)))
-                .add("GET", "/api/bindings/{vhost}",
+                .add("GET", "/api/bindings", Routes.Access.READ, r -> list(b -> ApiViews.bindings(b, null)))
+                .add("GET", "/api/bindings/{vhost}", Routes.Access.READ,
                         r -> inVhost(r.variable(0), b -> ApiViews.bindings(b, r.variable(0))));
     }
 
@@ -99,7 +99,7 @@ final class ManagementApi {
         return found == null ? notFound() : ManagementHttp.json(200, found);
     }
 
-    private static Routes.Response notFound() {
+    static Routes.Response notFound() {
         return ManagementHttp.error(404, "Object Not Found", "Not Found");
     }
 

@@ -1,6 +1,7 @@
 package io.holdfast.server.management;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.config.ServerConfig;
@@ -40,6 +41,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
@@ -65,10 +67,12 @@ public final class ManagementHttp implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService handlers;
     private final Routes routes;
+    private final HttpAuth auth;
     private Channel listener;
 
-    private ManagementHttp(Routes routes) {
+    private ManagementHttp(Routes routes, HttpAuth auth) {
         this.routes = routes;
+        this.auth = auth;
         AtomicInteger threads = new AtomicInteger();
         this.handlers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "holdfast-management-" + threads.incrementAndGet());
@@ -78,16 +82,22 @@ public final class ManagementHttp implements AutoCloseable {
     }
 
     /** Binds and starts serving, and logs where; null (logged too) if {@code management.enabled = false}. */
+    /**
+     * @param closeVirtualHost ends the AMQP connections on a vhost, then runs the given task on the broker
+     *     thread (vhost deletion)
+     */
     public static ManagementHttp startIfEnabled(ServerConfig config, Engine engine, HealthState health,
                                                 IntSupplier connections, BooleanSupplier diskAlarm,
-                                                MemoryMonitor memory) throws IOException {
+                                                MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost)
+            throws IOException {
         if (!config.managementEnabled()) {
             log.info("management HTTP is off (management.enabled = false)");
             return null;
         }
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
                 new BrokerMetrics(engine, health, connections, diskAlarm, memory)).routes();
-        ManagementHttp http = new ManagementHttp(routes);
+        new AccessApi(engine, closeVirtualHost).addTo(routes);
+        ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
             http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()));
@@ -139,8 +149,11 @@ public final class ManagementHttp implements AutoCloseable {
             String method = request.method().name();
             String path = new QueryStringDecoder(request.uri()).rawPath();
             byte[] body = ByteBufUtil.getBytes(request.content());
+            String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+            InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
             try {
-                handlers.execute(() -> write(ctx, answer(method, path, body), keepAlive, method.equals("HEAD")));
+                handlers.execute(() -> write(ctx, answer(method, path, body, authorization, peer), keepAlive,
+                        method.equals("HEAD")));
             } catch (RejectedExecutionException e) {
                 write(ctx, error(503, "unavailable", "the management listener is stopping"), false, false);
             }
@@ -159,7 +172,8 @@ public final class ManagementHttp implements AutoCloseable {
     }
 
     /** The response to one request; never throws. Runs on a handler thread. */
-    private Routes.Response answer(String method, String path, byte[] body) {
+    private Routes.Response answer(String method, String path, byte[] body, String authorization,
+                                   InetSocketAddress peer) {
         String lookup = method.equals("HEAD") ? "GET" : method;
         Routes.Match match = routes.match(lookup, path);
         if (match == null) {
@@ -174,8 +188,15 @@ public final class ManagementHttp implements AutoCloseable {
             return error(405, "method_not_allowed", path + " takes " + String.join(" or ", allowed) + ", not " + method)
                     .withHeader("Allow", String.join(", ", allowed));
         }
+        HttpAuth.Outcome who = auth.check(match.access(), authorization, peer);
+        if (who.refusal() != null) {
+            return who.refusal();
+        }
         try {
-            return match.handler().handle(new Routes.Request(method, path, match.variables(), body));
+            return match.handler().handle(new Routes.Request(method, path, match.variables(), body, who.user(),
+                    peer.getAddress().getHostAddress()));
+        } catch (BadRequest e) {
+            return error(400, "bad_request", e.getMessage());
         } catch (CompletionException e) { // from Engine.query: a timeout, or what the query threw
             Throwable cause = e.getCause() == null ? e : e.getCause();
             log.warn("management: broker state unavailable for {} {}: {}", method, path, cause.toString());
@@ -183,6 +204,31 @@ public final class ManagementHttp implements AutoCloseable {
         } catch (Exception | AssertionError e) {
             log.warn("management: {} {} failed", method, path, e);
             return error(500, "internal_error", e.toString());
+        }
+    }
+
+    /** A request whose body is not what the path takes: 400 with the reason. */
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+
+    /** The request's JSON body. */
+    static JsonNode body(Routes.Request r) {
+        if (r.body().length == 0) {
+            throw new BadRequest("a JSON object is required as the body");
+        }
+        try {
+            JsonNode n = MAPPER.readTree(r.body());
+            if (n == null || !n.isObject()) {
+                throw new BadRequest("the body must be a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequest("unreadable body: " + e.getMessage());
         }
     }
 

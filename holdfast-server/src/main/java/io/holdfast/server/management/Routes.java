@@ -13,8 +13,20 @@ import java.util.Set;
  * ({@code %2F} is the vhost {@code /}, as in RabbitMQ). Built once, then read by any thread.
  */
 final class Routes {
-    /** What a request asks for once matched: the handler and the path's variable segments in order. */
-    record Match(Handler handler, List<String> variables) {}
+    /** Who may call a route: RabbitMQ's user tags decide. */
+    enum Access {
+        /** No credentials when {@code management.unauthenticated_health_and_metrics} is on, else as READ. */
+        HEALTH,
+        /** Any user who logs in (whoami). */
+        ANY,
+        /** Tags monitoring or administrator: reads of the whole broker. */
+        READ,
+        /** Tag administrator: every change. */
+        ADMIN
+    }
+
+    /** What a request asks for once matched: the handler, who may call it, the path's variable segments. */
+    record Match(Handler handler, Access access, List<String> variables) {}
 
     /** Answers one request; runs on a management thread, never on Netty's or the broker's. */
     @FunctionalInterface
@@ -22,8 +34,8 @@ final class Routes {
         Response handle(Request request) throws Exception;
     }
 
-    /** A request as handlers see it. */
-    record Request(String method, String path, List<String> variables, byte[] body) {
+    /** A request as handlers see it: {@code user} is who logged in (null on an open route). */
+    record Request(String method, String path, List<String> variables, byte[] body, String user, String peer) {
         String variable(int i) {
             return variables.get(i);
         }
@@ -42,12 +54,12 @@ final class Routes {
         }
     }
 
-    private record Route(String method, String[] segments, Handler handler) {}
+    private record Route(String method, String[] segments, Access access, Handler handler) {}
 
     private final List<Route> routes = new ArrayList<>();
 
-    Routes add(String method, String template, Handler handler) {
-        routes.add(new Route(method, split(template), handler));
+    Routes add(String method, String template, Access access, Handler handler) {
+        routes.add(new Route(method, split(template), access, handler));
         return this;
     }
 
@@ -57,7 +69,7 @@ final class Routes {
         for (Route r : routes) {
             List<String> vars = matches(r.segments, segments);
             if (vars != null && r.method.equals(method)) {
-                return new Match(r.handler, vars);
+                return new Match(r.handler, r.access, vars);
             }
         }
         return null;
