@@ -106,6 +106,38 @@ class CtlTest {
     }
 
     @Test
+    void usersVhostsAndPermissionsWithRabbitmqctlsVerbs() {
+        assertThat(ctl("add_user", "carol", "pw-1")).isZero();
+        assertThat(out).contains("Adding user \"carol\" ...");
+        assertThat(ctl("add_user", "carol", "pw-2")).isEqualTo(65);
+        assertThat(err).contains("Error: user 'carol' already exists");
+        assertThat(ctl("authenticate_user", "carol", "pw-1")).isZero();
+        assertThat(out).contains("Success");
+        assertThat(ctl("authenticate_user", "carol", "wrong")).isEqualTo(77);
+        assertThat(ctl("add_vhost", "billing")).isZero();
+        assertThat(ctl("set_permissions", "-p", "billing", "carol", "^carol-", ".*", ".*")).isZero();
+        assertThat(ctl("-q", "list_permissions", "-p", "billing")).isZero();
+        assertThat(out).isEqualTo("user\tconfigure\twrite\tread\ncarol\t^carol-\t.*\t.*\n");
+        assertThat(ctl("set_permissions", "carol", "(", ".*", ".*")).isEqualTo(65);
+        assertThat(err).contains("invalid configure regular expression '('");
+        assertThat(ctl("set_user_tags", "carol", "monitoring")).isZero();
+        assertThat(ctl("-q", "list_users")).isZero();
+        assertThat(out).contains("carol\t[monitoring]\n").contains("guest\t[administrator]\n");
+        assertThat(ctl("-q", "list_user_permissions", "carol")).isZero();
+        assertThat(out).contains("billing\t^carol-\t.*\t.*\n");
+        assertThat(ctl("set_vhost_limits", "-p", "billing", "{\"max-connections\": 5}")).isZero();
+        assertThat(ctl("-q", "audit")).isZero();
+        assertThat(out).contains("\tguest\t127.0.0.1\tadd_user\t{tags=, user=carol}")
+                .contains("set_vhost_limits");
+        assertThat(ctl("delete_vhost", "billing")).isZero();
+        assertThat(ctl("delete_user", "carol")).isZero();
+        assertThat(ctl("delete_user", "carol")).isEqualTo(65);
+        assertThat(err).contains("Error: no such user 'carol'");
+        assertThat(ctl("--password", "wrong", "list_users")).isEqualTo(77);
+        assertThat(err).contains("refused the credentials");
+    }
+
+    @Test
     void aBrokerThatIsNotRunningIsUnavailableAndSaysWhatToCheck() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {
