@@ -63,8 +63,10 @@ public final class HoldfastServer implements AutoCloseable {
         Engine engine = Engine.start(config);
         try {
             HoldfastServer server = new HoldfastServer(engine);
-            log.info("Holdfast {} listening for AMQP 0-9-1 on {}, data in {}", Version.VERSION,
-                    server.amqp.localAddress(), config.dataDir().toAbsolutePath());
+            log.info("Holdfast {} listening for AMQP 0-9-1 on {}{}, data in {}", Version.VERSION,
+                    server.amqp.localAddress(), server.amqp.tlsAddress() == null ? ""
+                            : " and for AMQPS (TLS 1.2/1.3) on " + server.amqp.tlsAddress(),
+                    config.dataDir().toAbsolutePath());
             return server;
         } catch (IOException | RuntimeException e) {
             engine.close();
@@ -74,6 +76,11 @@ public final class HoldfastServer implements AutoCloseable {
 
     public int port() {
         return amqp.localAddress().getPort();
+    }
+
+    /** The AMQPS port, or -1 without a TLS listener. */
+    public int tlsPort() {
+        return amqp.tlsAddress() == null ? -1 : amqp.tlsAddress().getPort();
     }
 
     /** The disk alarm, e.g. to change its limit at run time. */
