@@ -89,6 +89,12 @@ class DirectReplyToTest extends SharedBrokerTest {
     }
 
     @Test
+    void brokerAnnouncesDirectReplyTo() {
+        assertThat(conn.getServerProperties().get("capabilities")).asInstanceOf(
+                org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("direct_reply_to", true);
+    }
+
+    @Test
     void replyConsumerWithManualAckIsPreconditionFailed() {
         AMQP.Channel.Close close = assertChannelClosedWith(AMQP.PRECONDITION_FAILED,
                 () -> ch.basicConsume(REPLY_TO, false, new Inbox(ch)));
