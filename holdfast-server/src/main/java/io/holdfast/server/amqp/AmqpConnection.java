@@ -596,6 +596,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 "per_consumer_qos"}) {
             caps.put(c, Boolean.TRUE);
         }
+        caps.put("direct_reply_to", Boolean.TRUE); // amq.rabbitmq.reply-to, as RabbitMQ announces it
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("capabilities", caps);
         props.put("product", LongString.of("Holdfast"));
