@@ -75,6 +75,60 @@ class SecurityTest {
         }
     }
 
+    private static void permissions(RunningBroker b, String configure, String write, String read) throws Exception {
+        assertThat(as(b, "guest", "guest", "PUT", "/api/permissions/orders/alice", "{\"configure\":\"" + configure
+                + "\",\"write\":\"" + write + "\",\"read\":\"" + read + "\"}").statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void configureWriteAndReadAreCheckedWhereRabbitMqChecksThem() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            permissions(b, "^alice\\\\.", "^alice\\\\.|amq\\\\.default", "^alice\\\\.");
+            try (Connection c = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                Channel ch = c.createChannel();
+                ch.queueDeclare("alice.jobs", true, false, false, null);
+                ch.basicPublish("", "alice.jobs", null, "mine".getBytes());
+                assertThat(ch.basicGet("alice.jobs", true).getBody()).isEqualTo("mine".getBytes());
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch.queueDeclare("bob.jobs", true, false,
+                        false, null)).getReplyText()).isEqualTo("ACCESS_REFUSED - configure access to queue 'bob.jobs'"
+                        + " in vhost 'orders' refused for user 'alice'");
+                Channel ch2 = c.createChannel();
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch2.exchangeDeclare("bob.x", "fanout"))
+                        .getReplyText()).isEqualTo("ACCESS_REFUSED - configure access to exchange 'bob.x' in vhost"
+                        + " 'orders' refused for user 'alice'");
+                Channel ch3 = c.createChannel();
+                ch3.queueDeclarePassive("alice.jobs"); // passive declares need no configure
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> {
+                    ch3.basicPublish("amq.fanout", "", null, "x".getBytes());
+                    ch3.queueDeclarePassive("alice.jobs"); // a round trip: the refusal arrives
+                }).getReplyText()).isEqualTo("ACCESS_REFUSED - write access to exchange 'amq.fanout' in vhost 'orders'"
+                        + " refused for user 'alice'");
+                Channel ch4 = c.createChannel();
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch4.queueBind("alice.jobs", "amq.topic", "#"))
+                        .getReplyText()).contains("read access to exchange 'amq.topic'");
+                assertThat(c.isOpen()).as("a refusal closes the channel, not the connection").isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aPermissionChangeAppliesToOpenChannelsAtOnce() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            try (Connection c = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                Channel ch = c.createChannel();
+                ch.queueDeclare("jobs", true, false, false, null);
+                ch.basicPublish("", "jobs", null, "one".getBytes());
+                assertThat(ch.basicGet("jobs", true)).isNotNull();
+                permissions(b, ".*", ".*", "");
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch.basicGet("jobs", true))
+                        .getReplyText()).isEqualTo("ACCESS_REFUSED - read access to queue 'jobs' in vhost 'orders'"
+                        + " refused for user 'alice'");
+            }
+        }
+    }
+
     @Test
     void usersVhostsAndPermissionsSurviveARestart() throws Exception {
         try (RunningBroker b = RunningBroker.start(dataDir)) {

@@ -26,6 +26,7 @@ final class ServerChannel implements ChannelOutput {
     private final Session session;
     private final int number;
     private final Broker broker;
+    private final PermissionGate permissions;
     private ChannelState state;
     /** We sent channel.close and wait for close-ok: everything else from the client is ignored. */
     private boolean closing;
@@ -37,6 +38,7 @@ final class ServerChannel implements ChannelOutput {
         this.session = session;
         this.number = number;
         this.broker = session.engine.broker();
+        this.permissions = new PermissionGate(session.engine.access(), session.user, session.vhost);
     }
 
     void open() {
@@ -82,6 +84,7 @@ final class ServerChannel implements ChannelOutput {
     }
 
     private void dispatch(Method m) {
+        permissions.authorize(m, state);
         Topology t = broker.topology();
         if (m instanceof BasicAck a) {
             settle(() -> broker.ack(state, a.deliveryTag(), a.multiple()));
@@ -277,6 +280,12 @@ final class ServerChannel implements ChannelOutput {
             broker.checkRoutingHeaders(message);
         } catch (BrokerException e) {
             // No reply consumer, an invalid expiration, a CC or BCC not an array: 406, as RabbitMQ, before routing.
+            refuse(e, p);
+            return;
+        }
+        try {
+            permissions.publish(p.exchange());
+        } catch (BrokerException e) {
             refuse(e, p);
             return;
         }
