@@ -130,6 +130,42 @@ class SecurityTest {
     }
 
     @Test
+    void vhostAndUserLimitsRefuseWhatGoesOverThemWithRabbitMqsTexts() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/vhost-limits/orders/max-connections", "{\"value\":1}")
+                    .statusCode()).isEqualTo(204);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/vhost-limits/orders/max-queues", "{\"value\":1}")
+                    .statusCode()).isEqualTo(204);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/user-limits/alice/max-channels", "{\"value\":2}")
+                    .statusCode()).isEqualTo(204);
+            Connection first = factory(b, "alice", "s3cret", "orders").newConnection();
+            try {
+                assertThatThrownBy(() -> factory(b, "alice", "s3cret", "orders").newConnection()).rootCause()
+                        .hasMessageContaining("NOT_ALLOWED - access to vhost 'orders' refused for user 'alice': "
+                                + "connection limit (1) is reached");
+                Channel ch = first.createChannel();
+                ch.queueDeclare("only", true, false, false, null);
+                ch.queueDeclare("only", true, false, false, null); // redeclaring is not a new queue
+                assertThat(AmqpAssertions.assertChannelClosedWith(406, () -> ch.queueDeclare("second", true, false,
+                        false, null)).getReplyText()).isEqualTo("PRECONDITION_FAILED - cannot declare queue 'second' in "
+                        + "vhost 'orders': queue limit in vhost 'orders' (1) is reached");
+                first.createChannel();
+                first.createChannel();
+                assertThatThrownBy(first::createChannel).isInstanceOf(Exception.class);
+                await().atMost(Duration.ofSeconds(5)).until(() -> !first.isOpen());
+                assertThat(first.getCloseReason().getMessage()).contains("NOT_ALLOWED - number of channels opened for "
+                        + "user 'alice' has reached the maximum allowed user limit of (2)");
+            } finally {
+                first.abort();
+            }
+            try (Connection again = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                assertThat(again.isOpen()).as("a closed connection no longer counts").isTrue();
+            }
+        }
+    }
+
+    @Test
     void usersVhostsAndPermissionsSurviveARestart() throws Exception {
         try (RunningBroker b = RunningBroker.start(dataDir)) {
             createAlice(b);

@@ -4,6 +4,7 @@ import io.holdfast.core.Broker;
 import io.holdfast.core.BrokerException;
 import io.holdfast.core.ChannelState;
 import io.holdfast.core.ErrorCode;
+import io.holdfast.core.VirtualHost;
 import io.holdfast.server.auth.AccessControl;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.Method.BasicConsume;
@@ -34,14 +35,16 @@ final class PermissionGate {
     static final String SERVER_NAMED = "amq.gen-";
 
     private final AccessControl access;
+    private final Broker broker;
     private final String user;
     private final String vhost;
     /** The last publish check: permissions are immutable values, so the answer holds while they stay the same. */
     private Permission publishChecked;
     private String publishExchange;
 
-    PermissionGate(AccessControl access, String user, String vhost) {
+    PermissionGate(AccessControl access, Broker broker, String user, String vhost) {
         this.access = access;
+        this.broker = broker;
         this.user = user;
         this.vhost = vhost;
     }
@@ -59,6 +62,7 @@ final class PermissionGate {
             if (!d.passive()) {
                 String name = d.queue().isEmpty() ? SERVER_NAMED : clean(d.queue());
                 configureQueue(name);
+                checkQueueLimit(d.queue().isEmpty() ? null : name);
                 Object dlx = d.arguments().get("x-dead-letter-exchange");
                 if (dlx != null) {
                     writeExchange(dlx.toString());
@@ -98,6 +102,24 @@ final class PermissionGate {
             }
         } else if (m instanceof BasicGet g) {
             readQueue(ch.queueNamed(clean(g.queue())));
+        }
+    }
+
+    /** The vhost's {@code max-queues}: a new queue past it is 406, as RabbitMQ. {@code name} null: server-named. */
+    private void checkQueueLimit(String name) {
+        int max = access.vhost(vhost).map(AccessControl.Vhost::maxQueues).orElse(-1);
+        VirtualHost v = broker.virtualHost(vhost);
+        if (max < 0 || v == null || (name != null && v.queue(name) != null)) {
+            return;
+        }
+        int queues = 0;
+        for (var ignored : v.queues()) {
+            queues++;
+        }
+        if (queues >= max) {
+            throw new BrokerException(ErrorCode.PRECONDITION_FAILED, "cannot declare queue '"
+                    + (name == null ? "(server-named)" : name) + "' in vhost '" + vhost + "': queue limit in vhost '"
+                    + vhost + "' (" + max + ") is reached");
         }
     }
 

@@ -38,7 +38,7 @@ final class ServerChannel implements ChannelOutput {
         this.session = session;
         this.number = number;
         this.broker = session.engine.broker();
-        this.permissions = new PermissionGate(session.engine.access(), session.user, session.vhost);
+        this.permissions = new PermissionGate(session.engine.access(), broker, session.user, session.vhost);
     }
 
     void open() {
