@@ -323,11 +323,11 @@ final class ServerChannel implements ChannelOutput {
         }
     }
 
-    private void sendConfirm(long seq, boolean ack) {
+    private void sendConfirm(long seq, boolean ack, boolean multiple) {
         if (ack) {
-            session.outbox.method(number, new BasicAck(seq, true));
+            session.outbox.method(number, new BasicAck(seq, multiple));
         } else {
-            session.outbox.method(number, new BasicNack(seq, false, false));
+            session.outbox.method(number, new BasicNack(seq, multiple, false));
         }
     }
 
