@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection on its Netty event loop: the handshake (start, tune, open; negotiated by
- * {@link Handshake}), heartbeats ({@link Heartbeats}), connection-level errors and closing, channel open/close bookkeeping and content assembly. Channel
+ * {@link Handshake}), heartbeats ({@link Heartbeats}), update-secret, connection-level errors and closing, channel open/close bookkeeping and content assembly. Channel
  * methods and complete publishes go to the broker thread as tasks; this class never touches broker
  * state. Every method runs on the connection's event loop unless it says otherwise.
  */
@@ -199,6 +199,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                     engine.loop().execute(s::close);
                     send(0, new ConnectionCloseOk());
                     closeSocket();
+                } else if (m instanceof ConnectionUpdateSecret u) {
+                    updateSecret(u);
                 } else {
                     throw new ProtocolException(ReplyCode.COMMAND_INVALID, "method " + m.name()
                             + " is not allowed on an open connection", m.classId(), m.methodId());
@@ -208,12 +210,35 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         }
     }
 
-    /** A refused login: connection.close (403), and a grace period for the client to answer it. */
+    /**
+     * A refused login. A client that advertised authentication_failure_close gets connection.close
+     * (403) and a grace period to answer it; any other only sees its socket closed, as RabbitMQ does.
+     */
     private void refuseLogin(Authenticator.Result login, ConnectionStartOk ok) {
         log.warn("connection {} from {}: login refused: {}", id, remote(), login.text());
+        if (!handshake.clientUnderstandsLoginFailureClose()) {
+            closeSocket();
+            return;
+        }
         state = State.CLOSING;
         send(0, new ConnectionClose(login.replyCode(), replyText(login.text()), ok.classId(), ok.methodId()));
         scheduleForcedClose();
+    }
+
+    /**
+     * connection.update-secret: a client renewing its credentials (a rotated password) without
+     * reconnecting. The new secret must be the user's password now; otherwise the connection closes with
+     * RabbitMQ's 530 and text.
+     */
+    private void updateSecret(ConnectionUpdateSecret u) {
+        String user = handshake.user();
+        if (!engine.authenticator().acceptsSecret(user, u.newSecret())) {
+            log.warn("connection {} from {}: secret update was refused for user '{}'", id, remote(), user);
+            throw new ProtocolException(ReplyCode.NOT_ALLOWED, "New secret was refused by one of the backends",
+                    u.classId(), u.methodId());
+        }
+        send(0, new ConnectionUpdateSecretOk());
+        log.info("connection {} from {}: user '{}' updated secret, reason: {}", id, remote(), user, u.reason());
     }
 
     // ---- channels ----

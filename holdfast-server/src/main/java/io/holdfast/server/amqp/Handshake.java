@@ -29,6 +29,7 @@ final class Handshake {
     private final ServerConfig config;
     private final Authenticator authenticator;
     private String user;
+    private boolean clientUnderstandsLoginFailureClose;
     private int channelMax;
     private int frameMax;
     private int heartbeatSeconds;
@@ -43,11 +44,24 @@ final class Handshake {
         return new ConnectionStart(0, 9, serverProperties(), utf8(Authenticator.MECHANISMS), utf8("en_US"));
     }
 
-    /** Checks the login that start-ok carries; on refusal the caller closes the connection. */
+    /**
+     * Checks the login that start-ok carries. On refusal the caller closes the connection: with
+     * connection.close if {@link #clientUnderstandsLoginFailureClose()}, else by closing the socket.
+     */
     Authenticator.Result login(ConnectionStartOk ok, InetAddress peer) {
+        clientUnderstandsLoginFailureClose = hasCapability(ok.clientProperties(), "authentication_failure_close");
         Authenticator.Result result = authenticator.authenticate(ok.mechanism(), ok.response(), peer);
         user = result.user();
         return result;
+    }
+
+    /**
+     * Whether the client advertised {@code authentication_failure_close}. One that did not cannot tell a
+     * refused login from any other connection.close during the handshake; as RabbitMQ does, it only
+     * sees its socket closed.
+     */
+    boolean clientUnderstandsLoginFailureClose() {
+        return clientUnderstandsLoginFailureClose;
     }
 
     /** The limits the server proposes, sent after a successful login. */
@@ -96,6 +110,11 @@ final class Handshake {
     /** The heartbeat interval from tune-ok; 0 for none. */
     int heartbeatSeconds() {
         return heartbeatSeconds;
+    }
+
+    private static boolean hasCapability(Map<String, Object> clientProperties, String capability) {
+        return clientProperties.get("capabilities") instanceof Map<?, ?> caps
+                && Boolean.TRUE.equals(caps.get(capability));
     }
 
     private static Map<String, Object> serverProperties() {

@@ -260,6 +260,14 @@ final class ServerChannel implements ChannelOutput {
                     BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
             return;
         }
+        String claimed = props.userId();
+        if (claimed != null && !claimed.equals(session.user)) {
+            // Validated user-id, as RabbitMQ: consumers may trust the property to name the publisher.
+            fail(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + claimed
+                    + "' but authenticated user was '" + session.user + "'", BasicPublish.CLASS_ID,
+                    BasicPublish.METHOD_ID);
+            return;
+        }
         Message message;
         try {
             Integer mode = props.deliveryMode();

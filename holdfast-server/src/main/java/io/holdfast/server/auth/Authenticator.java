@@ -48,8 +48,7 @@ public final class Authenticator {
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - malformed " + mechanism + " response");
         }
         String user = creds[0];
-        byte[] expected = passwords.get(user);
-        if (expected == null || !MessageDigest.isEqual(expected, creds[1].getBytes(StandardCharsets.UTF_8))) {
+        if (!acceptsSecret(user, creds[1].getBytes(StandardCharsets.UTF_8))) {
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - Login was refused using authentication "
                     + "mechanism " + mechanism + ". For details see the broker logfile.");
         }
@@ -57,6 +56,15 @@ public final class Authenticator {
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - User 'guest' can only connect via localhost");
         }
         return new Result(user, 0, null);
+    }
+
+    /**
+     * Whether {@code secret} is {@code user}'s password as the user store has it now: the check behind a
+     * login and behind connection.update-secret (a client renewing its credentials).
+     */
+    public boolean acceptsSecret(String user, byte[] secret) {
+        byte[] expected = passwords.get(user);
+        return expected != null && MessageDigest.isEqual(expected, secret);
     }
 
     private static Result refuse(int code, String text) {
