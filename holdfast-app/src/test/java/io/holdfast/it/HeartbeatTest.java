@@ -1,6 +1,7 @@
 package io.holdfast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
@@ -14,6 +15,7 @@ import io.holdfast.protocol.Method;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +62,44 @@ class HeartbeatTest {
             assertThat(c.getHeartbeat()).isEqualTo(1);
             // Idle for ten intervals: only heartbeats cross the wire, and they must be enough.
             assertThat(lost.await(10, TimeUnit.SECONDS)).as("connection lost while idle").isFalse();
+            assertThat(c.createChannel().queueDeclare().getQueue()).startsWith("amq.gen-");
+        }
+    }
+
+    /**
+     * The Netty IO layer reads with a timeout of one interval from tune on, and the broker's next frame,
+     * open-ok, comes from the broker thread, which may be busy (a topology save, many connections
+     * closing at once). Heartbeats go out from tune-ok on, from the connection's own event loop, so the
+     * handshake waits for the broker thread instead of timing out. (The socket IO layer is stricter
+     * here, against RabbitMQ too: until open-ok any read timeout, a quarter interval, is fatal to it.)
+     */
+    @Test
+    void nettyHandshakeOutlastsABrokerThreadBusyForLongerThanTheHeartbeatInterval() throws Exception {
+        ConnectionFactory f = IoLayer.NETTY.use(broker.factory());
+        f.setRequestedHeartbeat(1);
+        CountDownLatch busy = new CountDownLatch(1);
+        broker.server().engine().loop().execute(() -> {
+            try {
+                busy.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        CompletableFuture<Connection> connecting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.newConnection();
+            } catch (IOException | java.util.concurrent.TimeoutException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        try {
+            // Two intervals with the broker thread stuck: the client waits for open-ok and does not give up.
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> !connecting.isDone());
+        } finally {
+            busy.countDown();
+        }
+        try (Connection c = connecting.get(10, TimeUnit.SECONDS)) {
+            assertThat(c.isOpen()).isTrue();
             assertThat(c.createChannel().queueDeclare().getQueue()).startsWith("amq.gen-");
         }
     }
