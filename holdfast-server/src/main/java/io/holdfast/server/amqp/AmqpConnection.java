@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection on its Netty event loop: the handshake (start, tune, open; negotiated by
- * {@link Handshake}), heartbeats ({@link Heartbeats}), update-secret, connection-level errors and closing, channel open/close bookkeeping and content assembly. Channel
- * methods and complete publishes go to the broker thread as tasks; this class never touches broker
- * state. Every method runs on the connection's event loop unless it says otherwise.
+ * {@link Handshake}), heartbeats ({@link Heartbeats}), update-secret, connection-level errors and
+ * closing, channel open/close bookkeeping and content assembly. Channel methods and complete publishes
+ * go to the broker thread as tasks; this class never touches broker state. Every method runs on the
+ * connection's event loop unless it says otherwise.
  */
 final class AmqpConnection extends ChannelInboundHandlerAdapter implements ResourceAlarms.Listener {
     private static final Logger log = LoggerFactory.getLogger(AmqpConnection.class);
@@ -249,7 +250,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 if (number > handshake.channelMax()) {
                     // 530 as RabbitMQ answers a channel beyond the negotiated channel_max.
                     throw new ProtocolException(ReplyCode.NOT_ALLOWED, "channel number " + number
-                            + " exceeds the negotiated channel_max " + handshake.channelMax(), m.classId(), m.methodId());
+                            + " exceeds the negotiated channel_max " + handshake.channelMax(), m.classId(),
+                            m.methodId());
                 }
                 channels.put(number, new InboundChannel(number));
                 Session s = session;

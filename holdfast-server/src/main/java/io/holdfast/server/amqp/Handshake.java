@@ -41,7 +41,8 @@ final class Handshake {
 
     /** The connection.start that answers a good protocol header. */
     static ConnectionStart start() {
-        return new ConnectionStart(0, 9, serverProperties(), utf8(Authenticator.MECHANISMS), utf8("en_US"));
+        return new ConnectionStart(0, 9, serverProperties(), Authenticator.MECHANISMS.getBytes(StandardCharsets.UTF_8),
+                "en_US".getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -131,9 +132,5 @@ final class Handshake {
         props.put("copyright", LongString.of("Holdfast developers"));
         props.put("information", LongString.of("An AMQP 0-9-1 broker built for failure recovery"));
         return props;
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
