@@ -87,7 +87,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             if (state != State.OPEN && state != State.CLOSED) {
                 log.info("closing connection {} from {}: handshake not completed within {} ms", id, remote(),
                         config.handshakeTimeoutMillis());
-                ctx.close();
+                // Through closeSocket, so that the close is not then logged as the client's doing.
+                closeSocket();
             }
         }, config.handshakeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
