@@ -267,6 +267,14 @@ final class ServerChannel implements ChannelOutput {
                     BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
             return;
         }
+        String claimed = props.userId();
+        if (claimed != null && !claimed.equals(session.user)) {
+            // Validated user-id, as RabbitMQ: consumers may trust the property to name the publisher.
+            fail(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + claimed
+                    + "' but authenticated user was '" + session.user + "'", BasicPublish.CLASS_ID,
+                    BasicPublish.METHOD_ID);
+            return;
+        }
         Message message;
         try {
             byte[] stored = properties;
@@ -343,11 +351,11 @@ final class ServerChannel implements ChannelOutput {
         }
     }
 
-    private void sendConfirm(long seq, boolean ack) {
+    private void sendConfirm(long seq, boolean ack, boolean multiple) {
         if (ack) {
-            session.outbox.method(number, new BasicAck(seq, true));
+            session.outbox.method(number, new BasicAck(seq, multiple));
         } else {
-            session.outbox.method(number, new BasicNack(seq, false, false));
+            session.outbox.method(number, new BasicNack(seq, multiple, false));
         }
     }
 
