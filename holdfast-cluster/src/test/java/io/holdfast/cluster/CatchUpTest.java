@@ -1,0 +1,76 @@
+package io.holdfast.cluster;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class CatchUpTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aStoppedFollowerCatchesUpWhenRestarted() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c)) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            submitInWaves(cluster.submitter(leader), "before", 5, 20);
+            cluster.awaitSameState(leader, 100);
+
+            cluster.stop(follower);
+            submitInWaves(cluster.submitter(leader), "while-down", 10, 20);
+            cluster.start(follower);
+
+            cluster.awaitSameState(leader, 300);
+            assertThat(cluster.state(follower).commands()).hasSize(300).doesNotHaveDuplicates();
+            // it resumes from its own snapshot (taken when it stopped) or log, then takes the rest from the leader's log
+            assertThat(cluster.status(follower).appliedCommands()).isGreaterThanOrEqualTo(200);
+        }
+    }
+
+    @Test
+    void aFollowerWithAWipedDiskCatchesUpFromTheLeadersSnapshot() throws Exception {
+        // A snapshot every 4 entries and tiny segments, so that the leader soon purges the log the follower needs.
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withSnapshotThresholdEntries(4)
+                .withLogSizes(4096, 16384))) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            submitInWaves(cluster.submitter(leader), "before", 20, 10);
+            cluster.awaitSameState(leader, 200);
+
+            cluster.stop(follower);
+            cluster.wipe(follower);
+            assertThat(dir.resolve("n" + follower)).doesNotExist();
+            submitInWaves(cluster.submitter(leader), "while-down", 20, 10);
+            cluster.rejoin(follower);
+
+            cluster.awaitSameState(leader, 400);
+            assertThat(cluster.state(follower).snapshotsRead()).isPositive();
+            assertThat(cluster.status(follower).snapshotsLoaded()).isPositive();
+            try (var files = Files.list(dir.resolve("n" + leader).resolve("raft")
+                    .resolve(cluster.group.groupId().getUuid().toString()).resolve("current"))) {
+                assertThat(files.map(p -> p.getFileName().toString()))
+                        .as("the leader purged the start of its log").noneMatch(n -> n.startsWith("log_0-"));
+            }
+        }
+    }
+
+    /** Submits {@code waves} waves of {@code perWave} commands, each wave after the last was committed. */
+    private static void submitInWaves(CommandSubmitter submitter, String prefix, int waves, int perWave) {
+        for (int w = 0; w < waves; w++) {
+            List<CompletableFuture<byte[]>> wave = new ArrayList<>();
+            for (int i = 0; i < perWave; i++) {
+                wave.add(submitter.submit((prefix + "-" + w + "-" + i).getBytes(UTF_8)));
+            }
+            CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).join();
+        }
+    }
+}
