@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Stream;
@@ -62,7 +63,9 @@ public final class ClusterNode implements AutoCloseable {
      *
      * @param hosted every group this node is a member of whose storage it has, or that is new (all its members
      *     start empty), each with the (empty, freshly built) state it replicates
-     * @throws IOException if the storage holds a group not named here, a snapshot is damaged, or the port is taken
+     * @throws IOException if the storage holds a group not named here, a group's latest snapshot is damaged (the
+     *     node does not start rather than serve a wrong state; the operator can move that group's directory
+     *     away and {@link #rejoin} it), or the port is taken
      */
     public static ClusterNode start(ClusterConfig config, Map<ReplicaGroup, ReplicatedState> hosted)
             throws IOException {
@@ -96,6 +99,10 @@ public final class ClusterNode implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             node.close();
+            // Ratis starts each group on its own thread and reports a group's failure wrapped
+            if (e instanceof CompletionException && e.getCause() instanceof IOException cause) {
+                throw new IOException("node " + config.nodeId() + " could not start: " + cause.getMessage(), cause);
+            }
             throw e;
         }
         LOG.info("cluster: node {} listens on {} with {} groups ({} resumed from disk)", config.nodeId(),

@@ -130,7 +130,8 @@ public final class CommandSubmitter implements AutoCloseable {
                 });
                 return;
             }
-            complete(batch, reply.getNow(null), reply.isCompletedExceptionally() ? failure(reply) : null);
+            Throwable error = failure(reply);
+            complete(batch, error == null ? reply.join() : null, error);
             batch = next();
         }
     }
@@ -191,7 +192,8 @@ public final class CommandSubmitter implements AutoCloseable {
         try {
             results = EntryFormat.decodeReply(reply.getMessage().getContent().toByteArray());
         } catch (IllegalArgumentException e) {
-            fail(batch, new IllegalStateException("group " + group.name() + ": committed, but the reply is damaged", e));
+            fail(batch, new IllegalStateException("group " + group.name() + ": committed, but the reply is damaged",
+                    e));
             return;
         }
         if (results.size() != batch.size()) {
@@ -216,6 +218,7 @@ public final class CommandSubmitter implements AutoCloseable {
         }
     }
 
+    /** The failure of a completed future, or null if it succeeded. */
     private static Throwable failure(CompletableFuture<?> done) {
         try {
             done.join();

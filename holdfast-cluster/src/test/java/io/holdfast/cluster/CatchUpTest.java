@@ -2,7 +2,9 @@ package io.holdfast.cluster;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +33,7 @@ class CatchUpTest {
 
             cluster.awaitSameState(leader, 300);
             assertThat(cluster.state(follower).commands()).hasSize(300).doesNotHaveDuplicates();
-            // it resumes from its own snapshot (taken when it stopped) or log, then takes the rest from the leader's log
+            // it resumes from its own snapshot (taken when it stopped) or log, then takes the rest from the leader
             assertThat(cluster.status(follower).appliedCommands()).isGreaterThanOrEqualTo(200);
         }
     }
@@ -60,6 +62,33 @@ class CatchUpTest {
                 assertThat(files.map(p -> p.getFileName().toString()))
                         .as("the leader purged the start of its log").noneMatch(n -> n.startsWith("log_0-"));
             }
+        }
+    }
+
+    @Test
+    void aDamagedSnapshotStopsTheReplicaFromStartingInsteadOfServingAWrongState() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withSnapshotThresholdEntries(4))) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            submitInWaves(cluster.submitter(leader), "c", 10, 5);
+            cluster.awaitSameState(leader, 50);
+            cluster.stop(follower);
+
+            Path sm = dir.resolve("n" + follower).resolve("raft").resolve(cluster.group.groupId().getUuid().toString())
+                    .resolve("sm");
+            Path newest;
+            try (var files = Files.list(sm)) {
+                newest = files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+                        .max(java.util.Comparator.comparingLong(p -> Long.parseLong(
+                                p.getFileName().toString().replaceAll(".*_", ""))))
+                        .orElseThrow();
+            }
+            byte[] bytes = Files.readAllBytes(newest);
+            bytes[bytes.length / 2] ^= 0x01;
+            Files.write(newest, bytes);
+
+            assertThatThrownBy(() -> cluster.start(follower)).isInstanceOf(IOException.class)
+                    .hasMessageContaining(newest.toString()).hasMessageContaining("is damaged");
         }
     }
 
