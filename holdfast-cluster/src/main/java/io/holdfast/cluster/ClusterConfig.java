@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How one Holdfast node takes part in the cluster. Immutable; the {@code with…} methods return changed copies.
+ * How one Holdfast node takes part in the cluster. Immutable (any thread may share it); the {@code with…}
+ * methods return changed copies.
  *
  * @param nodeId this node's id, as named in every {@link ReplicaGroup.Peer}
  * @param host the address the Raft RPC server binds and other nodes reach it at

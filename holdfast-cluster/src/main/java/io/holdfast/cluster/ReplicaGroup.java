@@ -11,7 +11,8 @@ import org.apache.ratis.protocol.RaftPeer;
 /**
  * The replicas of one replicated state (later: one replicated queue): a name unique in the cluster and the nodes
  * that hold it. Every member must be given the same group. The Raft group id is derived from the name, so the
- * same name always means the same group and its storage directory on every node. Immutable.
+ * same name always means the same group and its storage directory on every node. Immutable, so any thread may
+ * share it.
  *
  * @param name unique in the cluster, e.g. {@code vhost/queue}
  * @param peers the nodes holding a replica; a majority of them must be up to commit
