@@ -136,6 +136,10 @@ public final class ClusterNode implements AutoCloseable {
      * leader brings up to date before it counts: from its snapshot if it purged the log. Returns once the group
      * has committed the new membership; a majority of the other members and their leader must be up.
      *
+     * <p>On failure the replica is removed from this node again, but the group may still commit the removal of
+     * the old membership later (it was proposed, not known to be committed); calling this again once a majority
+     * is up then adds the node back. That retry is not covered by a test yet.
+     *
      * @throws IOException if the group cannot be changed (no leader, no majority, a change already running)
      */
     public synchronized void rejoin(ReplicaGroup group, ReplicatedState state) throws IOException {
@@ -150,11 +154,19 @@ public final class ClusterNode implements AutoCloseable {
         if (groups.putIfAbsent(group.groupId(), new Hosted(group, machine, null)) != null) {
             throw new IllegalArgumentException("group " + group.name() + " is already hosted on " + config.nodeId());
         }
+        // No peers: this replica waits for the leader instead of standing for election with an empty log.
         try {
-            // No peers: this replica waits for the leader instead of standing for election with an empty log.
             addToServer(RaftGroup.valueOf(group.groupId()), group.name());
+        } catch (IOException | RuntimeException e) {
+            groups.remove(group.groupId());
+            throw e;
+        }
+        try {
             Membership.replace(group, config);
         } catch (IOException | RuntimeException e) {
+            // Leave nothing behind, so that the operator can simply try again (a half-joined directory
+            // would stop the next start as an unknown group).
+            removeFromServer(group, e);
             groups.remove(group.groupId());
             throw e;
         }
@@ -218,6 +230,19 @@ public final class ClusterNode implements AutoCloseable {
                 server.getId(), adminCallId++, raftGroup, true));
         if (!reply.isSuccess()) {
             throw new IOException("node " + config.nodeId() + " could not add group " + name, reply.getException());
+        }
+    }
+
+    private void removeFromServer(ReplicaGroup group, Exception failure) {
+        try {
+            RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(adminClientId,
+                    server.getId(), adminCallId++, group.groupId(), true, false));
+            if (!reply.isSuccess()) {
+                failure.addSuppressed(new IOException("could not remove the half-joined replica of group "
+                        + group.name(), reply.getException()));
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 

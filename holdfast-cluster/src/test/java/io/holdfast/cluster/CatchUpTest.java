@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -57,11 +58,28 @@ class CatchUpTest {
             cluster.awaitSameState(leader, 400);
             assertThat(cluster.state(follower).snapshotsRead()).isPositive();
             assertThat(cluster.status(follower).snapshotsLoaded()).isPositive();
-            try (var files = Files.list(dir.resolve("n" + leader).resolve("raft")
-                    .resolve(cluster.group.groupId().getUuid().toString()).resolve("current"))) {
+            try (var files = Files.list(dir.resolve("n" + leader).resolve("raft").resolve(groupDirName(cluster))
+                    .resolve("current"))) {
                 assertThat(files.map(p -> p.getFileName().toString()))
                         .as("the leader purged the start of its log").noneMatch(n -> n.startsWith("log_0-"));
             }
+        }
+    }
+
+    @Test
+    void aRejoinWithoutAMajorityFailsInBoundedTimeLeavingNothingBehind() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withCommitTimeout(Duration.ofSeconds(3)))) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            submitInWaves(cluster.submitter(leader), "c", 5, 10);
+            cluster.stop(follower);
+            cluster.wipe(follower);
+            cluster.stop(3 - leader - follower);
+
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> cluster.rejoin(follower)).isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            assertThat(dir.resolve("n" + follower).resolve("raft").resolve(groupDirName(cluster))).doesNotExist();
         }
     }
 
@@ -74,8 +92,7 @@ class CatchUpTest {
             cluster.awaitSameState(leader, 50);
             cluster.stop(follower);
 
-            Path sm = dir.resolve("n" + follower).resolve("raft").resolve(cluster.group.groupId().getUuid().toString())
-                    .resolve("sm");
+            Path sm = dir.resolve("n" + follower).resolve("raft").resolve(groupDirName(cluster)).resolve("sm");
             Path newest;
             try (var files = Files.list(sm)) {
                 newest = files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
@@ -90,6 +107,10 @@ class CatchUpTest {
             assertThatThrownBy(() -> cluster.start(follower)).isInstanceOf(IOException.class)
                     .hasMessageContaining(newest.toString()).hasMessageContaining("is damaged");
         }
+    }
+
+    private static String groupDirName(ThreeNodes cluster) {
+        return cluster.group.groupId().getUuid().toString();
     }
 
     /** Submits {@code waves} waves of {@code perWave} commands, each wave after the last was committed. */
