@@ -69,16 +69,32 @@ final class ReplicatedStateMachine extends BaseStateMachine {
     @Override
     public synchronized CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
+        try {
+            byte[] reply = applyEntry(entry.getIndex(), entry.getStateMachineLogEntry().getLogData().toByteArray());
+            return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(reply)));
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        }
+    }
+
+    /**
+     * Applies the commands of one committed entry in order, each with the entry's time clamped so that it never
+     * goes back, and returns the reply: one result per command.
+     *
+     * @throws IllegalArgumentException if the bytes are not an intact entry; nothing is applied. Every replica
+     *     reads the same committed bytes and skips it the same way; the submitter only proposes intact entries,
+     *     so this is damage or a foreign client.
+     */
+    synchronized byte[] applyEntry(long index, byte[] data) {
         EntryFormat.Entry batch;
         try {
-            batch = EntryFormat.decodeEntry(entry.getStateMachineLogEntry().getLogData().toByteArray());
+            batch = EntryFormat.decodeEntry(data);
         } catch (IllegalArgumentException e) {
-            // Every replica reads the same committed bytes, so skipping here is the same everywhere; the
-            // submitter only ever proposes intact entries, so this is damage or a foreign client.
             LOG.error("cluster: group {} entry {} is not a command batch ({}); applied as empty", group.name(),
-                    entry.getIndex(), e.getMessage());
-            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-            return CompletableFuture.failedFuture(e);
+                    index, e.getMessage());
+            throw e;
         }
         long timeMillis = Math.max(lastTimeMillis, batch.timeMillis());
         lastTimeMillis = timeMillis;
@@ -87,9 +103,7 @@ final class ReplicatedStateMachine extends BaseStateMachine {
             results.add(applyOne(command, timeMillis));
         }
         appliedCommands += batch.commands().size();
-        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-        return CompletableFuture.completedFuture(
-                Message.valueOf(UnsafeByteOperations.unsafeWrap(EntryFormat.encodeReply(results))));
+        return EntryFormat.encodeReply(results);
     }
 
     private EntryFormat.Result applyOne(byte[] command, long timeMillis) {
