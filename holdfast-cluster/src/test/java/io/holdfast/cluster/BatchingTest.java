@@ -2,12 +2,15 @@ package io.holdfast.cluster;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,6 +77,28 @@ class BatchingTest {
     }
 
     @Test
+    void groupsHostedTogetherKeepTheirOwnCommands() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c)) {
+            ReplicaGroup other = new ReplicaGroup("vhost/other", cluster.group.peers());
+            List<CommandLog> others = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                CommandLog state = new CommandLog();
+                others.add(state);
+                cluster.node(i).host(other, state); // added to running nodes, beside the first group
+            }
+            cluster.awaitLeader();
+            CompletableFuture<byte[]> first = cluster.submitter(0).submit("to-first".getBytes(UTF_8));
+            CompletableFuture<byte[]> second = cluster.node(1).submitter(other).submit("to-other".getBytes(UTF_8));
+            CompletableFuture.allOf(first, second).get(30, TimeUnit.SECONDS);
+
+            cluster.awaitSameState(0, 1);
+            assertThat(cluster.state(2).commands()).containsExactly("to-first");
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> others.stream().allMatch(s -> s.commands().equals(List.of("to-other"))));
+        }
+    }
+
+    @Test
     void aRefusedCommandFailsAloneAndChangesNoReplica() throws Exception {
         try (ThreeNodes cluster = new ThreeNodes(dir, c -> c)) {
             cluster.awaitLeader();
@@ -84,7 +109,7 @@ class BatchingTest {
 
             assertThat(CommandLog.position(before.join())).isZero();
             assertThat(CommandLog.position(after.join())).isEqualTo(1);
-            assertThat(refused).failsWithin(java.time.Duration.ZERO).withThrowableThat()
+            assertThat(refused).failsWithin(Duration.ZERO).withThrowableThat()
                     .havingCause().isInstanceOf(CommandRejectedException.class).withMessageContaining("refused");
             cluster.awaitSameState(0, 2);
             assertThat(cluster.state(1).commands()).containsExactly("a", "b");

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -96,7 +97,7 @@ class CatchUpTest {
             Path newest;
             try (var files = Files.list(sm)) {
                 newest = files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
-                        .max(java.util.Comparator.comparingLong(p -> Long.parseLong(
+                        .max(Comparator.comparingLong(p -> Long.parseLong(
                                 p.getFileName().toString().replaceAll(".*_", ""))))
                         .orElseThrow();
             }

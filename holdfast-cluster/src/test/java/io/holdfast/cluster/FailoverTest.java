@@ -2,6 +2,7 @@ package io.holdfast.cluster;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,8 +102,7 @@ class FailoverTest {
     }
 
     private static void awaitMoreCommitted(Set<String> committed, int atLeast) {
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                 .until(() -> committed.size() >= atLeast);
     }
-
 }
