@@ -56,6 +56,16 @@ public final class AtomicFile {
             }
             channel.force(true);
         }
+        replace(temp, absolute);
+    }
+
+    /**
+     * Renames {@code temp}, already written and forced by the caller, over {@code target} and fsyncs their
+     * directory, so that after a crash {@code target} holds the old content or the new, and a completed
+     * replacement survives. For files in other formats that are written as a stream (Raft snapshots).
+     */
+    public static void replace(Path temp, Path target) throws IOException {
+        Path absolute = target.toAbsolutePath();
         Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         FileStorage.syncDirectory(absolute.getParent());
     }

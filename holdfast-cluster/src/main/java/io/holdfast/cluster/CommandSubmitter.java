@@ -1,0 +1,239 @@
+package io.holdfast.cluster;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Batches commands into log entries of one group, the way the journal batches fsyncs: no timer; while an entry is
+ * in flight, arriving commands wait, and the next entry carries all of them (up to
+ * {@link ClusterConfig#entryBytesMax()}; the rest wait for the entry after). Ratis commits only a few thousand
+ * entries a second here, so commands per entry is what makes the throughput.
+ *
+ * <p>Guarantees: a command's future completes normally only after the entry holding it was committed by a
+ * majority and applied on the leader, with the result {@link ReplicatedState#apply} returned; commands of one
+ * submitter are applied in the order their {@link #submit} calls returned. It completes exceptionally with
+ * {@link CommandRejectedException} if the state refused the committed command, and with
+ * {@link ReplicationException} whenever the commit is not known (no leader, no majority, closed, or no answer
+ * within {@link ClusterConfig#commitTimeout()}): never as a success it cannot vouch for.
+ *
+ * <p>Threads: any thread may call {@link #submit}. Futures complete on a Ratis client thread or the JDK's timeout
+ * thread: dependent stages must not block (use the {@code ...Async} variants with an executor to do real work).
+ */
+public final class CommandSubmitter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CommandSubmitter.class);
+
+    private final ReplicaGroup group;
+    private final ClusterConfig config;
+    private final RaftClient client;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private boolean inFlight;
+    private boolean closed;
+    private long entriesSent;
+    private long commandsSent;
+
+    private record Pending(byte[] command, CompletableFuture<byte[]> result) {}
+
+    CommandSubmitter(ReplicaGroup group, ClusterConfig config) {
+        this.group = group;
+        this.config = config;
+        this.client = RaftClient.newBuilder()
+                .setRaftGroup(group.toRaftGroup())
+                .setProperties(RaftSettings.client(config))
+                .setRetryPolicy(RaftSettings.retryPolicy(config))
+                .build();
+    }
+
+    /**
+     * Submits one command. The array must not change afterwards (it is sent as it is when its entry goes).
+     *
+     * @return its result once committed and applied; see the class comment for how it fails
+     */
+    public CompletableFuture<byte[]> submit(byte[] command) {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        if (EntryFormat.entryBytes(1, command.length) > config.entryBytesMax()) {
+            result.completeExceptionally(new IllegalArgumentException("a command of " + command.length
+                    + " bytes does not fit in an entry of at most " + config.entryBytesMax() + " bytes"));
+            return result;
+        }
+        List<Pending> batch;
+        synchronized (this) {
+            if (closed) {
+                result.completeExceptionally(new ReplicationException("the submitter of group " + group.name()
+                        + " is closed; not sent", null));
+                return result;
+            }
+            pending.add(new Pending(command, result));
+            if (inFlight) {
+                return result; // goes with the next entry, when this one is answered
+            }
+            inFlight = true;
+            batch = takeBatch();
+        }
+        sendFrom(batch);
+        return result;
+    }
+
+    /** Entries sent so far (each a batch); with {@link #commandsSent()}, the batching's measure. */
+    public synchronized long entriesSent() {
+        return entriesSent;
+    }
+
+    public synchronized long commandsSent() {
+        return commandsSent;
+    }
+
+    /** Fails waiting commands with {@link ReplicationException}, and in-flight ones as the client closes. */
+    @Override
+    public void close() {
+        List<Pending> waiting;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            waiting = new ArrayList<>(pending);
+            pending.clear();
+        }
+        fail(waiting, new ReplicationException("the submitter of group " + group.name() + " closed; not sent", null));
+        try {
+            client.close();
+        } catch (IOException e) {
+            LOG.warn("cluster: closing the client of group {} failed", group.name(), e);
+        }
+    }
+
+    /**
+     * Sends {@code batch} and, each time an entry is answered at once (a failure that needs no round trip), the
+     * next: a loop, not recursion, so a run of instant failures cannot grow the stack.
+     */
+    private void sendFrom(List<Pending> batch) {
+        while (batch != null) {
+            CompletableFuture<RaftClientReply> reply = send(batch);
+            if (!reply.isDone()) {
+                List<Pending> sent = batch;
+                reply.whenComplete((r, error) -> {
+                    complete(sent, r, error);
+                    sendFrom(next());
+                });
+                return;
+            }
+            Throwable error = failure(reply);
+            complete(batch, error == null ? reply.join() : null, error);
+            batch = next();
+        }
+    }
+
+    private CompletableFuture<RaftClientReply> send(List<Pending> batch) {
+        List<byte[]> commands = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            commands.add(p.command());
+        }
+        byte[] entry = EntryFormat.encodeEntry(System.currentTimeMillis(), commands);
+        try {
+            // copy(): the timeout completes our copy, never the client's own future, which Ratis still manages
+            return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))).copy()
+                    .orTimeout(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The next batch, or null (and nothing in flight) if none waits. */
+    private synchronized List<Pending> next() {
+        if (pending.isEmpty() || closed) {
+            inFlight = false;
+            return null;
+        }
+        return takeBatch();
+    }
+
+    /** Takes the waiting commands that fit in one entry (at least one); the caller holds the monitor. */
+    private List<Pending> takeBatch() {
+        List<Pending> batch = new ArrayList<>();
+        long bytes = 0;
+        while (!pending.isEmpty()) {
+            long with = bytes + pending.peekFirst().command().length;
+            if (!batch.isEmpty() && EntryFormat.entryBytes(batch.size() + 1, with) > config.entryBytesMax()) {
+                break;
+            }
+            bytes = with;
+            batch.add(pending.pollFirst());
+        }
+        entriesSent++;
+        commandsSent += batch.size();
+        return batch;
+    }
+
+    private void complete(List<Pending> batch, RaftClientReply reply, Throwable error) {
+        if (error != null) {
+            fail(batch, new ReplicationException("group " + group.name() + ": an entry of " + batch.size()
+                    + " commands is not known to be committed", unwrap(error)));
+            return;
+        }
+        if (!reply.isSuccess()) {
+            fail(batch, new ReplicationException("group " + group.name() + ": an entry of " + batch.size()
+                    + " commands is not known to be committed", reply.getException()));
+            return;
+        }
+        List<EntryFormat.Result> results;
+        try {
+            results = EntryFormat.decodeReply(reply.getMessage().getContent().toByteArray());
+        } catch (IllegalArgumentException e) {
+            fail(batch, new IllegalStateException("group " + group.name() + ": committed, but the reply is damaged",
+                    e));
+            return;
+        }
+        if (results.size() != batch.size()) {
+            fail(batch, new IllegalStateException("group " + group.name() + ": committed " + batch.size()
+                    + " commands, but the reply has " + results.size() + " results"));
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            EntryFormat.Result r = results.get(i);
+            if (r.status() == EntryFormat.OK) {
+                batch.get(i).result().complete(r.bytes());
+            } else {
+                batch.get(i).result().completeExceptionally(
+                        new CommandRejectedException(new String(r.bytes(), StandardCharsets.UTF_8)));
+            }
+        }
+    }
+
+    private static void fail(List<Pending> batch, Throwable error) {
+        for (Pending p : batch) {
+            p.result().completeExceptionally(error);
+        }
+    }
+
+    /** The failure of a completed future, or null if it succeeded. */
+    private static Throwable failure(CompletableFuture<?> done) {
+        try {
+            done.join();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable t = error;
+        while ((t instanceof CompletionException
+                || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}
