@@ -299,9 +299,7 @@ public final class Broker {
 
     /** The client can take frames again: deliveries to it resume. */
     public void channelWritable(ChannelState ch) {
-        for (Consumer c : ch.consumers.values()) {
-            deliveries.schedule(c.queue);
-        }
+        deliveries.wakeAll(ch);
         dispatch();
     }
 
@@ -367,6 +365,7 @@ public final class Broker {
                           Map<String, Object> arguments) {
         VirtualHost v = requireVhost(ch.vhost);
         Queue q = topology.accessibleQueue(v, ch, queueName);
+        Consumer.validate(arguments, q);
         if (tag.isEmpty()) {
             tag = generateName("amq.ctag-");
         }
@@ -385,7 +384,7 @@ public final class Broker {
         }
         Consumer c = new Consumer(tag, ch, q, noAck, exclusive, ch.prefetchPerConsumer, arguments);
         ch.consumers.put(tag, c);
-        q.consumers.addLast(c);
+        q.consumers.add(c);
         q.hadConsumers = true;
         q.used(clockMillis);
         deliveries.schedule(q);
@@ -444,9 +443,7 @@ public final class Broker {
         } else {
             ch.prefetchPerConsumer = prefetchCount;
         }
-        for (Consumer c : ch.consumers.values()) {
-            deliveries.schedule(c.queue);
-        }
+        deliveries.wakeAll(ch);
         dispatch();
     }
 

@@ -94,8 +94,10 @@ final class Deliveries {
     }
 
     /**
-     * Round-robin: each ready message goes to the next consumer that has credit. A single-active-consumer
-     * queue gives messages only to its first registered consumer, as long as that one has credit.
+     * Each ready message goes to the next consumer in turn of the highest priority that has one which can take
+     * it (see {@link QueueConsumers}); one found unable to take is set aside until it may take again. A
+     * single-active-consumer queue gives messages only to its first registered consumer, as long as that one
+     * has credit.
      */
     private void dispatch(Queue q) {
         if (q.singleActiveConsumer()) {
@@ -105,16 +107,27 @@ final class Deliveries {
             }
             return;
         }
-        int misses = 0;
-        while (!q.consumers.isEmpty() && expireHead(q) && misses < q.consumers.size()) {
-            Consumer c = q.consumers.pollFirst();
-            q.consumers.addLast(c);
+        Consumer c;
+        while (!q.consumers.isEmpty() && expireHead(q) && (c = q.consumers.next()) != null) {
             if (!c.canTake()) {
-                misses++;
+                q.consumers.block(c);
                 continue;
             }
-            misses = 0;
+            q.consumers.delivered(c);
             deliver(q, c);
+        }
+    }
+
+    /** {@code c} may be able to take again: back in its queue's turn, and its queue is dispatched. */
+    void wake(Consumer c) {
+        c.queue.consumers.unblock(c);
+        toDispatch.add(c.queue);
+    }
+
+    /** Every consumer of {@code ch} may be able to take again (the channel is writable, its prefetch changed). */
+    void wakeAll(ChannelState ch) {
+        for (Consumer c : ch.consumers.values()) {
+            wake(c);
         }
     }
 
@@ -219,15 +232,14 @@ final class Deliveries {
         Consumer c = u.consumer();
         if (c != null) {
             c.unacked--;
-            c.channel.consumerUnacked--;
-            if (c.channel.prefetchGlobal != 0) {
-                // Channel-wide credit came back: any consumer of the channel may now take, whatever its
-                // queue, even when the delivery was made to a consumer since cancelled.
-                for (Consumer other : c.channel.consumers.values()) {
-                    toDispatch.add(other.queue);
-                }
-            } else if (c.channel.consumers.get(c.tag) == c) {
-                toDispatch.add(c.queue);
+            ChannelState ch = c.channel;
+            ch.consumerUnacked--;
+            if (ch.prefetchGlobal != 0 && ch.consumerUnacked == ch.prefetchGlobal - 1) {
+                // The channel just went below its shared limit: any of its consumers may take now, whatever
+                // its queue, even when the delivery was made to a consumer since cancelled.
+                wakeAll(ch);
+            } else if (ch.consumers.get(c.tag) == c) {
+                wake(c);
             }
         }
     }

@@ -98,8 +98,8 @@ public final class Queue {
     private final PriorityLevels levels;
     /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
     private final Map<Long, QueueEntry> unacked = new LinkedHashMap<>();
-    /** Round-robin rotates this; a single-active-consumer queue keeps it in registration order. */
-    final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
+    /** In registration order, and by priority for delivery (see {@link QueueConsumers}). */
+    final QueueConsumers consumers = new QueueConsumers();
     boolean hadConsumers;
     boolean deleted;
 
@@ -213,7 +213,7 @@ public final class Queue {
      * a single-active-consumer queue.
      */
     public Consumer activeConsumer() {
-        return singleActiveConsumer ? consumers.peekFirst() : null;
+        return singleActiveConsumer ? consumers.first() : null;
     }
 
     /**

@@ -34,8 +34,11 @@ import java.util.function.Supplier;
  *   <li>length limits (with {@code run(seed, steps, true)}): drop-head settles the oldest ready messages
  *       over the limit after each publish, reject-publish refuses a message that would go over it, and
  *       only ready messages count;</li>
- *   <li>prefetch (per consumer and global), writability and consumer registration are respected at
- *       each delivery, and no consumer that could take a ready message is left idle;</li>
+ *   <li>prefetch (per consumer and global, which holds back no-ack consumers too), writability and consumer
+ *       registration are respected at each delivery, and no consumer that could take a ready message is left
+ *       idle;</li>
+ *   <li>consumer priorities ({@code x-priority}): a message goes to a consumer only while no consumer of
+ *       the queue with a higher priority could take it;</li>
  *   <li>single active consumer (with {@code run(seed, steps, false, true)}): a delivery from such a queue
  *       goes only to its earliest registered live consumer, no other live consumer of it holds unacked
  *       deliveries from it, and only the active one must not be left idle.</li>
@@ -233,11 +236,15 @@ final class BrokerSimulation {
         ModelChannel ch = anyChannel();
         ModelQueue q = anyQueue();
         boolean noAck = random.nextInt(4) == 0;
-        note("consume " + q.name + " on " + ch.name + (noAck ? " noAck" : " prefetch " + ch.prefetch));
-        String tag = broker.consume(ch.state, q.name, "", noAck, false, NO_ARGS);
+        // x-priority -1, 0 or 1 by registration, not drawn from the seed, so that older seeds replay as before.
+        int priority = q.singleActive ? 0 : (int) (nextRegistration % 3) - 1;
+        note("consume " + q.name + " on " + ch.name + (noAck ? " noAck" : " prefetch " + ch.prefetch)
+                + " priority " + priority);
+        String tag = broker.consume(ch.state, q.name, "", noAck, false,
+                priority == 0 ? NO_ARGS : Map.of("x-priority", priority));
         check(tag.startsWith("amq.ctag-"), () -> "generated consumer tag " + tag);
         check(!ch.consumers.containsKey(tag), () -> "consumer tag " + tag + " reused");
-        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch, nextRegistration++));
+        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch, priority, nextRegistration++));
         broker.dispatch();
         drainDeliveries();
     }
@@ -418,6 +425,13 @@ final class BrokerSimulation {
         check(redelivered == q.deliveredBefore.contains(id),
                 () -> what + ": redelivered=" + redelivered + " but delivered before: " + q.deliveredBefore.contains(id));
         check(tag == ch.nextTag, () -> what + ": delivery tag " + tag + ", expected " + ch.nextTag);
+        if (c != null && !q.singleActive) {
+            for (ModelConsumer higher : consumers()) {
+                check(higher.queue != q || higher.priority <= c.priority || !higher.canTake(),
+                        () -> what + " (x-priority " + c.priority + "), while " + higher.tag + " (x-priority "
+                                + higher.priority + ") could take it");
+            }
+        }
         if (c != null && q.singleActive) {
             ModelConsumer active = activeConsumer(q);
             check(c == active,
@@ -426,8 +440,11 @@ final class BrokerSimulation {
         if (c != null && !noAck) {
             check(c.prefetch == 0 || c.unacked < c.prefetch,
                     () -> what + ": consumer prefetch " + c.prefetch + " exceeded");
+        }
+        if (c != null) {
             check(ch.prefetchGlobal == 0 || ch.consumerUnacked() < ch.prefetchGlobal,
-                    () -> what + ": global prefetch " + ch.prefetchGlobal + " exceeded");
+                    () -> what + ": global prefetch " + ch.prefetchGlobal + " exceeded"
+                            + (noAck ? " by a no-ack consumer" : ""));
         }
         if (c != null && !redelivered) {
             check(id > c.lastFirstDelivery,
@@ -675,13 +692,16 @@ final class BrokerSimulation {
         final ModelQueue queue;
         final boolean noAck;
         final int prefetch;
+        /** {@code x-priority}: no consumer of lower priority may take a message this one could. */
+        final int priority;
         /** Registration order across all queues: a single-active-consumer queue hands over by it. */
         final long registration;
         int unacked;
         long lastFirstDelivery;
 
-        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch,
+        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch, int priority,
                       long registration) {
+            this.priority = priority;
             this.tag = tag;
             this.channel = channel;
             this.queue = queue;
@@ -695,8 +715,9 @@ final class BrokerSimulation {
             if (!channel.out.writable) {
                 return false;
             }
-            return noAck || (prefetch == 0 || unacked < prefetch)
-                    && (channel.prefetchGlobal == 0 || channel.consumerUnacked() < channel.prefetchGlobal);
+            // As RabbitMQ's limiter: a no-ack consumer skips its own prefetch but not the channel's shared one.
+            boolean channelRoom = channel.prefetchGlobal == 0 || channel.consumerUnacked() < channel.prefetchGlobal;
+            return channelRoom && (noAck || prefetch == 0 || unacked < prefetch);
         }
     }
 
