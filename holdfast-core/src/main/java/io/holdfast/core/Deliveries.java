@@ -1,6 +1,7 @@
 package io.holdfast.core;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +20,8 @@ final class Deliveries {
     private final Quarantine quarantine;
     /** Queues that may be able to deliver, in the order they became so. */
     private final Set<Queue> toDispatch = new LinkedHashSet<>();
+    /** Of those, queues that took back requeued messages: their length limit is applied before they deliver. */
+    private final Set<Queue> requeuedInto = new HashSet<>();
 
     Deliveries(Broker broker, DeadLetters deadLetters, Quarantine quarantine) {
         this.broker = broker;
@@ -37,6 +40,9 @@ final class Deliveries {
             var it = toDispatch.iterator();
             Queue q = it.next();
             it.remove();
+            if (!q.deleted && !requeuedInto.isEmpty() && requeuedInto.remove(q)) {
+                dropOverLimit(q);
+            }
             if (!q.deleted) {
                 dispatch(q);
             }
@@ -85,12 +91,20 @@ final class Deliveries {
                 deadLetters.remove(q, fresh, DeadLetters.Reason.EXPIRED); // TTL 0 and no consumer took it
             }
             if (!q.deleted) {
-                for (QueueEntry e : q.dropOverLimit()) {
-                    deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
-                }
+                dropOverLimit(q);
             }
         }
         return targets.size() - took.size() - duplicates;
+    }
+
+    /**
+     * drop-head: ready messages leave from the head (dead-lettered when the queue says so) until the queue is
+     * within its limits; after a publish, and, as RabbitMQ's requeue does, after messages came back.
+     */
+    private void dropOverLimit(Queue q) {
+        for (QueueEntry e : q.dropOverLimit()) {
+            deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
+        }
     }
 
     /**
@@ -284,5 +298,6 @@ final class Deliveries {
             broker.store().returned(q, e); // the delivery count survives a crash
         }
         toDispatch.add(q);
+        requeuedInto.add(q); // its length limit applies once everything returning with e is back
     }
 }

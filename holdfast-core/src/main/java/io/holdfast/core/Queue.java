@@ -22,7 +22,9 @@ import java.util.TreeMap;
  * RabbitMQ does, and are enforced when a message is published to the queue: with {@code x-overflow}
  * {@code drop-head} (the default) the oldest ready messages go until the queue is within its limits,
  * with {@code reject-publish} and {@code reject-publish-dlx} the new message is refused (the latter
- * dead-letters it). A requeue may leave the queue over a limit until the next publish.
+ * dead-letters it). As in RabbitMQ, drop-head also applies after messages are requeued: they go back to
+ * their positions first, then the queue drops (or dead-letters) from its head, requeued ones included, until
+ * it is within its limits.
  *
  * <p>Message TTL ({@code x-message-ttl} on the queue, {@code expiration} on the message; the smaller
  * wins) fixes each entry's expiry when it is enqueued. As in RabbitMQ, expired messages leave from the
@@ -30,7 +32,7 @@ import java.util.TreeMap;
  * expired message is never delivered, while one behind a longer-lived head waits for it to go.
  *
  * <p>With {@code x-expires} the queue is deleted once unused for that long: no consumer, no basic.get
- * and no (non-passive) redeclaration. The lease starts when the queue is declared or recovered.
+ * and no declaration (a passive one included). The lease starts when the queue is declared or recovered.
  *
  * <p>With {@code x-single-active-consumer} the queue's consumers stay in registration order and only
  * the first is given messages; when it goes, the next takes over from the queue's head, so the

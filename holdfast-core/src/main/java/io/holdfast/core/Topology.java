@@ -105,6 +105,7 @@ public final class Topology {
         VirtualHost v = broker.requireVhost(ch.vhost);
         if (passive) {
             Queue q = accessibleQueue(v, ch, name);
+            q.used(broker.clockMillis()); // as RabbitMQ: any declaration, passive too, renews an x-expires lease
             return ok(ch, q);
         }
         if (name.isEmpty()) {

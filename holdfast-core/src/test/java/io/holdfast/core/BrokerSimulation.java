@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  *       consumer sees first deliveries in publish order and a requeued message before every later one;</li>
  *   <li>rule 4: a delivery is flagged redelivered exactly when the message was delivered before;</li>
  *   <li>length limits (with {@code run(seed, steps, true)}): drop-head settles the oldest ready messages
- *       over the limit after each publish, reject-publish refuses a message that would go over it, and
+ *       over the limit after each publish and after messages are requeued (as RabbitMQ does), reject-publish refuses a message that would go over it, and
  *       only ready messages count;</li>
  *   <li>prefetch (per consumer and global, which holds back no-ack consumers too), writability and consumer
  *       registration are respected at each delivery, and no consumer that could take a ready message is left
@@ -204,11 +204,7 @@ final class BrokerSimulation {
         }
         // Consumers with credit take first; then drop-head settles the oldest ready messages over the limit.
         drainDeliveries();
-        for (ModelQueue q : took) {
-            while (!q.rejectsOverflow && q.overLimit(q.ready.size(), q.readyBytes())) {
-                q.settled.add(q.ready.pollFirst());
-            }
-        }
+        took.forEach(ModelQueue::dropHead);
     }
 
     private void get() {
@@ -290,13 +286,16 @@ final class BrokerSimulation {
         note((multiple ? "nack" : "reject") + " tag " + tag + (multiple ? " multiple" : "")
                 + (requeue ? " requeue" : " drop") + " on " + ch.name);
         broker.reject(ch.state, tag, multiple, requeue);
+        Set<ModelQueue> requeuedInto = new HashSet<>();
         for (Outstanding o : takeUnacked(ch, tag, multiple)) {
             if (requeue) {
                 o.queue.ready.add(o.message);
+                requeuedInto.add(o.queue);
             } else {
                 o.queue.settled.add(o.message);
             }
         }
+        requeuedInto.forEach(ModelQueue::dropHead);
         drainDeliveries();
     }
 
@@ -484,10 +483,16 @@ final class BrokerSimulation {
         return out;
     }
 
+    /** Every unacked delivery of {@code ch} goes back; then, as after a publish, drop-head applies to each queue. */
     private void requeueAll(ModelChannel ch) {
+        Set<ModelQueue> requeuedInto = new HashSet<>();
         for (long tag : new ArrayList<>(ch.unacked.keySet())) {
-            takeUnacked(ch, tag, false).forEach(o -> o.queue.ready.add(o.message));
+            takeUnacked(ch, tag, false).forEach(o -> {
+                o.queue.ready.add(o.message);
+                requeuedInto.add(o.queue);
+            });
         }
+        requeuedInto.forEach(ModelQueue::dropHead);
     }
 
     private void checkInvariants() {
@@ -646,6 +651,13 @@ final class BrokerSimulation {
         /** Body bytes of the ready messages (a body is the message id in decimal). */
         long readyBytes() {
             return ready.stream().mapToLong(id -> Long.toString(id).length()).sum();
+        }
+
+        /** drop-head: the oldest ready messages are settled until the queue is within its limits. */
+        void dropHead() {
+            while (!rejectsOverflow && overLimit(ready.size(), readyBytes())) {
+                settled.add(ready.pollFirst());
+            }
         }
 
         boolean overLimit(long count, long bytes) {
