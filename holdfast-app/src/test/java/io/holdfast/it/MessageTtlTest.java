@@ -103,25 +103,34 @@ class MessageTtlTest extends SharedBrokerTest {
         assertThat(ch.queueDeclarePassive("bad-expiration").getMessageCount()).isZero();
     }
 
+    /** Whether the queue exists, asked of the broker thread directly: any AMQP use would renew its lease. */
+    private static boolean exists(String queue) {
+        return broker.server().engine().query(b -> b.virtualHost("/").queue(queue) != null);
+    }
+
     @Test
     void unusedQueueWithExpiresIsDeleted() throws Exception {
         ch.queueDeclare("leased", true, false, false, Map.of("x-expires", 300));
         ch.basicPublish("", "leased", MessageProperties.PERSISTENT_TEXT_PLAIN, utf8("m"));
 
-        // A passive declare does not renew the lease; once the queue is gone it closes its channel with 404.
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            Channel probe = conn.createChannel();
-            try {
-                probe.queueDeclarePassive("leased");
-                probe.close();
-                return false;
-            } catch (IOException e) {
-                AmqpAssertions.assertChannelClosedWith(404, () -> {
-                    throw e;
-                });
-                return true;
-            }
-        });
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> !exists("leased"));
+        AmqpAssertions.assertChannelClosedWith(404, () -> conn.createChannel().queueDeclarePassive("leased"));
+    }
+
+    @Test
+    void passiveDeclareGetAndConsumeRenewTheLease() throws Exception {
+        ch.queueDeclare("renewed", false, false, false, Map.of("x-expires", 400));
+
+        // Every 100 ms for 1.2 s, three leases long, the queue is used and must still be there.
+        await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> ch.queueDeclarePassive("renewed").getMessageCount() == 0);
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> ch.basicGet("renewed", true) == null);
+        String tag = ch.basicConsume("renewed", true, new DefaultConsumer(ch));
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5)).until(() -> exists("renewed"));
+        ch.basicCancel(tag); // the lease counts from here
+
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> !exists("renewed"));
     }
 
     @Test
