@@ -3,6 +3,7 @@ package io.holdfast.core;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -38,6 +39,7 @@ public final class Broker {
     private final RedeliveryHolds holds;
     private final DelayedMessages delayed;
     private final Deduplication deduplication;
+    private final TxSettlements transactions;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -101,6 +103,7 @@ public final class Broker {
         this.leases = new ConsumerLeases(this, deliveries);
         this.holds = new RedeliveryHolds(this, deliveries, deadLetters);
         this.delayed = new DelayedMessages(this, rewriter);
+        this.transactions = new TxSettlements(this, deliveries);
         addVirtualHost("/");
     }
 
@@ -281,6 +284,7 @@ public final class Broker {
         for (Consumer c : new ArrayList<>(ch.consumers.values())) {
             removeConsumer(c);
         }
+        deliveries.unhold(ch); // what an uncommitted transaction acked goes back too
         deliveries.returnAll(ch);
         dispatch();
     }
@@ -451,15 +455,28 @@ public final class Broker {
 
     /** basic.ack. */
     public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
-        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+        acked(deliveries.takeUnacked(ch, deliveryTag, multiple));
+    }
+
+    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
+    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
+        rejected(deliveries.takeUnacked(ch, deliveryTag, multiple), requeue);
+    }
+
+    /** Acks, nacks and rejects on channels in tx mode (see {@link TxSettlements}). */
+    public TxSettlements transactions() {
+        return transactions;
+    }
+
+    void acked(List<ChannelState.Unacked> taken) {
+        for (ChannelState.Unacked u : taken) {
             settle(u.queue(), u.entry());
         }
         dispatch();
     }
 
-    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
-    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
-        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+    void rejected(List<ChannelState.Unacked> taken, boolean requeue) {
+        for (ChannelState.Unacked u : taken) {
             if (requeue) {
                 deliveries.returnToQueue(u.queue(), u.entry());
             } else {
@@ -469,7 +486,10 @@ public final class Broker {
         dispatch();
     }
 
-    /** basic.recover with requeue: every unacked delivery of the channel goes back to its queue. */
+    /**
+     * basic.recover with requeue: every unacked delivery of the channel goes back to its queue; not those an open
+     * transaction acked or rejected, which are no longer unacked (as in RabbitMQ).
+     */
     public void recover(ChannelState ch) {
         deliveries.returnAll(ch);
         dispatch();

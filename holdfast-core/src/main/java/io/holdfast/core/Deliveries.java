@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -204,7 +205,17 @@ final class Deliveries {
 
     /** Takes the deliveries an ack or reject names off the channel, giving back their credit. */
     List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
-        List<ChannelState.Unacked> out = new ArrayList<>();
+        List<ChannelState.Unacked> out = new ArrayList<>(named(ch, deliveryTag, multiple).values());
+        out.forEach(this::release);
+        return out;
+    }
+
+    /**
+     * Takes the deliveries an ack or reject names off the channel's unacked set, by tag in tag order, keeping
+     * their credit; refused with 406, changing nothing, when the tag is not unacked.
+     */
+    LinkedHashMap<Long, ChannelState.Unacked> named(ChannelState ch, long deliveryTag, boolean multiple) {
+        LinkedHashMap<Long, ChannelState.Unacked> out = new LinkedHashMap<>();
         if (multiple) {
             // As RabbitMQ: "up to and including" needs the named tag itself to be unacked (0 means all).
             if (deliveryTag != 0 && !ch.unacked.containsKey(deliveryTag)) {
@@ -216,7 +227,7 @@ final class Deliveries {
                 if (deliveryTag != 0 && e.getKey() > deliveryTag) {
                     break;
                 }
-                out.add(e.getValue());
+                out.put(e.getKey(), e.getValue());
                 it.remove();
             }
         } else {
@@ -224,10 +235,21 @@ final class Deliveries {
             if (u == null) {
                 throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
             }
-            out.add(u);
+            out.put(deliveryTag, u);
         }
-        out.forEach(this::release);
         return out;
+    }
+
+    /** The deliveries held by an open transaction are unacked again, the set kept in tag order (see {@link TxSettlements}). */
+    void unhold(ChannelState ch) {
+        if (ch.heldForTx.isEmpty()) {
+            return;
+        }
+        var merged = new java.util.TreeMap<Long, ChannelState.Unacked>(ch.unacked);
+        merged.putAll(ch.heldForTx);
+        ch.heldForTx.clear();
+        ch.unacked.clear();
+        ch.unacked.putAll(merged);
     }
 
     /** Every unacked delivery of the channel goes back to its queue (recover, or the channel closed). */
