@@ -195,6 +195,7 @@ public final class Broker {
         advanceClock(nowMillis);
         delayed.releaseDue(); // x-delayed-message: due messages are routed now
         deduplication.expire(); // x-message-deduplication: ids past a time window are forgotten
+        deliveries.renoteExpiries(); // every queue's head is looked at below, and noted again
         long shortestTimeout = leases.brokerTimeoutOrMax();
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
@@ -212,6 +213,28 @@ public final class Broker {
         if (shortestTimeout != Long.MAX_VALUE) {
             leases.expire(shortestTimeout, channels);
         }
+        dispatch();
+    }
+
+    /**
+     * When {@link #expireDue} next has work: the earliest expiry of a message at a queue's head, of a message held
+     * by {@code x-redelivery-backoff} or by a delayed exchange; Long.MAX_VALUE when nothing is timed. The caller
+     * schedules that call for exactly then, so a message leaves (or is dead-lettered) within milliseconds of its
+     * TTL. A cheap read: each command keeps it up to date.
+     */
+    public long nextExpiryMillis() {
+        return Math.min(deliveries.expiryDueMillis(), Math.min(holds.nextWakeMillis(), delayed.nextDueMillis()));
+    }
+
+    /**
+     * At {@code nowMillis}: expired messages leave the heads of their queues (dead-lettered when the queue says
+     * so), held-back ones that are due become ready, due delayed messages are routed, and what became deliverable
+     * is delivered. Only what {@link #nextExpiryMillis} covers; the rest waits for {@link #tick}.
+     */
+    public void expireDue(long nowMillis) {
+        advanceClock(nowMillis);
+        delayed.releaseDue();
+        deliveries.expireDue();
         dispatch();
     }
 

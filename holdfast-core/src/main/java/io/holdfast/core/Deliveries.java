@@ -23,6 +23,12 @@ final class Deliveries {
     private final Set<Queue> toDispatch = new LinkedHashSet<>();
     /** Of those, queues that took back requeued messages: their length limit is applied before they deliver. */
     private final Set<Queue> requeuedInto = new HashSet<>();
+    /**
+     * Queues whose head (the head of a priority, on a priority queue) has an expiry, and the earliest of those
+     * expiries: what {@link #expireDue} looks at. Every path that gives a queue a new head notes it here.
+     */
+    private final Set<Queue> expiring = new LinkedHashSet<>();
+    private long expiryDueMillis = Long.MAX_VALUE;
 
     Deliveries(Broker broker, DeadLetters deadLetters, Quarantine quarantine) {
         this.broker = broker;
@@ -74,6 +80,7 @@ final class Deliveries {
                 continue;
             }
             QueueEntry e = q.enqueue(message, broker.nextSeq(), broker.clockMillis(), broker.rewriter());
+            noteExpiry(q, e.expiresAtMillis);
             broker.deduplication().remember(q, message, e); // before the store's enqueue record
             if (q.stores(message)) {
                 broker.store().enqueued(q, e);
@@ -103,8 +110,12 @@ final class Deliveries {
      * within its limits; after a publish, and, as RabbitMQ's requeue does, after messages came back.
      */
     private void dropOverLimit(Queue q) {
-        for (QueueEntry e : q.dropOverLimit()) {
+        List<QueueEntry> dropped = q.dropOverLimit();
+        for (QueueEntry e : dropped) {
             deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
+        }
+        if (!dropped.isEmpty()) {
+            expireHead(q); // a new head, which may have expired already (RabbitMQ drops expired ones here too)
         }
     }
 
@@ -169,13 +180,52 @@ final class Deliveries {
 
     /**
      * Drops (or dead-letters) the expired messages at the head of {@code q}; true if a live ready message
-     * remains.
+     * remains. The live head's expiry is noted for {@link #expireDue}.
      */
     boolean expireHead(Queue q) {
         for (QueueEntry e : q.dropExpired(broker.clockMillis())) {
             deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
         }
+        noteExpiry(q, q.headExpiresAtMillis());
         return q.hasReady();
+    }
+
+    /** {@code q} has a new head (or head of a priority) that expires at {@code expiresAtMillis}. */
+    void noteExpiry(Queue q, long expiresAtMillis) {
+        if (expiresAtMillis != QueueEntry.NEVER) {
+            expiring.add(q);
+            // An entry is expired once the clock is past its expiry (see QueueEntry#expired).
+            expiryDueMillis = Math.min(expiryDueMillis, expiresAtMillis + 1);
+        }
+    }
+
+    /** The earliest time a queue head is expired, as far as noted; Long.MAX_VALUE when none has an expiry. */
+    long expiryDueMillis() {
+        return expiryDueMillis;
+    }
+
+    /** Forgets what was noted, for {@link Broker#tick}, which visits every queue's head and notes them again. */
+    void renoteExpiries() {
+        expiring.clear();
+        expiryDueMillis = Long.MAX_VALUE;
+    }
+
+    /**
+     * Once the broker's clock has reached {@link #expiryDueMillis}: the queues whose heads have expiries drop the
+     * expired ones (dead-lettered when they say so), and note their next. Queues whose head then has none leave
+     * the set, to be noted again when they get a head that has one.
+     */
+    void expireDue() {
+        if (broker.clockMillis() < expiryDueMillis) {
+            return;
+        }
+        List<Queue> due = new ArrayList<>(expiring);
+        renoteExpiries();
+        for (Queue q : due) {
+            if (!q.deleted) {
+                expireHead(q);
+            }
+        }
     }
 
     /** basic.get from {@code q}, for {@link Broker#get}: null when it has no ready message that is not expired. */
@@ -199,6 +249,7 @@ final class Deliveries {
             ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, broker.clockMillis()));
             q.markUnacked(e);
         }
+        expireHead(q); // as RabbitMQ's fetch: what expired behind it goes now, and the count leaves it out
         dispatch(); // to the queues that took what expired on the way, when dead-lettered
         return new Broker.GetResult(tag, redelivered, e, m, q.readyCount());
     }
@@ -316,6 +367,7 @@ final class Deliveries {
             return; // x-redelivery-backoff: back at its position once its delay is over
         }
         q.requeue(e);
+        noteExpiry(q, e.expiresAtMillis);
         if (q.stores(e)) {
             broker.store().returned(q, e); // the delivery count survives a crash
         }

@@ -406,6 +406,18 @@ public final class Queue {
         return true;
     }
 
+    /**
+     * When the head expires (the earliest of the heads of every priority, on a priority queue, since each one
+     * expires at its head), or {@link QueueEntry#NEVER}; for the broker to know when to look again.
+     */
+    long headExpiresAtMillis() {
+        if (levels != null) {
+            return levels.earliestHeadExpiry();
+        }
+        QueueEntry head = peek();
+        return head == null ? QueueEntry.NEVER : head.expiresAtMillis;
+    }
+
     private QueueEntry peek() {
         if (levels != null) {
             return levels.peek();
