@@ -184,8 +184,9 @@ public final class Broker {
 
     /**
      * The periodic command: at {@code nowMillis}, every queue drops the expired messages at its head (they
-     * leave the store like acked ones), and a queue unused for its {@code x-expires} is deleted. The caller
-     * runs it every few hundred milliseconds, so a queue nobody reads from still lets its messages go.
+     * leave the store like acked ones; {@link #expireDue} does so on time, this is the safety net that also notes
+     * every head again), and a queue unused for its {@code x-expires} is deleted. The caller runs it every few
+     * hundred milliseconds at most.
      *
      * <p>It also enforces the consumer timeout: a manual-ack delivery unacked for longer than its queue's
      * timeout (see {@link #consumerTimeout}) either cancels its consumer, whose unacked deliveries go back
