@@ -96,10 +96,10 @@ class MessageTtlTest extends SharedBrokerTest {
         // The first dead-lettering loads and compiles its code path: not what is measured here.
         ch.basicPublish("", "ttl-exact", expiring("1"), utf8("-1"));
         assertThat(warmedUp.await(10, TimeUnit.SECONDS)).isTrue();
-        // TTLs 10 ms apart, growing, so each message is at the head when its time comes.
+        // TTLs 30 ms apart, growing, so each message is at the head when its time comes.
         long[] dueNanos = new long[n];
         for (int i = 0; i < n; i++) {
-            long ttl = 150 + 10L * i;
+            long ttl = 150 + 30L * i;
             dueNanos[i] = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ttl);
             ch.basicPublish("", "ttl-exact", expiring(Long.toString(ttl)), utf8(Integer.toString(i)));
         }
@@ -109,14 +109,15 @@ class MessageTtlTest extends SharedBrokerTest {
         int apart = 0;
         for (int i = 0; i < n; i++) {
             lateMillis[i] = TimeUnit.NANOSECONDS.toMillis(arrivedNanos[i] - dueNanos[i]);
-            if (i > 0 && arrivedNanos[i] - arrivedNanos[i - 1] >= TimeUnit.MILLISECONDS.toNanos(5)) {
+            if (i > 0 && arrivedNanos[i] - arrivedNanos[i - 1] >= TimeUnit.MILLISECONDS.toNanos(10)) {
                 apart++;
             }
         }
         String seen = Arrays.toString(lateMillis);
-        // Each on its own time, about 10 ms after the one before; a periodic sweep would let several go together.
-        assertThat(apart).as("arrivals at least 5 ms apart, of %d; lateness in ms %s", n - 1, seen)
-                .isGreaterThanOrEqualTo(6);
+        // Each on its own time, about 30 ms after the one before, where a 100 ms sweep lets three or four go
+        // together (about 3 of the 9 gaps would be long); the bound leaves room for a stall on a loaded machine.
+        assertThat(apart).as("arrivals at least 10 ms apart, of %d; lateness in ms %s", n - 1, seen)
+                .isGreaterThanOrEqualTo(5);
         Arrays.sort(lateMillis);
         // A 100 ms sweep makes the typical one about 50 ms late; scheduled at its time it is late by the delivery
         // path alone. The bound leaves room for a loaded machine.

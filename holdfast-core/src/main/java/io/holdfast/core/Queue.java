@@ -29,8 +29,8 @@ import java.util.TreeMap;
  * <p>Message TTL ({@code x-message-ttl} on the queue, {@code expiration} on the message; the smaller
  * wins) fixes each entry's expiry when it is enqueued. As in RabbitMQ, expired messages leave from the
  * head only: the broker drops them before every delivery and basic.get and once their time comes (see
- * {@link Broker#nextExpiryMillis}), so an
- * expired message is never delivered, while one behind a longer-lived head waits for it to go.
+ * {@link Broker#nextExpiryMillis}), so an expired message is never delivered, while one behind a
+ * longer-lived head waits for it to go.
  *
  * <p>With {@code x-expires} the queue is deleted once unused for that long: no consumer, no basic.get
  * and no declaration (a passive one included). The lease starts when the queue is declared or recovered.
