@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
-# Runs RabbitMQ PerfTest 2.22.1 against a broker and prints the consumer rate and latency summary.
+# Runs RabbitMQ PerfTest 2.22.1 against a broker and prints, per scenario, the consumed rate, consumer and
+# confirm latency, and the broker's CPU time per message.
 #
-#   bench/perftest.sh [--uri amqp://guest:guest@127.0.0.1:5673] [--seconds 30] [scenario...]
+#   bench/perftest.sh [--uri amqp://guest:guest@127.0.0.1:5674 --pid PID] [--seconds 30] [--profile] [scenario...]
 #
 # Without --uri it builds Holdfast, starts it on port 5673 with a fresh data directory, and stops it
-# afterwards. Scenarios (issue 2 and 3's benchmark definitions):
-#   transient   -x 1 -y 1 -s 1000 -a                                   (transient, auto-ack)
-#   confirmed   -x 1 -y 1 -s 1000 -f persistent -c 100 -q 100          (durable, confirms, manual ack)
-#   confirmed4  -x 4 -y 4 --queue-pattern perf-%d 1..4, same options as confirmed
+# afterwards. With --uri it measures any broker (RabbitMQ for a side-by-side run in the same sitting);
+# --pid names that broker's process so its CPU time can be read (beam.smp for RabbitMQ).
+# --profile (Holdfast started here only) records a JFR profile of the broker for each scenario, in
+# bench/results/<scenario>-<timestamp>.jfr (open with `jfr print --events jdk.ExecutionSample` or JMC).
+#
+# Scenarios; every one states what it declares. 1 KB messages.
+#   s1          named DURABLE queue perf-s1, persistent, confirms 100 in flight, manual ack, prefetch 100, 1x1
+#   s4          4 named DURABLE queues perf-s4-1..4, as s1, 4 producers x 4 consumers
+#   s5          as s1 at a fixed 1,000 msg/s (latency at a steady load)
+#   transient   server-named NON-DURABLE exclusive queue, transient messages, auto-ack, no confirms, 1x1
+#   confirmed-nondurable  server-named NON-DURABLE exclusive queue, persistent, confirms, manual ack: never
+#               touches the journal (the old "confirmed" scenario, kept under its own name)
 # --rate N caps each producer at N msg/s (to compare latency at equal load).
 # Full PerfTest output goes to bench/results/<scenario>-<timestamp>.log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 uri=""
+pid=""
 seconds=30
+profile=0
 rate=()
 scenarios=()
 while (($#)); do
   case "$1" in
     --uri) uri="$2"; shift 2 ;;
+    --pid) pid="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --rate) rate=(-r "$2"); shift 2 ;;
+    --profile) profile=1; shift ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(transient confirmed confirmed4)
+((${#scenarios[@]})) || scenarios=(s1 s4 s5 transient)
 
 if [[ ! -f "$here/lib/perf-test-2.22.1.jar" ]]; then
   mvn -B -q -f "$here/perftest-pom.xml" dependency:copy-dependencies -DoutputDirectory="$here/lib" >&2
@@ -36,26 +49,53 @@ cleanup() { [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$b
 trap cleanup EXIT
 if [[ -z "$uri" ]]; then
   data="$(mktemp -d /tmp/holdfast-bench.XXXXXX)"
-  "$root/holdfast" server --port 5673 --data-dir "$data" > "$data/broker.log" 2>&1 &
+  "$root/holdfast" server --port 5673 --management-port 0 --data-dir "$data" > "$data/broker.log" 2>&1 &
   broker_pid=$!
+  pid=$broker_pid
   for _ in $(seq 1 120); do
-    grep -q "listening" "$data/broker.log" 2>/dev/null && break
+    grep -q "listening for AMQP" "$data/broker.log" 2>/dev/null && break
     sleep 0.5
   done
   uri="amqp://guest:guest@127.0.0.1:5673"
+elif ((profile)); then
+  echo "--profile needs the Holdfast this script starts (no --uri)" >&2; exit 2
 fi
+
+# CPU seconds (user + system) the broker process has used so far; empty without a pid.
+cpu_seconds() {
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 0
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$pid/stat"
+}
 
 mkdir -p "$here/results"
 for s in "${scenarios[@]}"; do
+  common=(-s 1000 -f persistent -c 100 -q 100 -ad false)
   case "$s" in
+    s1) opts=(-x 1 -y 1 -u perf-s1 "${common[@]}") ;;
+    s4) opts=(-x 4 -y 4 --queue-pattern 'perf-s4-%d' --queue-pattern-from 1 --queue-pattern-to 4 "${common[@]}") ;;
+    s5) opts=(-x 1 -y 1 -u perf-s5 "${common[@]}" -r 1000) ;;
     transient) opts=(-x 1 -y 1 -s 1000 -a) ;;
-    confirmed) opts=(-x 1 -y 1 -s 1000 -f persistent -c 100 -q 100) ;;
-    confirmed4) opts=(-x 4 -y 4 --queue-pattern 'perf-%d' --queue-pattern-from 1 --queue-pattern-to 4
-                      -s 1000 -f persistent -c 100 -q 100) ;;
+    confirmed-nondurable) opts=(-x 1 -y 1 -s 1000 -f persistent -c 100 -q 100) ;;
     *) echo "unknown scenario $s" >&2; exit 2 ;;
   esac
-  log="$here/results/$s-$(date +%Y%m%d-%H%M%S).log"
-  echo "== $s: ${opts[*]} -z $seconds against $uri"
+  stamp="$(date +%Y%m%d-%H%M%S)"
+  log="$here/results/$s-$stamp.log"
+  echo "== $s: ${opts[*]} ${rate[*]-} -z $seconds against $uri"
+  if ((profile)); then
+    jcmd "$pid" JFR.start name="$s" settings=profile filename="$here/results/$s-$stamp.jfr" > /dev/null
+  fi
+  cpu_before="$(cpu_seconds)"
   java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "${opts[@]}" ${rate[@]+"${rate[@]}"} -z "$seconds" > "$log" 2>&1 || true
-  grep -E "sending rate avg|receiving rate avg|consumer latency" "$log" | tail -3
+  cpu_after="$(cpu_seconds)"
+  if ((profile)); then
+    jcmd "$pid" JFR.stop name="$s" > /dev/null
+    echo "   profile: $here/results/$s-$stamp.jfr"
+  fi
+  grep -E "^id: [^,]*, (sending rate avg|receiving rate avg|consumer latency|confirm latency)" "$log" | tail -4 \
+    | sed 's/^id: [^,]*, /   /'
+  received="$(grep -E "receiving rate avg" "$log" | tail -1 | grep -oE '[0-9]+ msg/s' | grep -oE '[0-9]+' || true)"
+  if [[ -n "$cpu_before" && -n "$received" && "$received" -gt 0 ]]; then
+    awk -v a="$cpu_before" -v b="$cpu_after" -v r="$received" -v t="$seconds" \
+      'BEGIN { printf "   broker CPU: %.1f s over the run, %.1f us per consumed message\n", b - a, (b - a) * 1e6 / (r * t) }'
+  fi
 done

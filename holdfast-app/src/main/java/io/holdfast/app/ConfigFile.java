@@ -2,6 +2,7 @@ package io.holdfast.app;
 
 import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.TlsConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,7 +53,11 @@ final class ConfigFile {
                 throw new ConfigException(where + ": " + e.getMessage());
             }
         }
-        return b.build();
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": " + e.getMessage());
+        }
     }
 
     /** Applies {@code holdfast.conf} keys, one at a time, to a config being built. */
@@ -61,6 +66,10 @@ final class ConfigFile {
         private static final String WATERMARK_ABSOLUTE = "vm_memory_high_watermark.absolute";
 
         private final ServerConfig.Builder b;
+        /** ssl_options.* as given; made into a TlsConfig at build, when listeners.ssl.default is set. */
+        private final java.util.Map<String, String> tls = new java.util.HashMap<>();
+        private String tlsAddress;
+        private int tlsPort = -1;
         /** Which of the two vm_memory_high_watermark keys has been set, if any: only one may be. */
         private String watermarkKey;
 
@@ -71,6 +80,14 @@ final class ConfigFile {
         void set(String key, String value) {
             switch (key) {
                 case "listeners.tcp.default" -> listener(value);
+                case "listeners.ssl.default" -> tlsListener(value);
+                case "ssl_options.certfile" -> tls.put("certfile", value);
+                case "ssl_options.keyfile" -> tls.put("keyfile", value);
+                case "ssl_options.password" -> tls.put("password", value);
+                case "ssl_options.cacertfile" -> tls.put("cacertfile", value);
+                case "ssl_options.verify" -> tls.put("verify", oneOf(key, value, "verify_peer", "verify_none"));
+                case "ssl_options.fail_if_no_peer_cert" -> tls.put("fail_if_no_peer_cert",
+                        String.valueOf(bool(key, value)));
                 case "data_dir" -> b.dataDir(Path.of(value));
                 case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
                 case "channel_max" -> b.channelMax((int) number(key, value, 1, 65535));
@@ -87,6 +104,7 @@ final class ConfigFile {
                 case "management.enabled" -> b.managementEnabled(bool(key, value));
                 case "management.tcp.ip" -> b.managementBindAddress(address(key, value));
                 case "management.tcp.port" -> b.managementPort((int) number(key, value, 0, 65535));
+                case "management.unauthenticated_health_and_metrics" -> b.managementHealthOpen(bool(key, value));
                 // As RabbitMQ: milliseconds, or false for no timeout.
                 case "consumer_timeout" -> b.consumerTimeoutMillis(value.equals("false") ? -1
                         : number(key, value, 1, Long.MAX_VALUE));
@@ -125,6 +143,30 @@ final class ConfigFile {
                         + "' (use kB, MB, GB, KiB, MiB or GiB)");
             };
             return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        }
+
+        private static Path path(String value) {
+            return value == null ? null : Path.of(value);
+        }
+
+        private void tlsListener(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon >= 0) {
+                tlsAddress = value.substring(0, colon);
+                tlsPort = (int) number("listeners.ssl.default", value.substring(colon + 1), 0, 65535);
+            } else {
+                tlsPort = (int) number("listeners.ssl.default", value, 0, 65535);
+            }
+        }
+
+        private static String oneOf(String key, String value, String... allowed) {
+            for (String a : allowed) {
+                if (a.equals(value)) {
+                    return value;
+                }
+            }
+            throw new IllegalArgumentException(key + " must be one of " + String.join(", ", allowed) + ", got '" + value
+                    + "'");
         }
 
         private void listener(String value) {
@@ -230,7 +272,13 @@ final class ConfigFile {
             }
         }
 
+        /** @throws IllegalArgumentException if the keys do not fit together (a TLS listener without its files) */
         ServerConfig build() {
+            if (tlsPort >= 0) {
+                b.tls(new TlsConfig(tlsAddress, tlsPort, path(tls.get("certfile")), path(tls.get("keyfile")),
+                        tls.get("password"), path(tls.get("cacertfile")), "verify_peer".equals(tls.get("verify")),
+                        Boolean.parseBoolean(tls.get("fail_if_no_peer_cert"))));
+            }
             return b.build();
         }
     }

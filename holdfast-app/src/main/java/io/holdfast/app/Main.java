@@ -1,18 +1,19 @@
 package io.holdfast.app;
 
+import io.holdfast.app.ctl.Ctl;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code holdfast} command line. */
 @Command(name = "holdfast", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Holdfast, an AMQP 0-9-1 message broker built for failure recovery.",
-        subcommands = {Main.Server.class})
+        subcommands = {Main.Server.class, Verify.class, Ctl.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -95,7 +96,7 @@ public final class Main implements Runnable {
     static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"Holdfast " + io.holdfast.server.amqp.Version.VERSION};
+            return new String[] {"Holdfast " + io.holdfast.server.config.Version.VERSION};
         }
     }
 }

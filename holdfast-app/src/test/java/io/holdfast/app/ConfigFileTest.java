@@ -41,6 +41,39 @@ class ConfigFileTest {
     }
 
     @Test
+    void tlsListenerKeysAsRabbitMqNamesThem() throws Exception {
+        ServerConfig c = load("""
+                listeners.ssl.default = 5671
+                ssl_options.cacertfile = /etc/holdfast/ca.pem
+                ssl_options.certfile = /etc/holdfast/server.pem
+                ssl_options.keyfile = /etc/holdfast/server.key
+                ssl_options.verify = verify_peer
+                ssl_options.fail_if_no_peer_cert = true
+                management.unauthenticated_health_and_metrics = true
+                """);
+        assertThat(c.tls().port()).isEqualTo(5671);
+        assertThat(c.tls().certFile()).isEqualTo(Path.of("/etc/holdfast/server.pem"));
+        assertThat(c.tls().verifyPeer()).isTrue();
+        assertThat(c.tls().failIfNoPeerCert()).isTrue();
+        assertThat(c.managementHealthOpen()).isTrue();
+        assertThat(load("heartbeat = 10\n").tls()).as("no TLS listener by default").isNull();
+    }
+
+    @Test
+    void aTlsListenerWithoutItsFilesSaysWhichKeysAreMissing() {
+        assertThatThrownBy(() -> load("listeners.ssl.default = 5671\n"))
+                .isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("needs ssl_options.certfile and ssl_options.keyfile");
+        assertThatThrownBy(() -> load("""
+                listeners.ssl.default = 5671
+                ssl_options.certfile = a.pem
+                ssl_options.keyfile = a.key
+                ssl_options.verify = verify_peer
+                """)).hasMessageContaining("verify_peer needs ssl_options.cacertfile");
+        assertThatThrownBy(() -> load("ssl_options.verify = maybe\n")).hasMessageContaining("verify_peer, verify_none");
+    }
+
+    @Test
     void unknownKeyNamesTheFileAndLine() {
         assertThatThrownBy(() -> load("heartbeat = 10\nhartbeat = 10\n"))
                 .isInstanceOf(ConfigFile.ConfigException.class)

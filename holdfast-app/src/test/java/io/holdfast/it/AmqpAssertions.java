@@ -44,6 +44,25 @@ final class AmqpAssertions {
         return channelClose(code, closed.get(10, TimeUnit.SECONDS));
     }
 
+    /**
+     * Waits for {@code conn} to be closed by the broker with a connection-level error ({@code connection.close}
+     * with {@code code}); returns the close for checks on its text.
+     */
+    static AMQP.Connection.Close awaitConnectionClosedWith(int code, com.rabbitmq.client.Connection conn)
+            throws Exception {
+        CompletableFuture<ShutdownSignalException> closed = new CompletableFuture<>();
+        conn.addShutdownListener(closed::complete);
+        if (!conn.isOpen()) {
+            closed.complete(conn.getCloseReason());
+        }
+        ShutdownSignalException e = closed.get(10, TimeUnit.SECONDS);
+        assertThat(e.isHardError()).as("a connection error: %s", e.getReason()).isTrue();
+        assertThat(e.isInitiatedByApplication()).as("closed by the broker").isFalse();
+        AMQP.Connection.Close close = (AMQP.Connection.Close) e.getReason();
+        assertThat(close.getReplyCode()).as("reply code of %s", close.getReplyText()).isEqualTo(code);
+        return close;
+    }
+
     private static AMQP.Channel.Close channelClose(int code, Throwable cause) {
         assertThat(cause).isInstanceOf(ShutdownSignalException.class);
         ShutdownSignalException e = (ShutdownSignalException) cause;

@@ -6,7 +6,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,12 +18,27 @@ final class Management {
 
     private Management() {}
 
+    /** A request as {@code guest} (the default administrator, from loopback). */
     static HttpResponse<String> request(RunningBroker broker, String method, String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.managementPort() + path))
+        return request(broker, method, path, "guest", "guest", null);
+    }
+
+    /** A request as {@code user} (no Authorization header when null), with a JSON body when not null. */
+    static HttpResponse<String> request(RunningBroker broker, String method, String path, String user,
+                                        String password, String jsonBody) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.managementPort()
+                        + path))
                 .timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.noBody())
-                .build();
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (jsonBody != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (user != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
+                    .getBytes(StandardCharsets.UTF_8)));
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static String metrics(RunningBroker broker) throws Exception {

@@ -39,7 +39,7 @@ class PikaExamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"work_queue.py", "confirmed_publisher.py"})
+    @ValueSource(strings = {"work_queue.py", "confirmed_publisher.py", "rpc.py"})
     void exampleSucceeds(String script) throws Exception {
         Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
         Process p = new ProcessBuilder(PYTHON, examples.resolve(script).toString(), "--port",

@@ -40,6 +40,7 @@ public final class Broker {
     private final DelayedMessages delayed;
     private final Deduplication deduplication;
     private final TxSettlements transactions;
+    private final DirectReplyTo directReplyTo = new DirectReplyTo(this);
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -109,6 +110,22 @@ public final class Broker {
 
     public VirtualHost addVirtualHost(String name) {
         return vhosts.computeIfAbsent(name, VirtualHost::new);
+    }
+
+    /**
+     * Deletes the vhost and everything in it: queues (their messages leave the store), exchanges, bindings.
+     * The caller first closes the connections on it ({@link #closeConnection}), so nothing is left unacked
+     * there. Returns false if there was no such vhost.
+     */
+    public boolean deleteVirtualHost(String name) {
+        VirtualHost v = vhosts.get(name);
+        if (v == null) {
+            return false;
+        }
+        topology.deleteEverything(v);
+        vhosts.remove(name);
+        durableTopologyChanged = true;
+        return true;
     }
 
     public VirtualHost virtualHost(String name) {
@@ -264,6 +281,10 @@ public final class Broker {
         return store;
     }
 
+    DirectReplyTo directReplyTo() {
+        return directReplyTo;
+    }
+
     /** The message-ids queues with {@code x-message-deduplication} remember (see {@link Deduplication}). */
     public Deduplication deduplication() {
         return deduplication;
@@ -305,6 +326,7 @@ public final class Broker {
         }
         ch.closed = true;
         channels.remove(ch);
+        directReplyTo.closed(ch);
         for (Consumer c : new ArrayList<>(ch.consumers.values())) {
             removeConsumer(c);
         }
@@ -377,13 +399,38 @@ public final class Broker {
             throw BrokerException.accessRefused("cannot publish to internal exchange '" + exchange + "' in vhost '"
                     + ch.vhost + "'");
         }
-        if (x.type() == ExchangeType.X_DELAYED_MESSAGE && delayed.hold(v, x, message)) {
+        List<String> keys = SenderSelected.routingKeys(routingKey, message.headers(), rewriter);
+        Message stored = SenderSelected.withoutBcc(message, rewriter);
+        if (x.type() == ExchangeType.X_DELAYED_MESSAGE && delayed.hold(v, x, stored)) {
             return new PublishResult(1, 0); // held: no basic.return, as the plugin cannot tell routability either
         }
-        Set<Queue> targets = v.route(x, routingKey, message.headers());
-        int refused = deliveries.enqueueRouted(targets, message, true);
+        int replies = x.name().equals(VirtualHost.DEFAULT_EXCHANGE) ? directReplyTo.deliver(keys, stored) : 0;
+        Set<Queue> targets = v.route(x, keys, stored.headers());
+        int refused = deliveries.enqueueRouted(targets, stored, true);
         dispatch(); // the copies of messages dead-lettered on the way
-        return new PublishResult(targets.size(), refused);
+        return new PublishResult(targets.size() + replies, refused);
+    }
+
+    /**
+     * Checks what {@link #publish} would refuse in a message itself, before it is routed: a {@code CC} or
+     * {@code BCC} header that is not an array (406, see {@link SenderSelected}). For a session that must refuse
+     * a publish at once although it routes it later (in a transaction).
+     */
+    public void checkRoutingHeaders(Message message) {
+        SenderSelected.routingKeys(message.routingKey(), message.headers(), rewriter);
+    }
+
+    /**
+     * The address a request published on {@code ch} with {@code reply-to} {@code amq.rabbitmq.reply-to} gets
+     * instead (see {@link DirectReplyTo}); 406 PRECONDITION_FAILED if the channel does not consume from it.
+     */
+    public String directReplyAddress(ChannelState ch) {
+        return directReplyTo.address(ch);
+    }
+
+    /** True if {@code replyTo} is the direct reply-to pseudo-queue, which a publish must rewrite. */
+    public static boolean isDirectReplyTo(String replyTo) {
+        return DirectReplyTo.PSEUDO_QUEUE.equals(replyTo);
     }
 
     // ---- consuming ----
@@ -392,13 +439,18 @@ public final class Broker {
     public String consume(ChannelState ch, String queueName, String tag, boolean noAck, boolean exclusive,
                           Map<String, Object> arguments) {
         VirtualHost v = requireVhost(ch.vhost);
+        if (ch.consumers.containsKey(tag) || tag.equals(ch.replyConsumerTag)) {
+            throw new BrokerException(ErrorCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
+        }
+        if (queueName.equals(DirectReplyTo.PSEUDO_QUEUE)) {
+            String replyTag = tag.isEmpty() ? generateName("amq.ctag-") : tag;
+            directReplyTo.consume(ch, replyTag, noAck);
+            return replyTag;
+        }
         Queue q = topology.accessibleQueue(v, ch, queueName);
         Consumer.validate(arguments, q);
         if (tag.isEmpty()) {
             tag = generateName("amq.ctag-");
-        }
-        if (ch.consumers.containsKey(tag)) {
-            throw new BrokerException(ErrorCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
         }
         if (exclusive && !q.consumers.isEmpty()) {
             throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + v.name()
@@ -431,7 +483,7 @@ public final class Broker {
     public boolean cancel(ChannelState ch, String tag) {
         Consumer c = ch.consumers.get(tag);
         if (c == null) {
-            return false;
+            return directReplyTo.cancel(ch, tag);
         }
         removeConsumer(c);
         dispatch();

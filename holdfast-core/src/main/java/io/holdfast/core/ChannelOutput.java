@@ -8,6 +8,12 @@ public interface ChannelOutput {
     /** basic.deliver to a consumer of {@code message}, the entry's message (read back if it was paged out). */
     void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry, Message message);
 
+    /**
+     * basic.deliver of a direct reply-to reply (see {@link DirectReplyTo}) to the channel's reply consumer:
+     * never redelivered, never acked; {@code reply} goes out as published (exchange, routing key, properties).
+     */
+    void deliverReply(String consumerTag, long deliveryTag, Message reply);
+
     /** Server-sent basic.cancel: the consumer's queue went away, or its consumer timeout ran out. */
     void consumerCancelled(String consumerTag);
 

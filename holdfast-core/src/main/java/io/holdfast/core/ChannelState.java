@@ -24,6 +24,9 @@ public final class ChannelState {
     boolean flowActive = true;
     String lastDeclaredQueue;
     boolean closed;
+    /** The channel's direct reply-to consumer and its token (see {@link DirectReplyTo}); null when it has none. */
+    String replyConsumerTag;
+    String replyToken;
 
     /** One delivery awaiting its ack; {@code consumer} is null for basic.get. */
     record Unacked(Queue queue, QueueEntry entry, Consumer consumer, long deliveredAtMillis) {}

@@ -12,7 +12,8 @@ import java.util.Set;
  * Dead-lettering as RabbitMQ does it: a message that leaves a queue with {@code x-dead-letter-exchange}
  * because it was rejected without requeue, expired, was dropped (or refused) by a length limit, or went over
  * {@code x-delivery-limit} is republished to that exchange, with {@code x-dead-letter-routing-key} (or its own
- * routing key), as a new message whose {@code x-death} header says what happened. A queue without a
+ * routing keys, {@code CC} included), as a new message whose {@code x-death} header says what happened; with a
+ * dead-letter routing key the copy loses its {@code CC} and {@code BCC} headers, as in RabbitMQ. A queue without a
  * dead-letter exchange just drops it. Deleting or purging a queue never dead-letters.
  *
  * <p>The copy is routed like a publish to every matching queue and takes each target's own TTL and length
@@ -96,10 +97,19 @@ final class DeadLetters {
             drop(q, x == null ? "no exchange" : "too deep");
             return;
         }
+        // The keys it was published with: its own and those of CC (BCC was never stored).
+        List<String> publishedKeys = SenderSelected.routingKeys(m.routingKey(), m.headers(), rewriter);
         String key = q.deadLetterRoutingKey() != null ? q.deadLetterRoutingKey() : m.routingKey();
         String expiration = rewriter.expiration(m.properties());
-        List<Object> deaths = recordDeath(m, q.name(), reason, expiration, broker.clockMillis());
+        List<Object> deaths = recordDeath(m, publishedKeys, q.name(), reason, expiration, broker.clockMillis());
         Map<String, Object> headers = new LinkedHashMap<>(m.headers());
+        List<String> keys = publishedKeys;
+        if (q.deadLetterRoutingKey() != null) {
+            // As RabbitMQ: the dead-letter routing key replaces every key, so the headers that add keys go.
+            keys = List.of(key);
+            headers.remove(SenderSelected.CC);
+            headers.remove(SenderSelected.BCC);
+        }
         headers.put("x-death", deaths);
         headers.putIfAbsent("x-first-death-queue", q.name());
         headers.putIfAbsent("x-first-death-reason", reason.text);
@@ -113,7 +123,7 @@ final class DeadLetters {
             deadLettered++; // its x-delay holds it, as the plugin would; routed when due (see DelayedMessages)
             return;
         }
-        Set<Queue> targets = v.route(x, key, headers);
+        Set<Queue> targets = v.route(x, keys, headers);
         if (targets.isEmpty()) {
             drop(q, "no route");
             return;
@@ -142,8 +152,8 @@ final class DeadLetters {
      * its count raised and moves to the front (keeping its first time), or a new entry is put there. Entries
      * that repeat a queue and reason (older brokers added one per death) are merged first, as RabbitMQ does.
      */
-    private static List<Object> recordDeath(Message m, String queue, Reason reason, String expiration,
-                                            long nowMillis) {
+    private static List<Object> recordDeath(Message m, List<String> publishedKeys, String queue, Reason reason,
+                                            String expiration, long nowMillis) {
         List<Object> deaths = new ArrayList<>();
         Map<String, Object> same = null;
         if (m.headers().get("x-death") instanceof List<?> old) {
@@ -166,7 +176,7 @@ final class DeadLetters {
             same.put("queue", queue);
             same.put("time", Instant.ofEpochMilli(nowMillis));
             same.put("exchange", m.exchange());
-            same.put("routing-keys", List.of(m.routingKey()));
+            same.put("routing-keys", publishedKeys);
         }
         long count = same.get("count") instanceof Number n ? n.longValue() : 0;
         same.put("count", count + 1);

@@ -138,7 +138,8 @@ public final class DelayedMessages {
             headers.put(DELAY_HEADER, negated(delay));
             Message copy = new Message(m.exchange(), m.routingKey(), rewriter.withHeaders(m.properties(), headers),
                     headers, m.persistent(), expiration(e, m), m.body());
-            Set<Queue> targets = v.route(h.exchange(), m.routingKey(), headers);
+            Set<Queue> targets = v.route(h.exchange(), SenderSelected.routingKeys(m.routingKey(), headers, rewriter),
+                    headers);
             broker.deliveries().enqueueRouted(targets, copy, true);
         }
         settle(h.holding(), e); // after the copies' enqueue records: a crash in between duplicates, never loses

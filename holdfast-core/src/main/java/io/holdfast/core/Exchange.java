@@ -9,6 +9,7 @@ import java.util.Set;
 
 /** An exchange and the bindings whose source it is. Owned by the broker thread. */
 public final class Exchange {
+    static final String ALTERNATE_EXCHANGE = "alternate-exchange";
     private final String name;
     private final ExchangeType type;
     /** The rules {@link #route} follows: {@link #type}, or for a delayed exchange its {@code x-delayed-type}. */
@@ -48,6 +49,22 @@ public final class Exchange {
     public Map<String, Object> arguments() { return arguments; }
 
     public Set<Binding> bindings() { return bindings; }
+
+    /** The {@code alternate-exchange} argument: where what this exchange routes nowhere goes; null for none. */
+    String alternateExchange() {
+        Object ae = arguments.get(ALTERNATE_EXCHANGE);
+        return ae == null ? null : QueueArguments.show(ae);
+    }
+
+    /** The rules {@link #route} follows (for a delayed exchange, its {@code x-delayed-type}). */
+    ExchangeType routingType() {
+        return routingType;
+    }
+
+    /** True if routing looks at the routing key (direct, topic), so each key of a message counts. */
+    boolean routesByKey() {
+        return routingType == ExchangeType.DIRECT || routingType == ExchangeType.TOPIC;
+    }
 
     boolean addBinding(Binding b) {
         if (!bindings.add(b)) {

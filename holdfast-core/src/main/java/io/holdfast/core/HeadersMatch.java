@@ -3,6 +3,7 @@ package io.holdfast.core;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Headers-exchange matching as RabbitMQ does it: {@code x-match} is {@code all} (default) or
@@ -10,10 +11,36 @@ import java.util.Objects;
  * arguments starting with {@code x-} are ignored otherwise; a void binding value matches on presence.
  */
 final class HeadersMatch {
+    private static final String X_MATCH = "x-match";
+    private static final Set<String> MODES = Set.of("all", "any", "all-with-x", "any-with-x");
+
     private HeadersMatch() {}
 
+    /**
+     * Refuses, with RabbitMQ's 406 and text, a binding to a headers exchange whose {@code x-match} is not a long
+     * string or not one of {@code all}, {@code any}, {@code all-with-x}, {@code any-with-x}. Other exchanges
+     * ignore binding arguments.
+     */
+    static void validate(Exchange source, Map<String, Object> bindingArgs, PropertiesRewriter types) {
+        if (source.routingType() != ExchangeType.HEADERS || bindingArgs == null
+                || !bindingArgs.containsKey(X_MATCH)) {
+            return;
+        }
+        Object mode = bindingArgs.get(X_MATCH);
+        String type = types.fieldType(mode);
+        if (!PropertiesRewriter.LONG_STRING.equals(type)) {
+            throw BrokerException.precondition("Invalid x-match field type " + type + " (value "
+                    + (mode instanceof byte[] ? "<<\"" + stringOf(mode) + "\">>" : String.valueOf(mode))
+                    + "); expected longstr");
+        }
+        if (!MODES.contains(stringOf(mode))) {
+            throw BrokerException.precondition("Invalid x-match field value <<\"" + stringOf(mode)
+                    + "\">>; expected all, any, all-with-x, or any-with-x");
+        }
+    }
+
     static boolean matches(Map<String, Object> bindingArgs, Map<String, Object> headers) {
-        String mode = stringOf(bindingArgs.get("x-match"));
+        String mode = stringOf(bindingArgs.get(X_MATCH));
         boolean any = mode != null && mode.startsWith("any");
         boolean withX = mode != null && mode.endsWith("-with-x");
         for (Map.Entry<String, Object> e : bindingArgs.entrySet()) {
@@ -21,7 +48,7 @@ final class HeadersMatch {
             if (key.startsWith("x-") && !withX) {
                 continue;
             }
-            if (key.equals("x-match")) {
+            if (key.equals(X_MATCH)) {
                 continue;
             }
             boolean present = headers.containsKey(key);

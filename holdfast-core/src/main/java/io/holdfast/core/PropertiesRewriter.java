@@ -5,8 +5,9 @@ import java.util.Map;
 /**
  * The seam through which the core changes a message's content properties without knowing their wire
  * format (that lives in holdfast-protocol, which the core must not depend on). Used only to build a
- * dead-lettered copy (see {@link DeadLetters}) and a released delayed message, so the plain publish and deliver path never decodes
- * properties. Called on the broker thread; implementations must be pure functions of their arguments.
+ * dead-lettered copy (see {@link DeadLetters}), a released delayed message and a message without its {@code BCC}
+ * header (see {@link SenderSelected}), so the plain publish and deliver path never decodes properties; it also
+ * names the wire types of decoded header values ({@link #fieldType}). Called on the broker thread; implementations must be pure functions of their arguments.
  */
 public interface PropertiesRewriter {
     /** The {@code expiration} property of {@code properties} (as received), or null when it has none. */
@@ -45,6 +46,60 @@ public interface PropertiesRewriter {
      */
     default int priority(byte[] properties) {
         return 0;
+    }
+
+    /** {@link #fieldType} of a long string, the type routing keys in {@code CC} and {@code BCC} must have. */
+    String LONG_STRING = "longstr";
+
+    /**
+     * The field-table type of a header or argument value, named as RabbitMQ names it in its reply texts
+     * ({@code longstr}, {@code signedint}, {@code long}, {@code bool}, {@code array}, {@code table}, ...). By default
+     * for the neutral Java values the core and its tests use ({@link String} is a long string).
+     */
+    default String fieldType(Object value) {
+        if (value == null) {
+            return "void";
+        }
+        if (value instanceof String) {
+            return LONG_STRING;
+        }
+        if (value instanceof Boolean) {
+            return "bool";
+        }
+        if (value instanceof Byte) {
+            return "byte";
+        }
+        if (value instanceof Short) {
+            return "short";
+        }
+        if (value instanceof Integer) {
+            return "signedint";
+        }
+        if (value instanceof Long) {
+            return "long";
+        }
+        if (value instanceof Float) {
+            return "float";
+        }
+        if (value instanceof Double) {
+            return "double";
+        }
+        if (value instanceof java.math.BigDecimal) {
+            return "decimal";
+        }
+        if (value instanceof java.time.Instant) {
+            return "timestamp";
+        }
+        if (value instanceof byte[]) {
+            return "binary";
+        }
+        if (value instanceof java.util.List) {
+            return "array";
+        }
+        if (value instanceof Map) {
+            return "table";
+        }
+        return value.getClass().getSimpleName();
     }
 
     /**

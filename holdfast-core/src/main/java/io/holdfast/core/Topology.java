@@ -23,6 +23,7 @@ public final class Topology {
     public void declareExchange(ChannelState ch, String name, String type, boolean passive, boolean durable,
                                 boolean autoDelete, boolean internal, Map<String, Object> arguments) {
         VirtualHost v = broker.requireVhost(ch.vhost);
+        name = stripLineBreaks(name);
         if (passive) {
             v.requireExchange(name);
             return;
@@ -54,6 +55,11 @@ public final class Topology {
         if (t == ExchangeType.X_DELAYED_MESSAGE) {
             DelayedMessages.validate(name, arguments);
         }
+        Object ae = arguments == null ? null : arguments.get(Exchange.ALTERNATE_EXCHANGE);
+        if (ae != null && !PropertiesRewriter.LONG_STRING.equals(broker.rewriter().fieldType(ae))) {
+            throw BrokerException.precondition("invalid type '" + broker.rewriter().fieldType(ae) + "' for arg '"
+                    + Exchange.ALTERNATE_EXCHANGE + "' in exchange '" + name + "' in vhost '" + v.name() + "'");
+        }
         v.exchanges.put(name, new Exchange(name, t, durable, autoDelete, internal, arguments));
         if (durable) {
             broker.durableTopologyChanged();
@@ -62,6 +68,7 @@ public final class Topology {
 
     public void deleteExchange(ChannelState ch, String name, boolean ifUnused) {
         VirtualHost v = broker.requireVhost(ch.vhost);
+        name = stripLineBreaks(name);
         if (name.isEmpty() || name.startsWith("amq.")) {
             throw BrokerException.accessRefused("operation not permitted on the default exchange or 'amq.*' ("
                     + (name.isEmpty() ? "default" : name) + ")");
@@ -89,6 +96,19 @@ public final class Topology {
         }
     }
 
+    /**
+     * Deletes every queue (its messages settled, consumers cancelled) and exchange (a delayed one's held
+     * messages dropped) of the vhost, for {@link Broker#deleteVirtualHost}.
+     */
+    void deleteEverything(VirtualHost v) {
+        for (Queue q : new ArrayList<>(v.queues.values())) {
+            deleteQueue(v, q);
+        }
+        for (Exchange x : new ArrayList<>(v.exchanges.values())) {
+            removeExchange(v, x);
+        }
+    }
+
     private void maybeAutoDelete(VirtualHost v, Exchange x) {
         if (x.autoDelete() && x.bindings().isEmpty() && v.exchange(x.name()) == x) {
             removeExchange(v, x);
@@ -103,6 +123,12 @@ public final class Topology {
     public DeclareOk declareQueue(ChannelState ch, String name, boolean passive, boolean durable, boolean exclusive,
                                   boolean autoDelete, Map<String, Object> arguments) {
         VirtualHost v = broker.requireVhost(ch.vhost);
+        name = stripLineBreaks(name);
+        if (DirectReplyTo.pseudoQueue(name)) {
+            DeclareOk ok = broker.directReplyTo().declare(v.name(), name); // never created, whatever passive says
+            ch.lastDeclaredQueue = name;
+            return ok;
+        }
         if (passive) {
             Queue q = accessibleQueue(v, ch, name);
             q.used(broker.clockMillis()); // as RabbitMQ: any declaration, passive too, renews an x-expires lease
@@ -146,7 +172,7 @@ public final class Topology {
     /** queue.delete; returns the number of ready messages deleted with it (0 if there was no queue). */
     public int deleteQueue(ChannelState ch, String name, boolean ifUnused, boolean ifEmpty) {
         VirtualHost v = broker.requireVhost(ch.vhost);
-        Queue q = v.queue(resolveName(ch, name));
+        Queue q = v.queue(resolveName(ch, stripLineBreaks(name)));
         if (q == null) {
             return 0;
         }
@@ -199,19 +225,38 @@ public final class Topology {
         return gone.size();
     }
 
-    /** Looks a queue up for a channel: 404 if absent, 405 if another connection's exclusive queue. */
+    /**
+     * Looks a queue up for a channel: 404 if absent, 405 if another connection's exclusive queue. Line feeds and
+     * carriage returns in the name are dropped, and an empty name is the channel's last declared queue.
+     */
     Queue accessibleQueue(VirtualHost v, ChannelState ch, String name) {
-        Queue q = v.requireQueue(resolveName(ch, name));
+        Queue q = v.requireQueue(resolveName(ch, stripLineBreaks(name)));
         checkExclusiveAccess(v, ch, q);
         return q;
     }
 
-    /** An empty queue name means the channel's last declared queue, as in RabbitMQ. */
+    /**
+     * The spec's shortcut, as RabbitMQ has it: an empty queue name means the channel's last declared queue
+     * (404 when it has declared none).
+     */
     private static String resolveName(ChannelState ch, String name) {
-        if (name.isEmpty() && ch.lastDeclaredQueue != null) {
-            return ch.lastDeclaredQueue;
+        if (!name.isEmpty()) {
+            return name;
         }
-        return name;
+        if (ch.lastDeclaredQueue == null) {
+            throw new BrokerException(ErrorCode.NOT_FOUND, "no previously declared queue");
+        }
+        return ch.lastDeclaredQueue;
+    }
+
+    /** For queue.bind and queue.unbind: an empty key with an empty queue name means that queue's name. */
+    private static String resolveKey(ChannelState ch, String queue, String routingKey) {
+        return queue.isEmpty() && routingKey.isEmpty() ? resolveName(ch, queue) : routingKey;
+    }
+
+    /** RabbitMQ drops line feeds and carriage returns from the names of queues and exchanges. */
+    static String stripLineBreaks(String name) {
+        return name.indexOf('\n') < 0 && name.indexOf('\r') < 0 ? name : name.replace("\n", "").replace("\r", "");
     }
 
     private static void checkExclusiveAccess(VirtualHost v, ChannelState ch, Queue q) {
@@ -233,7 +278,9 @@ public final class Topology {
         VirtualHost v = broker.requireVhost(ch.vhost);
         Queue q = accessibleQueue(v, ch, queue);
         Exchange x = bindableSource(v, exchange);
-        if (x.addBinding(new Binding(x.name(), q.name(), true, routingKey, arguments)) && x.durable() && q.durable()) {
+        HeadersMatch.validate(x, arguments, broker.rewriter());
+        Binding b = new Binding(x.name(), q.name(), true, resolveKey(ch, queue, routingKey), arguments);
+        if (x.addBinding(b) && x.durable() && q.durable()) {
             broker.durableTopologyChanged();
         }
     }
@@ -241,9 +288,14 @@ public final class Topology {
     public void unbindQueue(ChannelState ch, String queue, String exchange, String routingKey,
                             Map<String, Object> arguments) {
         VirtualHost v = broker.requireVhost(ch.vhost);
-        Queue q = accessibleQueue(v, ch, queue);
-        Exchange x = bindableSource(v, exchange);
-        if (x.removeBinding(new Binding(x.name(), q.name(), true, routingKey, arguments))) {
+        String key = resolveKey(ch, queue, routingKey);
+        Queue q = v.queue(resolveName(ch, stripLineBreaks(queue)));
+        Exchange x = unbindableSource(v, exchange);
+        if (q == null || x == null) {
+            return; // as RabbitMQ: unbinding what does not exist (binding, queue or exchange) is fine
+        }
+        checkExclusiveAccess(v, ch, q);
+        if (x.removeBinding(new Binding(x.name(), q.name(), true, key, arguments))) {
             if (x.durable() && q.durable()) {
                 broker.durableTopologyChanged();
             }
@@ -256,6 +308,7 @@ public final class Topology {
         VirtualHost v = broker.requireVhost(ch.vhost);
         Exchange dst = bindableSource(v, destination);
         Exchange src = bindableSource(v, source);
+        HeadersMatch.validate(src, arguments, broker.rewriter());
         if (src.addBinding(new Binding(src.name(), dst.name(), false, routingKey, arguments))
                 && src.durable() && dst.durable()) {
             broker.durableTopologyChanged();
@@ -265,8 +318,11 @@ public final class Topology {
     public void unbindExchange(ChannelState ch, String destination, String source, String routingKey,
                                Map<String, Object> arguments) {
         VirtualHost v = broker.requireVhost(ch.vhost);
-        Exchange dst = bindableSource(v, destination);
-        Exchange src = bindableSource(v, source);
+        Exchange dst = unbindableSource(v, destination);
+        Exchange src = unbindableSource(v, source);
+        if (dst == null || src == null) {
+            return; // as for queue.unbind
+        }
         if (src.removeBinding(new Binding(src.name(), dst.name(), false, routingKey, arguments))) {
             if (src.durable() && dst.durable()) {
                 broker.durableTopologyChanged();
@@ -276,10 +332,19 @@ public final class Topology {
     }
 
     private static Exchange bindableSource(VirtualHost v, String exchange) {
+        Exchange x = unbindableSource(v, exchange);
+        if (x == null) {
+            throw BrokerException.notFound("exchange", stripLineBreaks(exchange), v.name());
+        }
+        return x;
+    }
+
+    /** As {@link #bindableSource} for an unbind, which does not mind a missing exchange: null then. */
+    private static Exchange unbindableSource(VirtualHost v, String exchange) {
         if (exchange.isEmpty()) {
             throw BrokerException.accessRefused("operation not permitted on the default exchange");
         }
-        return v.requireExchange(exchange);
+        return v.exchange(stripLineBreaks(exchange));
     }
 
     // ---- recovery ----

@@ -57,15 +57,20 @@ public final class VirtualHost {
     }
 
     /**
-     * The queues a message published to {@code source} reaches: through exchange-to-exchange bindings
-     * too, each queue once, each exchange visited once (so binding cycles end).
+     * The queues a message published to {@code source} with these routing keys (its own, then those of
+     * {@code CC} and {@code BCC}, see {@link SenderSelected}) reaches: through exchange-to-exchange bindings too,
+     * each queue once, each exchange visited once (so binding and alternate-exchange cycles end). An exchange
+     * whose own bindings match nothing passes the message on to its {@code alternate-exchange}, if that exists,
+     * as RabbitMQ does.
      */
-    Set<Queue> route(Exchange source, String routingKey, Map<String, Object> headers) {
+    Set<Queue> route(Exchange source, List<String> routingKeys, Map<String, Object> headers) {
         Set<Queue> out = new LinkedHashSet<>();
         if (source.name().equals(DEFAULT_EXCHANGE)) {
-            Queue q = queues.get(routingKey);
-            if (q != null) {
-                out.add(q);
+            for (String key : routingKeys) {
+                Queue q = queues.get(key);
+                if (q != null) {
+                    out.add(q);
+                }
             }
             return out;
         }
@@ -77,7 +82,20 @@ public final class VirtualHost {
         while (!pending.isEmpty()) {
             Exchange x = pending.remove(pending.size() - 1);
             matched.clear();
-            x.route(routingKey, headers, matched);
+            if (x.routesByKey()) {
+                for (String key : routingKeys) {
+                    x.route(key, headers, matched);
+                }
+            } else {
+                x.route(routingKeys.get(0), headers, matched);
+            }
+            if (matched.isEmpty()) {
+                String alternate = x.alternateExchange();
+                Exchange ae = alternate == null ? null : exchanges.get(alternate);
+                if (ae != null && visited.add(ae.name())) {
+                    pending.add(ae);
+                }
+            }
             for (Binding b : matched) {
                 if (b.toQueue()) {
                     Queue q = queues.get(b.destination());

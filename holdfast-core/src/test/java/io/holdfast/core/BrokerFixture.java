@@ -165,6 +165,8 @@ final class BrokerFixture {
         final String name;
         final List<Delivery> deliveries = new ArrayList<>();
         final List<String> cancelled = new ArrayList<>();
+        /** Direct reply-to replies, as deliveries without a queue entry. */
+        final List<Delivery> replies = new ArrayList<>();
         /** The timeout each {@link #timedOut} call reported. */
         final List<Long> timedOut = new ArrayList<>();
         boolean writable = true;
@@ -182,6 +184,11 @@ final class BrokerFixture {
             Delivery d = new Delivery(name, consumerTag, deliveryTag, redelivered, entry, message, writable);
             deliveries.add(d);
             timeline.add(d);
+        }
+
+        @Override
+        public void deliverReply(String consumerTag, long deliveryTag, Message reply) {
+            replies.add(new Delivery(name, consumerTag, deliveryTag, false, null, reply, writable));
         }
 
         @Override

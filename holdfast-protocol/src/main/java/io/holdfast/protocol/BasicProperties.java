@@ -65,6 +65,12 @@ public record BasicProperties(
                 replyTo, expiration, messageId, timestamp, type, userId, appId, clusterId);
     }
 
+    /** These properties with {@code replyTo} in place of the current one. */
+    public BasicProperties withReplyTo(String replyTo) {
+        return new BasicProperties(contentType, contentEncoding, headers, deliveryMode, priority, correlationId,
+                replyTo, expiration, messageId, timestamp, type, userId, appId, clusterId);
+    }
+
     /**
      * Parses property flags and list, as found after the body size in a content header frame.
      *

@@ -4,8 +4,8 @@ import io.holdfast.server.alarms.DiskMonitor;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.amqp.AmqpListener;
-import io.holdfast.server.amqp.Version;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.management.HealthState;
 import io.holdfast.server.management.ManagementHttp;
@@ -51,7 +51,7 @@ public final class HoldfastServer implements AutoCloseable {
             HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                     engine::messageReadFailures);
             management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
-                    diskMonitor::alarmed, memoryMonitor);
+                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost);
         } catch (IOException | RuntimeException e) {
             stopListeners();
             throw e;
@@ -63,8 +63,10 @@ public final class HoldfastServer implements AutoCloseable {
         Engine engine = Engine.start(config);
         try {
             HoldfastServer server = new HoldfastServer(engine);
-            log.info("Holdfast {} listening for AMQP 0-9-1 on {}, data in {}", Version.VERSION,
-                    server.amqp.localAddress(), config.dataDir().toAbsolutePath());
+            log.info("Holdfast {} listening for AMQP 0-9-1 on {}{}, data in {}", Version.VERSION,
+                    server.amqp.localAddress(), server.amqp.tlsAddress() == null ? ""
+                            : " and for AMQPS (TLS 1.2/1.3) on " + server.amqp.tlsAddress(),
+                    config.dataDir().toAbsolutePath());
             return server;
         } catch (IOException | RuntimeException e) {
             engine.close();
@@ -74,6 +76,11 @@ public final class HoldfastServer implements AutoCloseable {
 
     public int port() {
         return amqp.localAddress().getPort();
+    }
+
+    /** The AMQPS port, or -1 without a TLS listener. */
+    public int tlsPort() {
+        return amqp.tlsAddress() == null ? -1 : amqp.tlsAddress().getPort();
     }
 
     /** The disk alarm, e.g. to change its limit at run time. */

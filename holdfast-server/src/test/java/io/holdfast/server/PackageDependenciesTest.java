@@ -28,7 +28,7 @@ class PackageDependenciesTest {
             "alarms", Set.of(),
             "engine", Set.of("config", "auth", "persistence"),
             "amqp", Set.of("config", "auth", "persistence", "engine", "alarms"),
-            "management", Set.of("config", "persistence", "engine", "alarms"),
+            "management", Set.of("config", "auth", "persistence", "engine", "alarms"),
             "", Set.of("config", "engine", "alarms", "amqp", "management"));
     private static final Pattern SERVER_REFERENCE = Pattern.compile("io\\.holdfast\\.server(?:\\.([a-z]+))?\\.[A-Z]");
 

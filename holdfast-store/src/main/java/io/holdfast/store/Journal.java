@@ -3,6 +3,9 @@ package io.holdfast.store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,6 +116,40 @@ public final class Journal implements AutoCloseable {
      */
     public static Journal open(JournalConfig config, RecordVisitor replay) throws IOException {
         return open(config, replay, new FileStorage(config.dir()), PENDING_BYTES_MAX);
+    }
+
+    /** Hears, during {@link #inspect}, of each segment once it has been scanned. */
+    @FunctionalInterface
+    public interface ScanProgress {
+        void segmentScanned(String name, long bytes);
+    }
+
+    /**
+     * What {@link #inspect} found: the report {@link #open} would give, and what {@link #open} would change on
+     * disk (cut a torn tail, seal the crashed last segment, remove a torn new segment), one line each.
+     */
+    public record Inspection(RecoveryReport report, List<String> repairs) {
+        public Inspection {
+            repairs = List.copyOf(repairs);
+        }
+    }
+
+    /**
+     * Reads the journal in {@code dir} as {@link #open} would, record by record with the same CRC checks and
+     * the same decisions, and hands every good record to {@code visitor}, but changes nothing: every file is
+     * opened read-only, nothing is cut, sealed or removed, nothing is logged. Safe on the directory of a
+     * running broker (its newest segment may then show a torn tail: a write in progress). On the calling
+     * thread (plus a read-ahead thread while it runs).
+     *
+     * @throws NoSuchFileException if {@code dir} does not exist
+     */
+    public static Inspection inspect(Path dir, RecordVisitor visitor, ScanProgress progress) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "not a journal directory");
+        }
+        JournalRecovery.Recovered r = JournalRecovery.recover(new FileStorage(dir), visitor,
+                JournalRecovery.Mode.INSPECT, progress);
+        return new Inspection(r.report(), r.repairs());
     }
 
     /** The test seam: any {@link Storage}, any queue bound. */

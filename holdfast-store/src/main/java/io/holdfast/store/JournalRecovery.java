@@ -30,17 +30,36 @@ final class JournalRecovery {
      * The segments the journal manages from now on (oldest first), the id for the next new one, and the
      * id of the newest segment file left on disk (-1 if none): the predecessor the next new segment names.
      */
-    record Recovered(List<Segment> segments, long nextSegmentId, long lastSegmentOnDisk, RecoveryReport report) {}
+    record Recovered(List<Segment> segments, long nextSegmentId, long lastSegmentOnDisk, RecoveryReport report,
+            List<String> repairs) {}
+
+    /**
+     * {@link #REPAIR}: what {@link Journal#open} does, cut torn tails, seal the crashed last segment, remove a
+     * torn new one, logging each. {@link #INSPECT}: the same decisions, only listed in
+     * {@link Recovered#repairs}, with every file opened read-only and nothing logged (for {@code holdfast
+     * verify}, which reports them itself).
+     */
+    enum Mode { REPAIR, INSPECT }
 
     private JournalRecovery() {}
 
     static Recovered recover(Storage storage, RecordVisitor visitor) throws IOException {
+        return recover(storage, visitor, Mode.REPAIR, (name, bytes) -> { });
+    }
+
+    /** As above, in either mode; {@code progress} hears of each segment once it is scanned. */
+    static Recovered recover(Storage storage, RecordVisitor visitor, Mode mode, Journal.ScanProgress progress)
+            throws IOException {
+        boolean repair = mode == Mode.REPAIR;
+        List<String> repairs = new ArrayList<>();
         TreeMap<Long, String> files = new TreeMap<>();
         for (String name : storage.list()) {
             OptionalLong id = SegmentFormat.parseFileName(name);
             if (id.isPresent() && id.getAsLong() > Journal.SEGMENT_ID_MAX) {
                 // The journal never creates one: its records could not be named by a position.
-                LOG.warn("journal: ignoring {}: segment id beyond {}", name, Journal.SEGMENT_ID_MAX);
+                if (repair) {
+                    LOG.warn("journal: ignoring {}: segment id beyond {}", name, Journal.SEGMENT_ID_MAX);
+                }
             } else if (id.isPresent()) {
                 files.put(id.getAsLong(), name);
             }
@@ -53,7 +72,7 @@ final class JournalRecovery {
         long started = System.nanoTime();
         long previousId = -1;
         long lastOnDisk = files.isEmpty() ? -1 : files.lastKey();
-        try (ReadAhead reader = new ReadAhead(storage, new ArrayList<>(files.values()))) {
+        try (ReadAhead reader = new ReadAhead(storage, new ArrayList<>(files.values()), repair)) {
             for (Map.Entry<Long, String> file : files.entrySet()) {
                 long id = file.getKey();
                 String name = file.getValue();
@@ -78,8 +97,12 @@ final class JournalRecovery {
                         case DROP_SEGMENT:
                             tornBytes += length;
                             drop = true;
-                            LOG.warn("journal: removing last segment {} ({} bytes), torn while being created: {}",
-                                    name, length, result.tornReason());
+                            repairs.add("remove " + name + " (" + length + " bytes), torn while being created: "
+                                    + result.tornReason());
+                            if (repair) {
+                                LOG.warn("journal: removing last segment {} ({} bytes), torn while being created: {}",
+                                        name, length, result.tornReason());
+                            }
                             break;
                         case SKIP_SEGMENT:
                             break; // left on disk for an operator, outside the journal's bookkeeping
@@ -87,10 +110,15 @@ final class JournalRecovery {
                             long kept = length;
                             if (result.truncateAt() >= 0) {
                                 tornBytes += length - result.truncateAt();
-                                kept = truncate(segment, name, result, length);
+                                repairs.add("cut the torn tail of " + name + " at offset " + result.truncateAt() + " ("
+                                        + (length - result.truncateAt()) + " bytes): " + result.tornReason());
+                                kept = repair ? truncate(segment, name, result, length) : result.truncateAt();
                             }
                             if (result.sealNeeded() && (result.truncateAt() < 0 || kept == result.truncateAt())) {
-                                kept = seal(segment, name, result.recordsDelivered(), kept);
+                                repairs.add("seal " + name + " after its " + result.recordsDelivered() + " records");
+                                if (repair) {
+                                    kept = seal(segment, name, result.recordsDelivered(), kept);
+                                }
                             }
                             segments.add(new Segment(id, kept));
                     }
@@ -100,20 +128,24 @@ final class JournalRecovery {
                 } finally {
                     reader.release(loaded.data());
                 }
-                if (drop && delete(storage, name)) {
+                progress.segmentScanned(name, loaded.length());
+                if (drop && repair && delete(storage, name)) {
                     lastOnDisk = previousId;
                 }
                 previousId = id;
             }
         }
+        RecoveryReport report = new RecoveryReport(files.size(), recovered, tornBytes, corrupt, damage);
+        if (!repair) {
+            return new Recovered(List.of(), -1, -1, report, repairs);
+        }
         for (String entry : damage) {
             LOG.error("journal damage: {}", entry);
         }
-        RecoveryReport report = new RecoveryReport(files.size(), recovered, tornBytes, corrupt, damage);
         LOG.info("journal recovered {} records from {} segments in {} ms ({} torn tail bytes cut, {} corrupt regions"
                 + " skipped)", recovered, files.size(), (System.nanoTime() - started) / 1_000_000, tornBytes, corrupt);
         long nextId = files.isEmpty() ? 1 : files.lastKey() + 1;
-        return new Recovered(segments, nextId, lastOnDisk, report);
+        return new Recovered(segments, nextId, lastOnDisk, report, repairs);
     }
 
     /**
@@ -171,14 +203,17 @@ final class JournalRecovery {
 
         private final Storage storage;
         private final List<String> names;
+        /** Handles that may be truncated (repair), or read-only ones (inspect). */
+        private final boolean writable;
         private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
         /** Never fuller than {@link #BUFFERS}, as each entry holds a buffer: adding never blocks. */
         private final BlockingQueue<Object> ready = new ArrayBlockingQueue<>(BUFFERS);
         private final Thread thread;
 
-        ReadAhead(Storage storage, List<String> names) {
+        ReadAhead(Storage storage, List<String> names, boolean writable) {
             this.storage = storage;
             this.names = names;
+            this.writable = writable;
             for (int i = 0; i < BUFFERS; i++) {
                 free.add(new byte[0]);
             }
@@ -208,7 +243,7 @@ final class JournalRecovery {
         private Loaded load(String name, byte[] buffer) {
             Storage.SegmentFile file = null;
             try {
-                file = storage.open(name);
+                file = writable ? storage.open(name) : storage.openForReading(name);
                 long size = file.size();
                 if (size > READABLE_BYTES_MAX) {
                     throw new IOException("segment of " + size + " bytes is too large to read");

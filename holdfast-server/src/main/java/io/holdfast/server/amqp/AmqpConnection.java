@@ -16,6 +16,7 @@ import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.auth.Authenticator;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -462,6 +463,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         }
     }
 
+    /**
+     * The broker thread's side of this connection once connection.open reached it, else null. For the broker
+     * thread only: the field is written before the task that opens the session is queued to that thread.
+     */
+    Session sessionForBrokerThread() {
+        return session;
+    }
+
     /** Broker shutdown: tells the client why (320) and closes. Any thread. */
     void forceClose(String reason) {
         ctx.executor().execute(() -> {
@@ -587,6 +596,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 "per_consumer_qos"}) {
             caps.put(c, Boolean.TRUE);
         }
+        caps.put("direct_reply_to", Boolean.TRUE); // amq.rabbitmq.reply-to, as RabbitMQ announces it
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("capabilities", caps);
         props.put("product", LongString.of("Holdfast"));

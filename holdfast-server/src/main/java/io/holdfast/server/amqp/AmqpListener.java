@@ -3,6 +3,7 @@ package io.holdfast.server.amqp;
 import io.holdfast.protocol.FrameDecoder;
 import io.holdfast.protocol.FrameType;
 import io.holdfast.server.alarms.ResourceAlarms;
+import io.holdfast.server.config.TlsConfig;
 import io.holdfast.server.engine.Engine;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -14,6 +15,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Set;
@@ -34,6 +36,7 @@ public final class AmqpListener implements AutoCloseable {
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(
             Math.max(1, Runtime.getRuntime().availableProcessors() / 2), NioIoHandler.newFactory());
     private Channel serverChannel;
+    private Channel tlsChannel; // null without listeners.ssl.default
 
     public AmqpListener(Engine engine) {
         this.engine = engine;
@@ -44,9 +47,18 @@ public final class AmqpListener implements AutoCloseable {
         return alarms;
     }
 
-    /** Starts listening on the configured address and port. */
+    /** Starts listening on the configured address and port, and on the AMQPS one if there is one. */
     public void bind() throws IOException {
         var config = engine.config();
+        serverChannel = bind(config.bindAddress(), config.port(), null);
+        if (config.tls() != null) {
+            TlsConfig tls = config.tls();
+            SslContext context = Tls.serverContext(tls);
+            tlsChannel = bind(tls.bindAddress() != null ? tls.bindAddress() : config.bindAddress(), tls.port(), context);
+        }
+    }
+
+    private Channel bind(String address, int port, SslContext tls) throws IOException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
@@ -56,18 +68,23 @@ public final class AmqpListener implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls-errors", new TlsErrors());
+                        }
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms));
                     }
                 });
         try {
-            serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+            return b.bind(new InetSocketAddress(address, port)).sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding", e);
         } catch (Exception e) {
-            throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen" + (tls != null ? " for AMQPS" : "") + " on " + address + ":" + port
+                    + ": " + e.getMessage(), e);
         }
     }
 
@@ -75,9 +92,32 @@ public final class AmqpListener implements AutoCloseable {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
+    /** The AMQPS listener's address, or null without one. */
+    public InetSocketAddress tlsAddress() {
+        return tlsChannel == null ? null : (InetSocketAddress) tlsChannel.localAddress();
+    }
+
     /** Client connections whose socket is open, handshaking or not. Any thread. */
     public int connectionCount() {
         return connections.size();
+    }
+
+    /**
+     * Ends every connection on {@code vhost} (320 CONNECTION_FORCED, its unacked deliveries returned first),
+     * then runs {@code then} on the broker thread, where nothing of the vhost is in use any more: for vhost
+     * deletion. A connection still opening finds the vhost gone (530). Any thread.
+     */
+    public void closeVirtualHost(String vhost, Runnable then) {
+        engine.loop().execute(() -> {
+            for (AmqpConnection c : connections) {
+                Session s = c.sessionForBrokerThread();
+                if (s != null && vhost.equals(s.vhost) && !s.closed()) {
+                    s.close();
+                    c.forceClose("vhost '" + vhost + "' is deleted");
+                }
+            }
+            then.run();
+        });
     }
 
     /** Stops accepting, closes every connection with 320 (up to 3 s for them to go), stops the event loops. */
@@ -85,6 +125,9 @@ public final class AmqpListener implements AutoCloseable {
     public void close() {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly();
+        }
+        if (tlsChannel != null) {
+            tlsChannel.close().awaitUninterruptibly();
         }
         for (AmqpConnection c : connections) {
             c.forceClose("broker forced connection closure with reason 'shutdown'");

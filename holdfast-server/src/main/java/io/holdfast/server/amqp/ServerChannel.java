@@ -264,6 +264,10 @@ final class ServerChannel implements ChannelOutput {
         if (closing) {
             return;
         }
+        if (p.immediate()) {
+            refuse(new BrokerException(ErrorCode.NOT_IMPLEMENTED, "immediate=true"), p); // as RabbitMQ: 540
+            return;
+        }
         BasicProperties props;
         try {
             props = BasicProperties.decode(properties);
@@ -274,11 +278,18 @@ final class ServerChannel implements ChannelOutput {
         }
         Message message;
         try {
+            byte[] stored = properties;
+            if (Broker.isDirectReplyTo(props.replyTo())) {
+                // Direct reply-to: the responder replies to this channel's own address.
+                stored = props.withReplyTo(broker.directReplyAddress(state)).encode();
+            }
             Integer mode = props.deliveryMode();
-            message = new Message(p.exchange(), p.routingKey(), properties, props.headers(),
+            message = new Message(p.exchange(), p.routingKey(), stored, props.headers(),
                     mode != null && mode == 2, Message.parseExpiration(props.expiration()), body);
+            broker.checkRoutingHeaders(message);
         } catch (BrokerException e) {
-            refuse(e, p); // an invalid expiration: 406, as RabbitMQ, before routing
+            // No reply consumer, an invalid expiration, a CC or BCC not an array: 406, as RabbitMQ, before routing.
+            refuse(e, p);
             return;
         }
         if (transaction != null) {
@@ -377,6 +388,12 @@ final class ServerChannel implements ChannelOutput {
         Map<String, Object> headers = p.headers() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(p.headers());
         headers.put("x-delivery-count", (long) earlier);
         return p.withHeaders(headers).encode();
+    }
+
+    @Override
+    public void deliverReply(String consumerTag, long deliveryTag, Message reply) {
+        session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, false, reply.exchange(),
+                reply.routingKey()), reply.properties(), reply.body());
     }
 
     @Override

@@ -28,11 +28,19 @@ final class Session {
         this.user = user;
     }
 
-    /** connection.open: answers open-ok, or closes the connection (530) if the vhost does not exist. */
+    /**
+     * connection.open: answers open-ok, or closes the connection (530) if the vhost does not exist or the user
+     * has no permissions in it, as RabbitMQ does.
+     */
     void open(String requestedVhost) {
         if (engine.broker().virtualHost(requestedVhost) == null) {
             connection.hardErrorFromBroker(ReplyCode.NOT_ALLOWED, "NOT_ALLOWED - vhost '" + requestedVhost
                     + "' not found", Method.ConnectionOpen.CLASS_ID, Method.ConnectionOpen.METHOD_ID);
+            return;
+        }
+        if (engine.access().permission(user, requestedVhost).isEmpty()) {
+            connection.hardErrorFromBroker(ReplyCode.NOT_ALLOWED, "NOT_ALLOWED - access to vhost '" + requestedVhost
+                    + "' refused for user '" + user + "'", Method.ConnectionOpen.CLASS_ID, Method.ConnectionOpen.METHOD_ID);
             return;
         }
         vhost = requestedVhost;

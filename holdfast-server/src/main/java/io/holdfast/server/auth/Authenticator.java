@@ -5,26 +5,23 @@ import io.holdfast.protocol.ReplyCode;
 import io.netty.buffer.Unpooled;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SASL PLAIN and AMQPLAIN against the broker's users. Like RabbitMQ, the {@code guest} user may only
- * log in from a loopback address unless configured otherwise. Thread-safe.
+ * SASL PLAIN and AMQPLAIN against the broker's users ({@link AccessControl}). Like RabbitMQ, the
+ * {@code guest} user may only log in from a loopback address unless configured otherwise. Thread-safe.
  */
 public final class Authenticator {
     public static final String MECHANISMS = "PLAIN AMQPLAIN";
 
-    private final Map<String, byte[]> passwords = new ConcurrentHashMap<>();
     private final boolean guestLoopbackOnly;
+    private final AccessControl access;
+    private final AuditLog audit;
 
-    public Authenticator(boolean guestLoopbackOnly) {
+    public Authenticator(boolean guestLoopbackOnly, AccessControl access, AuditLog audit) {
         this.guestLoopbackOnly = guestLoopbackOnly;
-    }
-
-    public void addUser(String user, String password) {
-        passwords.put(user, password.getBytes(StandardCharsets.UTF_8));
+        this.access = access;
+        this.audit = audit;
     }
 
     /** The outcome of a login: the user name, or the reply code and text to refuse it with. */
@@ -48,15 +45,31 @@ public final class Authenticator {
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - malformed " + mechanism + " response");
         }
         String user = creds[0];
-        byte[] expected = passwords.get(user);
-        if (expected == null || !MessageDigest.isEqual(expected, creds[1].getBytes(StandardCharsets.UTF_8))) {
+        if (!passwordMatches(user, creds[1])) {
+            failedLogin(user, peer, "AMQP " + mechanism);
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - Login was refused using authentication "
                     + "mechanism " + mechanism + ". For details see the broker logfile.");
         }
-        if (guestLoopbackOnly && user.equals("guest") && !peer.isLoopbackAddress()) {
+        if (!loopbackAllows(user, peer)) {
+            failedLogin(user, peer, "AMQP " + mechanism + ", not from loopback");
             return refuse(ReplyCode.ACCESS_REFUSED, "ACCESS_REFUSED - User 'guest' can only connect via localhost");
         }
         return new Result(user, 0, null);
+    }
+
+    /** Writes a failed login to the audit log, without waiting (callers are I/O threads). */
+    public void failedLogin(String user, InetAddress peer, String via) {
+        audit.appendLater(new AccessControl.Actor(user, peer.getHostAddress()), "login_failed", Map.of("via", via));
+    }
+
+    /** True if {@code user} exists and {@code password} is theirs (for logins and HTTP basic auth). */
+    public boolean passwordMatches(String user, String password) {
+        return access.user(user).map(u -> u.password().matches(password)).orElse(false);
+    }
+
+    /** The loopback rule of {@code loopback_users}: may {@code user} log in from {@code peer}? */
+    public boolean loopbackAllows(String user, InetAddress peer) {
+        return !(guestLoopbackOnly && user.equals("guest") && !peer.isLoopbackAddress());
     }
 
     private static Result refuse(int code, String text) {

@@ -37,6 +37,10 @@ import java.nio.file.Path;
  * @param memoryHighWatermarkBytes {@code vm_memory_high_watermark}: above this much heap in use after
  *                           garbage collection, publishers are blocked (connection.blocked). Default: 0.9
  *                           of the maximum heap
+ * @param managementHealthOpen {@code management.unauthenticated_health_and_metrics}: {@code GET /api/health}
+ *                           and {@code GET /metrics} answer without credentials (for probes and scrapers);
+ *                           everything else on the management listener always needs them
+ * @param tls                the AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}), or null
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -44,7 +48,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long segmentBytesMax, long handshakeTimeoutMillis, long diskFreeLimitBytes,
                            boolean managementEnabled, String managementBindAddress, int managementPort,
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
-                           long residentMessageBytesMax, long memoryHighWatermarkBytes) {
+                           long residentMessageBytesMax, long memoryHighWatermarkBytes,
+                           boolean managementHealthOpen, TlsConfig tls) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -66,7 +71,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
-                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK));
+                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null);
     }
 
     public Builder toBuilder() {
@@ -109,6 +114,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private ConsumerTimeoutAction consumerTimeoutAction;
         private long residentMessageBytesMax;
         private long memoryHighWatermarkBytes;
+        private boolean managementHealthOpen;
+        private TlsConfig tls;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -133,6 +140,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             consumerTimeoutAction = c.consumerTimeoutAction;
             residentMessageBytesMax = c.residentMessageBytesMax;
             memoryHighWatermarkBytes = c.memoryHighWatermarkBytes;
+            managementHealthOpen = c.managementHealthOpen;
+            tls = c.tls;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -179,12 +188,16 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder memoryHighWatermarkBytes(long v) { memoryHighWatermarkBytes = v; return this; }
 
+        public Builder managementHealthOpen(boolean v) { managementHealthOpen = v; return this; }
+
+        public Builder tls(TlsConfig v) { tls = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
-                    residentMessageBytesMax, memoryHighWatermarkBytes);
+                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls);
         }
     }
 }

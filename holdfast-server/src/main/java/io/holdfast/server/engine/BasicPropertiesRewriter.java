@@ -2,7 +2,11 @@ package io.holdfast.server.engine;
 
 import io.holdfast.core.PropertiesRewriter;
 import io.holdfast.protocol.BasicProperties;
+import io.holdfast.protocol.LongString;
 import io.holdfast.protocol.Timestamp;
+import io.holdfast.protocol.UnsignedByte;
+import io.holdfast.protocol.UnsignedInt;
+import io.holdfast.protocol.UnsignedShort;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,8 +18,8 @@ import java.util.Map;
  * {@link BasicProperties}, swaps in the new headers (the core's neutral {@link Instant} becomes a field-table
  * {@link Timestamp} in seconds; decoded values pass through unchanged), drops {@code expiration} and encodes
  * them again. Stateless; called on the broker thread only when a message is dead-lettered or a delayed one routed
- * ({@link #withHeaders}, which keeps {@code expiration}), and for the {@link #priority} of a message a priority
- * queue takes.
+ * ({@link #withHeaders}, which keeps {@code expiration}; also for a message that loses its {@code BCC} header), for
+ * the {@link #priority} of a message a priority queue takes, and to name header types ({@link #fieldType}).
  */
 public final class BasicPropertiesRewriter implements PropertiesRewriter {
     @Override
@@ -32,6 +36,28 @@ public final class BasicPropertiesRewriter implements PropertiesRewriter {
     @Override
     public int priority(byte[] properties) {
         return BasicProperties.priorityOf(properties, 0, properties.length);
+    }
+
+    /** The decoder's types for the wire's: {@link LongString} is a long string, the unsigned ones keep their names; the
+     * core's own values (a {@link String} is a long string) as the default says. */
+    @Override
+    public String fieldType(Object value) {
+        if (value instanceof LongString) {
+            return LONG_STRING;
+        }
+        if (value instanceof UnsignedByte) {
+            return "unsignedbyte";
+        }
+        if (value instanceof UnsignedShort) {
+            return "unsignedshort";
+        }
+        if (value instanceof UnsignedInt) {
+            return "unsignedint";
+        }
+        if (value instanceof Timestamp) {
+            return "timestamp";
+        }
+        return PropertiesRewriter.super.fieldType(value);
     }
 
     @Override

@@ -4,6 +4,8 @@ import io.holdfast.core.Broker;
 import io.holdfast.core.Queue;
 import io.holdfast.core.QueueEntry;
 import io.holdfast.core.VirtualHost;
+import io.holdfast.server.auth.AccessControl;
+import io.holdfast.server.auth.AuditLog;
 import io.holdfast.server.auth.Authenticator;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.persistence.Compactor;
@@ -47,12 +49,17 @@ public final class Engine implements AutoCloseable {
     private final Journal journal;
     private final JournalStore store;
     private final TopologyStore topologyStore;
+    private final AuditLog audit;
+    private final AccessControl access;
     private final Authenticator authenticator;
     private final AtomicLong connectionIds = new AtomicLong();
     private final RecoveryReport recoveryReport;
 
-    private Engine(ServerConfig config, Journal journal, JournalReplay replay, boolean unclean) throws IOException {
+    private Engine(ServerConfig config, Journal journal, JournalReplay replay, boolean unclean, AuditLog audit,
+                   AccessControl access) throws IOException {
         this.config = config;
+        this.audit = audit;
+        this.access = access;
         this.journal = journal;
         this.recoveryReport = journal.recoveryReport();
         this.store = new JournalStore(journal, loop, config.residentMessageBytesMax());
@@ -73,8 +80,12 @@ public final class Engine implements AutoCloseable {
                 "message dead-lettered from queue '{}' in vhost '{}' to exchange '{}' dropped: {}", source.name(),
                 source.vhost(), source.deadLetterExchange(), why));
         this.topologyStore = new TopologyStore(config.dataDir());
-        this.authenticator = new Authenticator(config.guestLoopbackOnly());
-        authenticator.addUser(config.defaultUser(), config.defaultPass());
+        this.authenticator = new Authenticator(config.guestLoopbackOnly(), access, audit);
+        for (AccessControl.Vhost v : access.vhosts()) {
+            if (broker.virtualHost(v.name()) == null) {
+                broker.addVirtualHost(v.name());
+            }
+        }
         topologyStore.load(broker);
         restoreMessages(replay, unclean);
         restoreDelayedMessages(replay);
@@ -92,9 +103,24 @@ public final class Engine implements AutoCloseable {
         Files.deleteIfExists(marker);
         JournalConfig jc = new JournalConfig(dir.resolve("journal"), config.segmentBytesMax(), config.fsync(),
                 config.fsyncIntervalMillis());
+        AuditLog audit = AuditLog.open(dir, System::currentTimeMillis);
+        AccessControl access;
+        try {
+            access = AccessControl.open(dir, config.defaultUser(), config.defaultPass(), audit);
+        } catch (IOException | RuntimeException e) {
+            audit.close();
+            throw e;
+        }
         JournalReplay replay = new JournalReplay(unclean);
-        Journal journal = Journal.open(jc, replay);
-        Engine engine = new Engine(config, journal, replay, unclean);
+        Journal journal;
+        Engine engine;
+        try {
+            journal = Journal.open(jc, replay);
+            engine = new Engine(config, journal, replay, unclean, audit, access);
+        } catch (IOException | RuntimeException e) {
+            audit.close();
+            throw e;
+        }
         Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
         engine.loop.every(COMPACTION_CHECK_MILLIS, compactor::maybeCompact);
         engine.loop.every(HOUSEKEEPING_TICK_MILLIS, () -> {
@@ -186,6 +212,12 @@ public final class Engine implements AutoCloseable {
 
     public Authenticator authenticator() { return authenticator; }
 
+    /** Users, vhosts and permissions; any thread. */
+    public AccessControl access() { return access; }
+
+    /** The audit log of changes to who may do what, and of failed logins; any thread. */
+    public AuditLog audit() { return audit; }
+
     public long nextConnectionId() { return connectionIds.incrementAndGet(); }
 
     /** Called on the broker thread after each command: durable topology changes are saved first. */
@@ -238,6 +270,7 @@ public final class Engine implements AutoCloseable {
     /** Stops the broker thread, closes the journal (fsync) and marks the shutdown clean. */
     @Override
     public void close() throws IOException {
+        audit.close();
         if (!loop.stop()) {
             // The broker thread still owns the queues: reading them here would race with it. Without
             // the marker the next start treats this as a crash and flags every message redelivered.

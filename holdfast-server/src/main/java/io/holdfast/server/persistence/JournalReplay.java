@@ -191,6 +191,30 @@ public final class JournalReplay implements RecordVisitor {
         return q == null ? List.of() : q.entries();
     }
 
+    /** What one queue's live records add up to (see {@link #contents}). */
+    public record QueueContents(String vhost, String queue, long messages, long bodyBytes) {}
+
+    /**
+     * Every queue the journal holds live messages for, sorted by vhost and name, as replayed so far and
+     * before any is {@link #take taken}: for {@code holdfast verify}.
+     */
+    public List<QueueContents> contents() {
+        List<QueueContents> out = new ArrayList<>();
+        for (var v : new TreeMap<>(vhosts).entrySet()) {
+            for (var q : new TreeMap<>(v.getValue()).entrySet()) {
+                long bytes = 0;
+                List<QueueEntry> entries = q.getValue().entries();
+                for (QueueEntry e : entries) {
+                    bytes += e.sizeBytes();
+                }
+                if (!entries.isEmpty()) {
+                    out.add(new QueueContents(v.getKey(), q.getKey(), entries.size(), bytes));
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * When {@code x-redelivery-backoff} lets the message at {@code seq} go, from its last HELD record; -1 if it
      * was never held (a past time means it is due at once).

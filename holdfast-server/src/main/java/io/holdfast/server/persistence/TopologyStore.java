@@ -31,11 +31,13 @@ import java.util.Optional;
  * </pre>
  */
 public final class TopologyStore {
+    /** The file's name in the data directory. */
+    public static final String FILE_NAME = "topology.meta";
     private static final int VERSION = 1;
     private final Path file;
 
     public TopologyStore(Path dataDir) {
-        this.file = dataDir.resolve("topology.meta");
+        this.file = dataDir.resolve(FILE_NAME);
     }
 
     public void save(Broker broker) {

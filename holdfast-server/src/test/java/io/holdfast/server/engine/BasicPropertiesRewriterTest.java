@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.protocol.BasicProperties;
 import io.holdfast.protocol.LongString;
 import io.holdfast.protocol.Timestamp;
+import io.holdfast.protocol.UnsignedInt;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The wire side of dead-lettering: new headers in, {@code expiration} out, everything else kept. */
+/**
+ * The wire side of dead-lettering: new headers in, {@code expiration} out, everything else kept; and the names of
+ * decoded field types.
+ */
 class BasicPropertiesRewriterTest {
     private final BasicPropertiesRewriter rewriter = new BasicPropertiesRewriter();
 
@@ -67,5 +71,20 @@ class BasicPropertiesRewriterTest {
         assertThat(rewriter.expiration(original)).isNull();
         BasicProperties p = BasicProperties.decode(rewriter.deadLettered(original, Map.of("x-last-death-queue", "q")));
         assertThat(p.headers()).containsEntry("x-last-death-queue", LongString.of("q"));
+    }
+
+    @Test
+    void namesDecodedFieldTypesAsRabbitMQDoesInItsReplyTexts() {
+        assertThat(rewriter.fieldType(LongString.of("k"))).isEqualTo("longstr");
+        assertThat(rewriter.fieldType("core's own")).isEqualTo("longstr");
+        assertThat(rewriter.fieldType(7)).isEqualTo("signedint");
+        assertThat(rewriter.fieldType(7L)).isEqualTo("long");
+        assertThat(rewriter.fieldType(new UnsignedInt(7))).isEqualTo("unsignedint");
+        assertThat(rewriter.fieldType(new Timestamp(1))).isEqualTo("timestamp");
+        assertThat(rewriter.fieldType(new byte[] {1})).isEqualTo("binary");
+        assertThat(rewriter.fieldType(List.of())).isEqualTo("array");
+        assertThat(rewriter.fieldType(Map.of())).isEqualTo("table");
+        assertThat(rewriter.fieldType(true)).isEqualTo("bool");
+        assertThat(rewriter.fieldType(null)).isEqualTo("void");
     }
 }

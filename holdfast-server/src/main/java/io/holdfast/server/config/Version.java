@@ -1,4 +1,4 @@
-package io.holdfast.server.amqp;
+package io.holdfast.server.config;
 
 /** The broker's version, as advertised to clients in connection.start. */
 public final class Version {

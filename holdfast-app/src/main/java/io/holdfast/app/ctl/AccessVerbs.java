@@ -1,0 +1,314 @@
+package io.holdfast.app.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * rabbitmqctl's verbs for users, vhosts, permissions and limits, with its arguments and messages, over the
+ * management API's {@code /api/users}, {@code /api/vhosts}, {@code /api/permissions} and
+ * {@code /api/vhost-limits}; and Holdfast's {@code audit}. They need an administrator's credentials.
+ */
+final class AccessVerbs {
+    private AccessVerbs() {}
+
+    private static String seg(String s) {
+        return ManagementClient.segment(s);
+    }
+
+    /** A 404 as the missing thing's name. */
+    private static CtlException missing(CtlException e, String what) {
+        return e.exitCode() == CtlException.DATA && e.getMessage().startsWith("not found")
+                ? new CtlException(CtlException.DATA, what) : e;
+    }
+
+    @Command(name = "add_user", description = "Adds a user (no permissions until set_permissions).")
+    static final class AddUser extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+        @Parameters(index = "1", paramLabel = "PASSWORD") String password;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Adding user \"" + name + "\" ...");
+            try {
+                client.get("/api/users/" + seg(name));
+                throw new CtlException(CtlException.DATA, "user '" + name + "' already exists");
+            } catch (CtlException e) {
+                if (!e.getMessage().startsWith("not found")) {
+                    throw e;
+                }
+            }
+            client.put("/api/users/" + seg(name), Map.of("password", password, "tags", ""));
+            info("Done. Don't forget to grant the user permissions to some virtual hosts! See 'holdfast ctl "
+                    + "set_permissions --help' to learn more.");
+            return 0;
+        }
+    }
+
+    @Command(name = "delete_user", description = "Deletes a user and their permissions.")
+    static final class DeleteUser extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Deleting user \"" + name + "\" ...");
+            try {
+                client.delete("/api/users/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + name + "'");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "change_password", description = "Sets a user's password.")
+    static final class ChangePassword extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+        @Parameters(index = "1", paramLabel = "NEW_PASSWORD") String password;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Changing password for user \"" + name + "\" ...");
+            JsonNode user;
+            try {
+                user = client.get("/api/users/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + name + "'");
+            }
+            client.put("/api/users/" + seg(name), Map.of("password", password, "tags", user.path("tags")));
+            return 0;
+        }
+    }
+
+    @Command(name = "set_user_tags", description = "Sets a user's tags (administrator, monitoring, management, ...).")
+    static final class SetUserTags extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "TAG") List<String> tags = new ArrayList<>();
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Setting tags for user \"" + name + "\" to [" + String.join(", ", tags) + "] ...");
+            try {
+                client.get("/api/users/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + name + "'");
+            }
+            client.put("/api/users/" + seg(name), Map.of("tags", tags));
+            return 0;
+        }
+    }
+
+    @Command(name = "list_users", description = "Users and their tags.")
+    static final class ListUsers extends Ctl.Verb {
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode users = client.get("/api/users");
+            info("Listing users ...");
+            out().println("user\ttags");
+            for (JsonNode u : users) {
+                List<String> tags = new ArrayList<>();
+                u.path("tags").forEach(t -> tags.add(t.asText()));
+                out().println(u.path("name").asText() + "\t[" + String.join(", ", tags) + "]");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "authenticate_user", description = "Checks a user's password (exit 0 when it is right).")
+    static final class AuthenticateUser extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+        @Parameters(index = "1", paramLabel = "PASSWORD") String password;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Authenticating user \"" + name + "\" ...");
+            new ManagementClient(ctl.host, ctl.port, Duration.ofSeconds(Math.max(1, ctl.timeoutSeconds)), name,
+                    password).get("/api/whoami");
+            out().println("Success");
+            return 0;
+        }
+    }
+
+    @Command(name = "add_vhost", description = "Adds a virtual host.")
+    static final class AddVhost extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "VHOST") String name;
+
+        @Option(names = "--description", defaultValue = "") String description;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Adding vhost \"" + name + "\" ...");
+            try {
+                client.get("/api/vhosts/" + seg(name));
+                throw new CtlException(CtlException.DATA, "virtual host '" + name + "' already exists");
+            } catch (CtlException e) {
+                if (!e.getMessage().startsWith("not found")) {
+                    throw e;
+                }
+            }
+            client.put("/api/vhosts/" + seg(name), Map.of("description", description));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete_vhost", description = "Deletes a virtual host: its connections are closed, its queues "
+            + "and their messages deleted.")
+    static final class DeleteVhost extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "VHOST") String name;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Deleting vhost \"" + name + "\" ...");
+            try {
+                client.delete("/api/vhosts/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "virtual host '" + name + "' does not exist");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "set_permissions", description = "Sets a user's configure, write and read regular expressions "
+            + "in a vhost.")
+    static final class SetPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+        @Parameters(index = "1", paramLabel = "CONF") String configure;
+        @Parameters(index = "2", paramLabel = "WRITE") String write;
+        @Parameters(index = "3", paramLabel = "READ") String read;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Setting permissions for user \"" + user + "\" in vhost \"" + vhost + "\" ...");
+            try {
+                client.put("/api/permissions/" + seg(vhost) + "/" + seg(user),
+                        Map.of("configure", configure, "write", write, "read", read));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "' or virtual host '" + vhost + "'");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "clear_permissions", description = "Removes a user's permissions in a vhost.")
+    static final class ClearPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Clearing permissions for user \"" + user + "\" in vhost \"" + vhost + "\" ...");
+            try {
+                client.delete("/api/permissions/" + seg(vhost) + "/" + seg(user));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "' or virtual host '" + vhost + "'");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list_permissions", description = "Every user's permissions in a vhost.")
+    static final class ListPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode rows;
+            try {
+                rows = client.get("/api/vhosts/" + seg(vhost) + "/permissions");
+            } catch (CtlException e) {
+                throw missing(e, "virtual host '" + vhost + "' does not exist");
+            }
+            info("Listing permissions for vhost \"" + vhost + "\" ...");
+            out().println("user\tconfigure\twrite\tread");
+            rows.forEach(p -> out().println(p.path("user").asText() + "\t" + p.path("configure").asText() + "\t"
+                    + p.path("write").asText() + "\t" + p.path("read").asText()));
+            return 0;
+        }
+    }
+
+    @Command(name = "list_user_permissions", description = "A user's permissions in every vhost.")
+    static final class ListUserPermissions extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode rows;
+            try {
+                rows = client.get("/api/users/" + seg(user) + "/permissions");
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "'");
+            }
+            info("Listing permissions for user \"" + user + "\" ...");
+            out().println("vhost\tconfigure\twrite\tread");
+            rows.forEach(p -> out().println(p.path("vhost").asText() + "\t" + p.path("configure").asText() + "\t"
+                    + p.path("write").asText() + "\t" + p.path("read").asText()));
+            return 0;
+        }
+    }
+
+    @Command(name = "set_vhost_limits", description = "Sets a vhost's limits, as JSON: "
+            + "'{\"max-connections\": 100, \"max-queues\": 1000}' (a negative value lifts one).")
+    static final class SetVhostLimits extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+        @Parameters(index = "0", paramLabel = "DEFINITION") String definition;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode limits;
+            try {
+                limits = new ObjectMapper().readTree(definition);
+            } catch (IOException e) {
+                throw CtlException.usage("the limits are not JSON: " + e.getMessage());
+            }
+            if (limits == null || !limits.isObject() || limits.isEmpty()) {
+                throw CtlException.usage("give the limits as a JSON object, e.g. '{\"max-connections\": 100}'");
+            }
+            info("Applying limits to vhost \"" + vhost + "\": " + definition + " ...");
+            for (Map.Entry<String, JsonNode> e : limits.properties()) {
+                if (!e.getValue().canConvertToInt()) {
+                    throw CtlException.usage("limit '" + e.getKey() + "' must be an integer");
+                }
+                try {
+                    client.put("/api/vhost-limits/" + seg(vhost) + "/" + seg(e.getKey()),
+                            Map.of("value", e.getValue().asInt()));
+                } catch (CtlException failure) {
+                    throw missing(failure, "virtual host '" + vhost + "' does not exist");
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "audit", description = "The audit log: every change to users, vhosts, permissions and limits, "
+            + "and every failed login.")
+    static final class Audit extends Ctl.Verb {
+        @Option(names = "--limit", defaultValue = "100", description = "the newest N entries (default ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode entries = client.get("/api/audit");
+            info("Listing the audit log ...");
+            out().println("time\tuser\tfrom\taction\tdetails");
+            List<JsonNode> all = new ArrayList<>();
+            entries.forEach(all::add);
+            for (JsonNode e : all.subList(Math.max(0, all.size() - limit), all.size())) {
+                Map<String, String> details = new LinkedHashMap<>();
+                e.path("details").properties().forEach(d -> details.put(d.getKey(), d.getValue().asText()));
+                out().println(Instant.ofEpochMilli(e.path("time").asLong()) + "\t" + e.path("user").asText() + "\t"
+                        + e.path("from").asText() + "\t" + e.path("action").asText() + "\t" + details);
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.holdfast.app.ctl;
+
+/**
+ * A {@code holdfast ctl} command that could not be carried out, with rabbitmqctl's exit code (the sysexits
+ * values it uses) and a message that says what to do.
+ */
+final class CtlException extends Exception {
+    /** rabbitmqctl's exit codes. */
+    static final int USAGE = 64;
+    static final int DATA = 65;
+    static final int SOFTWARE = 70;
+    static final int UNAVAILABLE = 69;
+    static final int TEMPFAIL = 75;
+    static final int NOPERM = 77;
+
+    private final int exitCode;
+
+    CtlException(int exitCode, String message) {
+        super(message);
+        this.exitCode = exitCode;
+    }
+
+    int exitCode() {
+        return exitCode;
+    }
+
+    static CtlException unavailable(String message) {
+        return new CtlException(UNAVAILABLE, message);
+    }
+
+    static CtlException software(String message) {
+        return new CtlException(SOFTWARE, message);
+    }
+
+    static CtlException usage(String message) {
+        return new CtlException(USAGE, message);
+    }
+
+    static CtlException notFound(String path) {
+        return new CtlException(DATA, "not found: " + path);
+    }
+}

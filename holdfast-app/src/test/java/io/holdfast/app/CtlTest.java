@@ -1,0 +1,152 @@
+package io.holdfast.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.MessageProperties;
+import io.holdfast.it.RunningBroker;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code holdfast ctl}: rabbitmqctl's verbs, output and exit codes against a running broker. */
+class CtlTest {
+    @TempDir
+    static Path dataDir;
+    static RunningBroker broker;
+
+    private String out;
+    private String err;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = RunningBroker.start(dataDir);
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            ch.exchangeDeclare("events", "fanout", true);
+            ch.queueDeclare("audit", true, false, false, Map.of("x-max-length", 100));
+            ch.queueBind("audit", "events", "");
+            ch.confirmSelect();
+            for (int i = 0; i < 3; i++) {
+                ch.basicPublish("events", "", MessageProperties.PERSISTENT_BASIC, ("e" + i).getBytes());
+            }
+            ch.waitForConfirmsOrDie(10_000);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        broker.close();
+    }
+
+    private int ctl(int port, String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        List<String> all = new ArrayList<>(List.of("ctl", "--management-port", String.valueOf(port)));
+        if (!List.of(args).contains("-t")) {
+            all.addAll(List.of("-t", "5"));
+        }
+        all.addAll(List.of(args));
+        int code = new CommandLine(new Main()).setOut(new PrintWriter(o)).setErr(new PrintWriter(e))
+                .execute(all.toArray(String[]::new));
+        out = o.toString();
+        err = e.toString();
+        return code;
+    }
+
+    private int ctl(String... args) {
+        return ctl(broker.managementPort(), args);
+    }
+
+    @Test
+    void listQueuesPrintsTheDefaultItemsUnderAHeaderAsRabbitmqctlDoes() {
+        assertThat(ctl("list_queues")).isZero();
+        assertThat(out).contains("Listing queues for vhost / ...\nname\tmessages\n").contains("audit\t3\n");
+        assertThat(ctl("-q", "list_queues", "name", "durable", "arguments", "messages_ready")).isZero();
+        assertThat(out).startsWith("name\tdurable\targuments\tmessages_ready\n")
+                .contains("audit\ttrue\t[{\"x-max-length\",100}]\t3\n").doesNotContain("Listing");
+    }
+
+    @Test
+    void listExchangesBindingsAndVhosts() {
+        assertThat(ctl("-q", "list_exchanges")).isZero();
+        assertThat(out).contains("events\tfanout\n").contains("amq.topic\ttopic\n");
+        assertThat(ctl("-q", "list_bindings", "--no-table-headers")).isZero();
+        assertThat(out).contains("events\texchange\taudit\tqueue\t\t[]\n");
+        assertThat(ctl("-q", "list_vhosts", "name", "messages")).isZero();
+        assertThat(out).contains("/\t3\n");
+    }
+
+    @Test
+    void statusPingHealthAndAwaitStartupAnswerWhileTheBrokerRuns() {
+        assertThat(ctl("status")).isZero();
+        assertThat(out).contains("Health: ok").contains("Alarms: (none)").contains("Messages: 3 (ready 3");
+        assertThat(ctl("ping")).isZero();
+        assertThat(out).contains("Ping succeeded");
+        assertThat(ctl("health")).isZero();
+        assertThat(out).startsWith("ok");
+        assertThat(ctl("await_startup")).isZero();
+    }
+
+    @Test
+    void anUnknownInfoItemOrVhostIsAClearErrorWithRabbitmqctlsExitCode() {
+        assertThat(ctl("list_queues", "name", "colour")).isEqualTo(64);
+        assertThat(err).contains("Error: info key 'colour' is not supported by list_queues; valid: name,");
+        assertThat(ctl("list_queues", "-p", "nowhere")).isEqualTo(65);
+        assertThat(err).contains("Error: virtual host 'nowhere' does not exist");
+    }
+
+    @Test
+    void usersVhostsAndPermissionsWithRabbitmqctlsVerbs() {
+        assertThat(ctl("add_user", "carol", "pw-1")).isZero();
+        assertThat(out).contains("Adding user \"carol\" ...");
+        assertThat(ctl("add_user", "carol", "pw-2")).isEqualTo(65);
+        assertThat(err).contains("Error: user 'carol' already exists");
+        assertThat(ctl("authenticate_user", "carol", "pw-1")).isZero();
+        assertThat(out).contains("Success");
+        assertThat(ctl("authenticate_user", "carol", "wrong")).isEqualTo(77);
+        assertThat(ctl("add_vhost", "billing")).isZero();
+        assertThat(ctl("set_permissions", "-p", "billing", "carol", "^carol-", ".*", ".*")).isZero();
+        assertThat(ctl("-q", "list_permissions", "-p", "billing")).isZero();
+        assertThat(out).isEqualTo("user\tconfigure\twrite\tread\ncarol\t^carol-\t.*\t.*\n");
+        assertThat(ctl("set_permissions", "carol", "(", ".*", ".*")).isEqualTo(65);
+        assertThat(err).contains("invalid configure regular expression '('");
+        assertThat(ctl("set_user_tags", "carol", "monitoring")).isZero();
+        assertThat(ctl("-q", "list_users")).isZero();
+        assertThat(out).contains("carol\t[monitoring]\n").contains("guest\t[administrator]\n");
+        assertThat(ctl("-q", "list_user_permissions", "carol")).isZero();
+        assertThat(out).contains("billing\t^carol-\t.*\t.*\n");
+        assertThat(ctl("set_vhost_limits", "-p", "billing", "{\"max-connections\": 5}")).isZero();
+        assertThat(ctl("-q", "audit")).isZero();
+        assertThat(out).contains("\tguest\t127.0.0.1\tadd_user\t{tags=, user=carol}")
+                .contains("set_vhost_limits");
+        assertThat(ctl("delete_vhost", "billing")).isZero();
+        assertThat(ctl("delete_user", "carol")).isZero();
+        assertThat(ctl("delete_user", "carol")).isEqualTo(65);
+        assertThat(err).contains("Error: no such user 'carol'");
+        assertThat(ctl("--password", "wrong", "list_users")).isEqualTo(77);
+        assertThat(err).contains("refused the credentials");
+    }
+
+    @Test
+    void aBrokerThatIsNotRunningIsUnavailableAndSaysWhatToCheck() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        assertThat(ctl(closedPort, "list_queues")).isEqualTo(69);
+        assertThat(err).contains("Error: nothing answers at http://127.0.0.1:" + closedPort)
+                .contains("is the broker running");
+        assertThat(ctl(closedPort, "-t", "1", "await_startup")).isEqualTo(75);
+        assertThat(err).contains("did not start within 1 s");
+    }
+}

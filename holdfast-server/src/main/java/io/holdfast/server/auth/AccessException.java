@@ -1,0 +1,30 @@
+package io.holdfast.server.auth;
+
+/** A change to users, vhosts or permissions that was not made, and why; nothing was changed. */
+public final class AccessException extends RuntimeException {
+    /** What kind of refusal: the management API and ctl map it to a status and an exit code. */
+    public enum Kind { NOT_FOUND, EXISTS, INVALID, STORAGE }
+
+    private final Kind kind;
+
+    public AccessException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    static AccessException notFound(String message) {
+        return new AccessException(Kind.NOT_FOUND, message);
+    }
+
+    static AccessException exists(String message) {
+        return new AccessException(Kind.EXISTS, message);
+    }
+
+    static AccessException invalid(String message) {
+        return new AccessException(Kind.INVALID, message);
+    }
+}

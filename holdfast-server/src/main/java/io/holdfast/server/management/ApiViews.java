@@ -1,0 +1,209 @@
+package io.holdfast.server.management;
+
+import io.holdfast.core.Binding;
+import io.holdfast.core.Broker;
+import io.holdfast.core.Exchange;
+import io.holdfast.core.Queue;
+import io.holdfast.core.VirtualHost;
+import io.holdfast.protocol.LongString;
+import io.holdfast.protocol.Timestamp;
+import io.holdfast.protocol.UnsignedByte;
+import io.holdfast.protocol.UnsignedInt;
+import io.holdfast.protocol.UnsignedShort;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The management API's views of broker objects, with the field names and JSON types of RabbitMQ's
+ * management plugin (the fields its HTTP clients and {@code rabbitmqadmin} read), as plain maps for
+ * Jackson. Built on the broker thread (inside {@code Engine.query}): they copy what they show.
+ */
+final class ApiViews {
+    /** The node name RabbitMQ's clients expect in {@code node} fields. */
+    static final String NODE = "holdfast@localhost";
+
+    private ApiViews() {}
+
+    static Map<String, Object> queue(Queue q) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", q.name());
+        m.put("vhost", q.vhost());
+        m.put("durable", q.durable());
+        m.put("auto_delete", q.autoDelete());
+        m.put("exclusive", q.exclusive());
+        m.put("arguments", arguments(q.arguments()));
+        m.put("node", NODE);
+        m.put("state", "running");
+        m.put("type", "classic");
+        m.put("consumers", q.consumerCount());
+        m.put("messages", (long) q.messageCount() + q.unackedCount());
+        m.put("messages_ready", (long) q.readyCount());
+        m.put("messages_unacknowledged", (long) q.unackedCount());
+        m.put("message_bytes_ready", q.readyBytes());
+        m.put("messages_held", (long) q.heldCount()); // Holdfast's: held back by x-redelivery-backoff
+        return m;
+    }
+
+    static Map<String, Object> exchange(VirtualHost v, Exchange x) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", x.name());
+        m.put("vhost", v.name());
+        m.put("type", x.type().wireName());
+        m.put("durable", x.durable());
+        m.put("auto_delete", x.autoDelete());
+        m.put("internal", x.internal());
+        m.put("arguments", arguments(x.arguments()));
+        return m;
+    }
+
+    static Map<String, Object> binding(VirtualHost v, Binding b) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("source", b.source());
+        m.put("vhost", v.name());
+        m.put("destination", b.destination());
+        m.put("destination_type", b.toQueue() ? "queue" : "exchange");
+        m.put("routing_key", b.routingKey());
+        m.put("arguments", arguments(b.arguments()));
+        // RabbitMQ's: the routing key ("~" for an empty one), with a hash of the arguments when there are any.
+        m.put("properties_key", b.arguments().isEmpty() ? (b.routingKey().isEmpty() ? "~" : b.routingKey())
+                : b.routingKey() + "~" + Integer.toHexString(b.arguments().hashCode()));
+        return m;
+    }
+
+    static Map<String, Object> vhost(VirtualHost v) {
+        long ready = 0;
+        long unacked = 0;
+        for (Queue q : v.queues()) {
+            ready += q.readyCount();
+            unacked += q.unackedCount();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", v.name());
+        m.put("description", v.name().equals("/") ? "Default virtual host" : "");
+        m.put("tracing", false);
+        m.put("messages", ready + unacked);
+        m.put("messages_ready", ready);
+        m.put("messages_unacknowledged", unacked);
+        return m;
+    }
+
+    /** The queues, sorted by vhost then name, as RabbitMQ lists them. */
+    static List<Map<String, Object>> queues(Broker broker, String vhost) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (VirtualHost v : broker.virtualHosts()) {
+            if (vhost == null || v.name().equals(vhost)) {
+                List<Queue> queues = new ArrayList<>();
+                v.queues().forEach(queues::add);
+                queues.sort(Comparator.comparing(Queue::name));
+                queues.forEach(q -> out.add(queue(q)));
+            }
+        }
+        return out;
+    }
+
+    static List<Map<String, Object>> exchanges(Broker broker, String vhost) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (VirtualHost v : broker.virtualHosts()) {
+            if (vhost == null || v.name().equals(vhost)) {
+                List<Exchange> exchanges = new ArrayList<>();
+                v.exchanges().forEach(exchanges::add);
+                exchanges.sort(Comparator.comparing(Exchange::name));
+                exchanges.forEach(x -> out.add(exchange(v, x)));
+            }
+        }
+        return out;
+    }
+
+    /** Bindings as RabbitMQ lists them: the default exchange's implicit one per queue first, then the rest. */
+    static List<Map<String, Object>> bindings(Broker broker, String vhost) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (VirtualHost v : broker.virtualHosts()) {
+            if (vhost != null && !v.name().equals(vhost)) {
+                continue;
+            }
+            List<Queue> queues = new ArrayList<>();
+            v.queues().forEach(queues::add);
+            queues.sort(Comparator.comparing(Queue::name));
+            for (Queue q : queues) {
+                out.add(binding(v, new Binding("", q.name(), true, q.name(), Map.of())));
+            }
+            List<Exchange> exchanges = new ArrayList<>();
+            v.exchanges().forEach(exchanges::add);
+            exchanges.sort(Comparator.comparing(Exchange::name));
+            for (Exchange x : exchanges) {
+                List<Binding> bs = new ArrayList<>(x.bindings());
+                bs.sort(Comparator.comparing(Binding::destination).thenComparing(Binding::routingKey));
+                bs.forEach(b -> out.add(binding(v, b)));
+            }
+        }
+        return out;
+    }
+
+    /** Object and message totals for {@code /api/overview}. */
+    static Map<String, Object> overview(Broker broker, int connections) {
+        long exchanges = 0;
+        long queues = 0;
+        long consumers = 0;
+        long ready = 0;
+        long unacked = 0;
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Exchange ignored : v.exchanges()) {
+                exchanges++;
+            }
+            for (Queue q : v.queues()) {
+                queues++;
+                consumers += q.consumerCount();
+                ready += q.readyCount();
+                unacked += q.unackedCount();
+            }
+        }
+        Map<String, Object> objects = new LinkedHashMap<>();
+        objects.put("connections", connections);
+        objects.put("exchanges", exchanges);
+        objects.put("queues", queues);
+        objects.put("consumers", consumers);
+        Map<String, Object> totals = new LinkedHashMap<>();
+        totals.put("messages", ready + unacked);
+        totals.put("messages_ready", ready);
+        totals.put("messages_unacknowledged", unacked);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object_totals", objects);
+        m.put("queue_totals", totals);
+        return m;
+    }
+
+    /** A field table as JSON: strings for long strings, numbers for every integer width, nested as nested. */
+    static Map<String, Object> arguments(Map<String, Object> table) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        table.forEach((k, v) -> m.put(k, value(v)));
+        return m;
+    }
+
+    private static Object value(Object v) {
+        if (v instanceof LongString s) {
+            return s.toString();
+        } else if (v instanceof UnsignedByte u) {
+            return u.value();
+        } else if (v instanceof UnsignedShort u) {
+            return u.value();
+        } else if (v instanceof UnsignedInt u) {
+            return u.value();
+        } else if (v instanceof Timestamp t) {
+            return t.seconds();
+        } else if (v instanceof byte[] b) {
+            return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        } else if (v instanceof Map<?, ?> nested) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            nested.forEach((k, x) -> m.put(String.valueOf(k), value(x)));
+            return m;
+        } else if (v instanceof List<?> list) {
+            List<Object> out = new ArrayList<>();
+            list.forEach(x -> out.add(value(x)));
+            return out;
+        }
+        return v;
+    }
+}

@@ -1,0 +1,163 @@
+package io.holdfast.server.management;
+
+import io.holdfast.core.Exchange;
+import io.holdfast.core.Queue;
+import io.holdfast.core.VirtualHost;
+import io.holdfast.server.alarms.MemoryMonitor;
+import io.holdfast.server.config.Version;
+import io.holdfast.server.engine.Engine;
+import io.holdfast.store.RecoveryReport;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the management listener answers, by path. Holdfast's own: {@code GET /api/health}, {@code POST
+ * /api/health/acknowledge}, {@code GET /metrics}. RabbitMQ's management API, read side, with its paths and
+ * JSON fields ({@link ApiViews}): {@code /api/overview}, {@code /api/vhosts[/{vhost}]},
+ * {@code /api/queues[/{vhost}[/{name}]]}, {@code /api/exchanges[/{vhost}[/{name}]]},
+ * {@code /api/bindings[/{vhost}]}, {@code /api/health/checks/alarms} and {@code local-alarms}. A vhost
+ * or object that does not exist is RabbitMQ's 404 {@code {"error":"Object Not Found","reason":"Not Found"}}.
+ * Handlers run on management threads.
+ */
+final class ManagementApi {
+    private static final Logger log = LoggerFactory.getLogger(ManagementApi.class);
+    private static final String ACKNOWLEDGE = "/api/health/acknowledge";
+
+    private final Engine engine;
+    private final HealthState health;
+    private final IntSupplier connections;
+    private final BooleanSupplier diskAlarm;
+    private final MemoryMonitor memory;
+    private final BrokerMetrics metrics;
+
+    ManagementApi(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
+                  MemoryMonitor memory, BrokerMetrics metrics) {
+        this.engine = engine;
+        this.health = health;
+        this.connections = connections;
+        this.diskAlarm = diskAlarm;
+        this.memory = memory;
+        this.metrics = metrics;
+    }
+
+    Routes routes() {
+        return new Routes()
+                .add("GET", "/api/health", Routes.Access.HEALTH, r -> ManagementHttp.json(health.degraded() ? 503 : 200, health()))
+                .add("POST", ACKNOWLEDGE, Routes.Access.ADMIN, r -> acknowledge())
+                .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, PrometheusText.CONTENT_TYPE, metrics.scrape()))
+                .add("GET", "/api/health/checks/alarms", Routes.Access.READ, r -> alarms())
+                .add("GET", "/api/health/checks/local-alarms", Routes.Access.READ, r -> alarms())
+                .add("GET", "/api/overview", Routes.Access.READ, r -> overview())
+                .add("GET", "/api/vhosts", Routes.Access.READ, r -> list(b -> {
+                    List<Map<String, Object>> out = new ArrayList<>();
+                    b.virtualHosts().forEach(v -> out.add(ApiViews.vhost(v)));
+                    return out;
+                }))
+                .add("GET", "/api/vhosts/{vhost}", Routes.Access.READ, r -> one(b -> {
+                    VirtualHost v = b.virtualHost(r.variable(0));
+                    return v == null ? null : ApiViews.vhost(v);
+                }))
+                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
+                .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
+                    VirtualHost v = b.virtualHost(r.variable(0));
+                    Queue q = v == null ? null : v.queue(r.variable(1));
+                    return q == null ? null : ApiViews.queue(q);
+                }))
+                .add("GET", "/api/exchanges", Routes.Access.READ, r -> list(b -> ApiViews.exchanges(b, null)))
+                .add("GET", "/api/exchanges/{vhost}", Routes.Access.READ,
+                        r -> inVhost(r.variable(0), b -> ApiViews.exchanges(b, r.variable(0))))
+                .add("GET", "/api/exchanges/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
+                    VirtualHost v = b.virtualHost(r.variable(0));
+                    Exchange x = v == null ? null : v.exchange(r.variable(1));
+                    return x == null ? null : ApiViews.exchange(v, x);
+                }))
+                .add("GET", "/api/bindings", Routes.Access.READ, r -> list(b -> ApiViews.bindings(b, null)))
+                .add("GET", "/api/bindings/{vhost}", Routes.Access.READ,
+                        r -> inVhost(r.variable(0), b -> ApiViews.bindings(b, r.variable(0))));
+    }
+
+    private Routes.Response list(java.util.function.Function<io.holdfast.core.Broker, Object> view) {
+        return ManagementHttp.json(200, engine.query(view));
+    }
+
+    /** One object, or RabbitMQ's 404 when {@code view} finds none (returns null). */
+    private Routes.Response one(java.util.function.Function<io.holdfast.core.Broker, Object> view) {
+        Object found = engine.query(view);
+        return found == null ? notFound() : ManagementHttp.json(200, found);
+    }
+
+    private Routes.Response inVhost(String vhost, java.util.function.Function<io.holdfast.core.Broker, Object> view) {
+        Object found = engine.query(b -> b.virtualHost(vhost) == null ? null : view.apply(b));
+        return found == null ? notFound() : ManagementHttp.json(200, found);
+    }
+
+    static Routes.Response notFound() {
+        return ManagementHttp.error(404, "Object Not Found", "Not Found");
+    }
+
+    private Map<String, Object> health() {
+        RecoveryReport r = health.report();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", health.degraded() ? "degraded" : "ok");
+        m.put("corrupt_records_skipped", r.corruptRecordsSkipped());
+        m.put("torn_tail_bytes_truncated", r.tornTailBytesTruncated());
+        m.put("damage", r.damage());
+        if (r.degraded()) {
+            m.put("acknowledged", health.acknowledged());
+        }
+        m.put("unreadable_messages_dropped", health.readFailures());
+        m.put("disk_alarm", diskAlarm.getAsBoolean());
+        m.put("memory_alarm", memory.alarmed());
+        return m;
+    }
+
+    private Routes.Response acknowledge() {
+        try {
+            health.acknowledge();
+        } catch (IOException e) {
+            log.error("could not store the journal damage acknowledgement", e);
+            return ManagementHttp.error(500, "internal_error", "could not store the acknowledgement: " + e);
+        }
+        return ManagementHttp.json(200, health());
+    }
+
+    /** RabbitMQ 3.10's alarm health check: 200 {"status":"ok"}, or 503 naming the alarms in effect. */
+    private Routes.Response alarms() {
+        List<Map<String, Object>> raised = new ArrayList<>();
+        if (diskAlarm.getAsBoolean()) {
+            raised.add(Map.of("node", ApiViews.NODE, "resource", "disk"));
+        }
+        if (memory.alarmed()) {
+            raised.add(Map.of("node", ApiViews.NODE, "resource", "memory"));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (raised.isEmpty()) {
+            m.put("status", "ok");
+            return ManagementHttp.json(200, m);
+        }
+        m.put("status", "failed");
+        m.put("reason", "resource alarm(s) in effect in the cluster");
+        m.put("alarms", raised);
+        return ManagementHttp.json(503, m);
+    }
+
+    private Routes.Response overview() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("management_version", Version.VERSION);
+        m.put("product_name", "Holdfast");
+        m.put("product_version", Version.VERSION);
+        m.put("rabbitmq_version", Version.VERSION);
+        m.put("cluster_name", ApiViews.NODE);
+        m.put("node", ApiViews.NODE);
+        m.putAll(engine.query(b -> ApiViews.overview(b, connections.getAsInt())));
+        return ManagementHttp.json(200, m);
+    }
+}

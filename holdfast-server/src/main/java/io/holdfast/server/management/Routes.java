@@ -1,0 +1,125 @@
+package io.holdfast.server.management;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The management API's paths, RabbitMQ's: a template such as {@code /api/queues/{vhost}/{name}} matches a
+ * path of as many segments, each {@code {...}} segment taking one percent-decoded segment of the path
+ * ({@code %2F} is the vhost {@code /}, as in RabbitMQ). Built once, then read by any thread.
+ */
+final class Routes {
+    /** Who may call a route: RabbitMQ's user tags decide. */
+    enum Access {
+        /** No credentials when {@code management.unauthenticated_health_and_metrics} is on, else as READ. */
+        HEALTH,
+        /** Any user who logs in (whoami). */
+        ANY,
+        /** Tags monitoring or administrator: reads of the whole broker. */
+        READ,
+        /** Tag administrator: every change. */
+        ADMIN
+    }
+
+    /** What a request asks for once matched: the handler, who may call it, the path's variable segments. */
+    record Match(Handler handler, Access access, List<String> variables) {}
+
+    /** Answers one request; runs on a management thread, never on Netty's or the broker's. */
+    @FunctionalInterface
+    interface Handler {
+        Response handle(Request request) throws Exception;
+    }
+
+    /** A request as handlers see it: {@code user} is who logged in (null on an open route). */
+    record Request(String method, String path, List<String> variables, byte[] body, String user, String peer) {
+        String variable(int i) {
+            return variables.get(i);
+        }
+    }
+
+    /** A response: a status, a content type and a body (already serialised), plus any extra headers. */
+    record Response(int status, String contentType, byte[] body, List<String[]> headers) {
+        static Response of(int status, String contentType, String body) {
+            return new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8), List.of());
+        }
+
+        Response withHeader(String name, String value) {
+            List<String[]> h = new ArrayList<>(headers);
+            h.add(new String[] {name, value});
+            return new Response(status, contentType, body, h);
+        }
+    }
+
+    private record Route(String method, String[] segments, Access access, Handler handler) {}
+
+    private final List<Route> routes = new ArrayList<>();
+
+    Routes add(String method, String template, Access access, Handler handler) {
+        routes.add(new Route(method, split(template), access, handler));
+        return this;
+    }
+
+    /** The handler for {@code method path}, or null. */
+    Match match(String method, String path) {
+        String[] segments = split(path);
+        for (Route r : routes) {
+            List<String> vars = matches(r.segments, segments);
+            if (vars != null && r.method.equals(method)) {
+                return new Match(r.handler, r.access, vars);
+            }
+        }
+        return null;
+    }
+
+    /** The methods some route takes for {@code path} (empty if no route has its shape): for 405's Allow. */
+    Set<String> methodsFor(String path) {
+        String[] segments = split(path);
+        Set<String> methods = new LinkedHashSet<>();
+        for (Route r : routes) {
+            if (matches(r.segments, segments) != null) {
+                methods.add(r.method);
+            }
+        }
+        return methods;
+    }
+
+    /** Every route, {@code "GET /api/queues/{vhost}"}, for the 404 text. */
+    List<String> describe() {
+        List<String> out = new ArrayList<>();
+        for (Route r : routes) {
+            out.add(r.method + " /" + String.join("/", r.segments));
+        }
+        return out;
+    }
+
+    private static List<String> matches(String[] template, String[] path) {
+        if (template.length != path.length) {
+            return null;
+        }
+        List<String> vars = new ArrayList<>();
+        for (int i = 0; i < template.length; i++) {
+            if (template[i].startsWith("{")) {
+                if (path[i].isEmpty()) {
+                    return null;
+                }
+                vars.add(URLDecoder.decode(path[i].replace("+", "%2B"), StandardCharsets.UTF_8));
+            } else if (!template[i].equals(path[i])) {
+                return null;
+            }
+        }
+        return vars;
+    }
+
+    /** Segments without the leading slash; a trailing slash is ignored, as RabbitMQ does. */
+    private static String[] split(String path) {
+        String p = path.startsWith("/") ? path.substring(1) : path;
+        if (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p.isEmpty() ? new String[0] : p.split("/", -1);
+    }
+}
