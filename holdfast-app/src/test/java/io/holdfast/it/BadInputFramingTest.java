@@ -90,11 +90,11 @@ class BadInputFramingTest extends BrokerUnderAbuse {
     }
 
     @Test
-    void heartbeatOnAChannelOtherThanZeroIsAFrameError() throws Exception {
+    void heartbeatOnAChannelOtherThanZeroIsAnUnexpectedFrame() throws Exception {
         HostileClient c = opened();
         c.openChannel(1);
         c.sendRaw(HostileClient.frame(FrameType.HEARTBEAT, 1, new byte[0]));
-        assertClose(c.awaitConnectionClose(), ReplyCode.FRAME_ERROR, "heartbeat frame on channel 1");
+        assertClose(c.awaitConnectionClose(), ReplyCode.UNEXPECTED_FRAME, "heartbeat frame on channel 1");
     }
 
     @Test

@@ -58,7 +58,7 @@ class BadInputHandshakeTest extends BrokerUnderAbuse {
         HostileClient c = connected();
         c.sendRaw(FrameWriter.PROTOCOL_HEADER);
         c.expectMethod(0, Method.ConnectionStart.class);
-        c.send(0, new Method.ConnectionStartOk(Map.of(), "M".repeat(255), new byte[0], "en_US"));
+        c.send(0, new Method.ConnectionStartOk(HostileClient.CLIENT_PROPERTIES, "M".repeat(255), new byte[0], "en_US"));
         HostileClient.Closed closed = expectConnectionClose(c, ReplyCode.ACCESS_REFUSED,
                 "unsupported authentication mechanism 'MMM");
         assertThat(closed.replyText()).endsWith("...").hasSize(255);

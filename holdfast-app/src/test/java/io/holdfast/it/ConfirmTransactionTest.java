@@ -7,8 +7,10 @@ import static org.awaitility.Awaitility.await;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
+import com.rabbitmq.client.impl.AbstractMetricsCollector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +59,36 @@ class ConfirmTransactionTest extends SharedBrokerTest {
             assertThat(confirms).extracting(Confirm::tag).isSorted();
         }
         assertThat(ch.waitForConfirms(10_000)).isTrue();
+    }
+
+    @Test
+    void confirmOfASingleMessageIsNotMultiple() throws Exception {
+        String q = durableQueue("confirm-single");
+        List<Confirm> confirms = Collections.synchronizedList(new ArrayList<>());
+        ch.addConfirmListener((tag, multiple) -> confirms.add(new Confirm(true, tag, multiple)),
+                (tag, multiple) -> confirms.add(new Confirm(false, tag, multiple)));
+        ch.confirmSelect();
+        ch.basicPublish("", q, MessageProperties.PERSISTENT_BASIC, body("alone"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> highestAcked(confirms) == 1);
+        assertThat(confirms).containsExactly(new Confirm(true, 1, false));
+    }
+
+    @Test
+    void javaClientMetricsCountEveryConfirmOfOnePublishAtATime() throws Exception {
+        PublishAckCounter metrics = new PublishAckCounter();
+        ConnectionFactory f = broker.factory();
+        f.setMetricsCollector(metrics);
+        try (Connection c = f.newConnection()) {
+            Channel confirming = c.createChannel();
+            String q = confirming.queueDeclare().getQueue();
+            confirming.confirmSelect();
+            for (int i = 0; i < 5; i++) {
+                confirming.basicPublish("", q, null, body("m" + i));
+                confirming.waitForConfirmsOrDie(10_000);
+            }
+        }
+        // The client counts only acks with multiple=false: each of these covers one message.
+        assertThat(metrics.publishAcks.get()).isEqualTo(5);
     }
 
     @Test
@@ -257,5 +290,60 @@ class ConfirmTransactionTest extends SharedBrokerTest {
 
     private static byte[] body(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The Java client's metrics, reduced to the one count that multiple acks escape. */
+    private static final class PublishAckCounter extends AbstractMetricsCollector {
+        final AtomicInteger publishAcks = new AtomicInteger();
+
+        @Override
+        protected void markMessagePublishAcknowledged() {
+            publishAcks.incrementAndGet();
+        }
+
+        @Override
+        protected void incrementConnectionCount(Connection connection) {
+        }
+
+        @Override
+        protected void decrementConnectionCount(Connection connection) {
+        }
+
+        @Override
+        protected void incrementChannelCount(Channel channel) {
+        }
+
+        @Override
+        protected void decrementChannelCount(Channel channel) {
+        }
+
+        @Override
+        protected void markPublishedMessage() {
+        }
+
+        @Override
+        protected void markMessagePublishFailed() {
+        }
+
+        @Override
+        protected void markConsumedMessage() {
+        }
+
+        @Override
+        protected void markAcknowledgedMessage() {
+        }
+
+        @Override
+        @Deprecated
+        protected void markRejectedMessage() {
+        }
+
+        @Override
+        protected void markMessagePublishNotAcknowledged() {
+        }
+
+        @Override
+        protected void markPublishedMessageUnrouted() {
+        }
     }
 }

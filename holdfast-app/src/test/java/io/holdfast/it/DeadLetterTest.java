@@ -292,6 +292,15 @@ class DeadLetterTest {
                 ch.basicReject(ch.basicGet("work", false).getEnvelope().getDeliveryTag(), false);
                 ch.basicNack(ch.basicGet("work", false).getEnvelope().getDeliveryTag(), false, true); // over 0
                 ch.queueDeclarePassive("work"); // a round trip: the rejections are processed
+                // The originals leave "work" only once their copies are durable, and nothing waits for that
+                // removal. Two confirmed publishes after it: the first one's confirm comes after the copies'
+                // writes completed (so the removals are queued to the journal), the second one's after the
+                // removals are durable. Without them a kill can leave a duplicate in "work" (never a loss).
+                ch.queueDeclare("markers", true, false, false, null);
+                for (int i = 0; i < 2; i++) {
+                    ch.basicPublish("", "markers", MessageProperties.PERSISTENT_TEXT_PLAIN, utf8("marker"));
+                    ch.waitForConfirmsOrDie(10_000);
+                }
             }
             broker.kill();
         }

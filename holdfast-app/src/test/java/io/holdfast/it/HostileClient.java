@@ -50,6 +50,10 @@ final class HostileClient implements AutoCloseable {
     record Closed(int replyCode, String replyText, int classId, int methodId) {
     }
 
+    /** What this client says about itself: its name, and that it understands a refused login's close. */
+    static final Map<String, Object> CLIENT_PROPERTIES = Map.of("product", "HostileClient",
+            "capabilities", Map.of("authentication_failure_close", true));
+
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
@@ -99,9 +103,18 @@ final class HostileClient implements AutoCloseable {
         expectMethod(0, Method.ConnectionOpenOk.class);
     }
 
+    /**
+     * start-ok with a PLAIN login, advertising authentication_failure_close as the usual clients do, so
+     * that a refused login is answered with connection.close.
+     */
     void sendStartOk(String user, String password) throws IOException {
+        sendStartOk(CLIENT_PROPERTIES, user, password);
+    }
+
+    /** start-ok with a PLAIN login and the given client properties. */
+    void sendStartOk(Map<String, Object> clientProperties, String user, String password) throws IOException {
         byte[] response = ("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8);
-        send(0, new Method.ConnectionStartOk(Map.of("product", "HostileClient"), "PLAIN", response, "en_US"));
+        send(0, new Method.ConnectionStartOk(clientProperties, "PLAIN", response, "en_US"));
     }
 
     int frameMax() {

@@ -78,6 +78,12 @@ final class RawAmqpClient implements AutoCloseable {
         write(b);
     }
 
+    void sendHeartbeat() throws IOException {
+        ByteBuf b = Unpooled.buffer(8);
+        FrameWriter.writeHeartbeat(b);
+        write(b);
+    }
+
     private void write(ByteBuf b) throws IOException {
         byte[] bytes = new byte[b.readableBytes()];
         b.readBytes(bytes);

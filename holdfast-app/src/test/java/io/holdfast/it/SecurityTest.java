@@ -75,6 +75,96 @@ class SecurityTest {
         }
     }
 
+    private static void permissions(RunningBroker b, String configure, String write, String read) throws Exception {
+        assertThat(as(b, "guest", "guest", "PUT", "/api/permissions/orders/alice", "{\"configure\":\"" + configure
+                + "\",\"write\":\"" + write + "\",\"read\":\"" + read + "\"}").statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void configureWriteAndReadAreCheckedWhereRabbitMqChecksThem() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            permissions(b, "^alice\\\\.", "^alice\\\\.|amq\\\\.default", "^alice\\\\.");
+            try (Connection c = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                Channel ch = c.createChannel();
+                ch.queueDeclare("alice.jobs", true, false, false, null);
+                ch.basicPublish("", "alice.jobs", null, "mine".getBytes());
+                assertThat(ch.basicGet("alice.jobs", true).getBody()).isEqualTo("mine".getBytes());
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch.queueDeclare("bob.jobs", true, false,
+                        false, null)).getReplyText()).isEqualTo("ACCESS_REFUSED - configure access to queue 'bob.jobs'"
+                        + " in vhost 'orders' refused for user 'alice'");
+                Channel ch2 = c.createChannel();
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch2.exchangeDeclare("bob.x", "fanout"))
+                        .getReplyText()).isEqualTo("ACCESS_REFUSED - configure access to exchange 'bob.x' in vhost"
+                        + " 'orders' refused for user 'alice'");
+                Channel ch3 = c.createChannel();
+                ch3.queueDeclarePassive("alice.jobs"); // passive declares need no configure
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> {
+                    ch3.basicPublish("amq.fanout", "", null, "x".getBytes());
+                    ch3.queueDeclarePassive("alice.jobs"); // a round trip: the refusal arrives
+                }).getReplyText()).isEqualTo("ACCESS_REFUSED - write access to exchange 'amq.fanout' in vhost 'orders'"
+                        + " refused for user 'alice'");
+                Channel ch4 = c.createChannel();
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch4.queueBind("alice.jobs", "amq.topic", "#"))
+                        .getReplyText()).contains("read access to exchange 'amq.topic'");
+                assertThat(c.isOpen()).as("a refusal closes the channel, not the connection").isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aPermissionChangeAppliesToOpenChannelsAtOnce() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            try (Connection c = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                Channel ch = c.createChannel();
+                ch.queueDeclare("jobs", true, false, false, null);
+                ch.basicPublish("", "jobs", null, "one".getBytes());
+                assertThat(ch.basicGet("jobs", true)).isNotNull();
+                permissions(b, ".*", ".*", "");
+                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch.basicGet("jobs", true))
+                        .getReplyText()).isEqualTo("ACCESS_REFUSED - read access to queue 'jobs' in vhost 'orders'"
+                        + " refused for user 'alice'");
+            }
+        }
+    }
+
+    @Test
+    void vhostAndUserLimitsRefuseWhatGoesOverThemWithRabbitMqsTexts() throws Exception {
+        try (RunningBroker b = RunningBroker.start(dataDir)) {
+            createAlice(b);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/vhost-limits/orders/max-connections", "{\"value\":1}")
+                    .statusCode()).isEqualTo(204);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/vhost-limits/orders/max-queues", "{\"value\":1}")
+                    .statusCode()).isEqualTo(204);
+            assertThat(as(b, "guest", "guest", "PUT", "/api/user-limits/alice/max-channels", "{\"value\":2}")
+                    .statusCode()).isEqualTo(204);
+            Connection first = factory(b, "alice", "s3cret", "orders").newConnection();
+            try {
+                assertThatThrownBy(() -> factory(b, "alice", "s3cret", "orders").newConnection()).rootCause()
+                        .hasMessageContaining("NOT_ALLOWED - access to vhost 'orders' refused for user 'alice': "
+                                + "connection limit (1) is reached");
+                Channel ch = first.createChannel();
+                ch.queueDeclare("only", true, false, false, null);
+                ch.queueDeclare("only", true, false, false, null); // redeclaring is not a new queue
+                assertThat(AmqpAssertions.assertChannelClosedWith(406, () -> ch.queueDeclare("second", true, false,
+                        false, null)).getReplyText()).isEqualTo("PRECONDITION_FAILED - cannot declare queue 'second' in "
+                        + "vhost 'orders': queue limit in vhost 'orders' (1) is reached");
+                first.createChannel();
+                first.createChannel();
+                assertThatThrownBy(first::createChannel).isInstanceOf(Exception.class);
+                await().atMost(Duration.ofSeconds(5)).until(() -> !first.isOpen());
+                assertThat(first.getCloseReason().getMessage()).contains("NOT_ALLOWED - number of channels opened for "
+                        + "user 'alice' has reached the maximum allowed user limit of (2)");
+            } finally {
+                first.abort();
+            }
+            try (Connection again = factory(b, "alice", "s3cret", "orders").newConnection()) {
+                assertThat(again.isOpen()).as("a closed connection no longer counts").isTrue();
+            }
+        }
+    }
+
     @Test
     void usersVhostsAndPermissionsSurviveARestart() throws Exception {
         try (RunningBroker b = RunningBroker.start(dataDir)) {

@@ -28,6 +28,15 @@ public final class ChannelState {
     String replyConsumerTag;
     String replyToken;
 
+    /**
+     * The queue a method names: {@code name}, or the channel's last declared queue when it is empty (the
+     * spec's shortcut). For checks made before the command; the command itself refuses an empty name with
+     * no queue declared yet.
+     */
+    public String queueNamed(String name) {
+        return name.isEmpty() && lastDeclaredQueue != null ? lastDeclaredQueue : name;
+    }
+
     /** One delivery awaiting its ack; {@code consumer} is null for basic.get. */
     record Unacked(Queue queue, QueueEntry entry, Consumer consumer, long deliveredAtMillis) {}
 

@@ -117,10 +117,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         } else if (size > maxFrameSize - FrameType.FRAME_OVERHEAD) {
             return fail(in, out, frameError("frame size " + (size + FrameType.FRAME_OVERHEAD)
                     + " exceeds frame_max " + maxFrameSize));
-        } else if (type == FrameType.HEARTBEAT && channel != 0) {
-            return fail(in, out, frameError("heartbeat frame on channel " + channel + "; heartbeats belong to channel 0"));
         } else if (type == FrameType.HEARTBEAT && size != 0) {
             return fail(in, out, frameError("heartbeat frame with a payload of " + size + " bytes"));
+        } else if (type == FrameType.HEARTBEAT && channel != 0) {
+            // A well-formed frame in the wrong place: 505, as RabbitMQ answers it.
+            return fail(in, out, new DecodeError(ReplyCode.UNEXPECTED_FRAME, "heartbeat frame on channel "
+                    + channel + "; heartbeats belong to channel 0"));
         }
         payloadSize = (int) size;
         state = State.PAYLOAD;

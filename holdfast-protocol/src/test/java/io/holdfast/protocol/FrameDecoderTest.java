@@ -136,11 +136,19 @@ class FrameDecoderTest {
     }
 
     @Test
-    void heartbeatOnAChannelOtherThanZeroIsAFrameError() {
+    void heartbeatOnAChannelOtherThanZeroIsAnUnexpectedFrame() {
         feed(HEADER + "08 0003 00000000 ce");
 
         assertThat(DecodedStream.drain(channel)).containsExactly(
-                "ACCEPTED", "501 heartbeat frame on channel 3; heartbeats belong to channel 0");
+                "ACCEPTED", "505 heartbeat frame on channel 3; heartbeats belong to channel 0");
+    }
+
+    @Test
+    void heartbeatWithAPayloadOnAnotherChannelIsAFrameError() {
+        feed(HEADER + "08 0003 00000001 00 ce");
+
+        assertThat(DecodedStream.drain(channel)).containsExactly(
+                "ACCEPTED", "501 heartbeat frame with a payload of 1 bytes");
     }
 
     @Test

@@ -7,7 +7,6 @@ import io.holdfast.protocol.Frame;
 import io.holdfast.protocol.FrameDecoder;
 import io.holdfast.protocol.FrameType;
 import io.holdfast.protocol.FrameWriter;
-import io.holdfast.protocol.LongString;
 import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ProtocolException;
@@ -25,10 +24,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,10 +34,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection on its Netty event loop: the handshake (start, tune, open), heartbeats,
- * connection-level errors and closing, channel open/close bookkeeping and content assembly. Channel
- * methods and complete publishes go to the broker thread as tasks; this class never touches broker
- * state. Every method runs on the connection's event loop unless it says otherwise.
+ * One client connection on its Netty event loop: the handshake (start, tune, open; negotiated by
+ * {@link Handshake}), heartbeats ({@link Heartbeats}), update-secret, connection-level errors and
+ * closing, channel open/close bookkeeping and content assembly. Channel methods and complete publishes
+ * go to the broker thread as tasks; this class never touches broker state. Every method runs on the
+ * connection's event loop unless it says otherwise.
  */
 final class AmqpConnection extends ChannelInboundHandlerAdapter implements ResourceAlarms.Listener {
     private static final Logger log = LoggerFactory.getLogger(AmqpConnection.class);
@@ -56,15 +54,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
     private final ResourceAlarms alarms;
     private final ServerConfig config;
     private final FrameDecoder decoder;
+    private final Handshake handshake;
     private final long id;
     private final Map<Integer, InboundChannel> channels = new HashMap<>();
     private final AtomicInteger publishesInFlight = new AtomicInteger();
     private ChannelHandlerContext ctx;
     private State state = State.AWAIT_HEADER;
     private Session session;
-    private String user;
-    private int channelMax;
-    private int frameMax;
     private ScheduledFuture<?> handshakeTimeout;
     /** Closes the socket if the client does not answer our connection.close; cancelled if it goes first. */
     private ScheduledFuture<?> forcedClose;
@@ -80,6 +76,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         this.registry = registry;
         this.config = engine.config();
         this.decoder = decoder;
+        this.handshake = new Handshake(config, engine.authenticator());
         this.id = engine.nextConnectionId();
     }
 
@@ -91,7 +88,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             if (state != State.OPEN && state != State.CLOSED) {
                 log.info("closing connection {} from {}: handshake not completed within {} ms", id, remote(),
                         config.handshakeTimeoutMillis());
-                ctx.close();
+                // Through closeSocket, so that the close is not then logged as the client's doing.
+                closeSocket();
             }
         }, config.handshakeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
@@ -110,7 +108,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             }
         } else if (msg == ProtocolHeader.ACCEPTED) {
             state = State.AWAIT_START_OK;
-            send(0, new ConnectionStart(0, 9, serverProperties(), utf8(Authenticator.MECHANISMS), utf8("en_US")));
+            send(0, Handshake.start());
         } else if (msg instanceof BadProtocolHeader) {
             state = State.CLOSED;
             ctx.writeAndFlush(Unpooled.wrappedBuffer(FrameWriter.PROTOCOL_HEADER)).addListener(ChannelFutureListener.CLOSE);
@@ -164,25 +162,25 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 if (!(m instanceof ConnectionStartOk ok)) {
                     throw unexpected(m, "connection.start-ok");
                 }
-                var result = engine.authenticator().authenticate(ok.mechanism(), ok.response(),
+                Authenticator.Result login = handshake.login(ok,
                         ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
-                if (!result.ok()) {
-                    log.warn("connection {} from {}: login refused: {}", id, remote(), result.text());
-                    state = State.CLOSING;
-                    send(0, new ConnectionClose(result.replyCode(), replyText(result.text()), ok.classId(),
-                            ok.methodId()));
-                    scheduleForcedClose();
+                if (!login.ok()) {
+                    refuseLogin(login, ok);
                     return;
                 }
-                user = result.user();
                 state = State.AWAIT_TUNE_OK;
-                send(0, new ConnectionTune(config.channelMax(), config.frameMax(), config.heartbeatSeconds()));
+                send(0, handshake.tune());
             }
             case AWAIT_TUNE_OK -> {
                 if (!(m instanceof ConnectionTuneOk tune)) {
                     throw unexpected(m, "connection.tune-ok");
                 }
-                tuned(tune);
+                handshake.tuned(tune);
+                decoder.setMaxFrameSize(handshake.frameMax());
+                if (handshake.heartbeatSeconds() > 0) {
+                    ctx.pipeline().addBefore(ctx.name(), "heartbeats", new Heartbeats(handshake.heartbeatSeconds()));
+                }
+                state = State.AWAIT_OPEN;
             }
             case AWAIT_OPEN -> {
                 if (!(m instanceof ConnectionOpen open)) {
@@ -190,11 +188,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 }
                 state = State.OPEN;
                 handshakeTimeout.cancel(false);
-                Outbox outbox = new Outbox(ctx.channel(), engine.loop(), frameMax);
-                session = new Session(engine, id, outbox, this, user);
+                Outbox outbox = new Outbox(ctx.channel(), engine.loop(), handshake.frameMax());
+                session = new Session(engine, id, outbox, this, handshake.user());
                 Session s = session;
                 engine.loop().execute(() -> s.open(open.virtualHost()));
-                log.info("connection {} from {} opened by user '{}' on vhost '{}'", id, remote(), user,
+                log.info("connection {} from {} opened by user '{}' on vhost '{}'", id, remote(), handshake.user(),
                         open.virtualHost());
             }
             case OPEN -> {
@@ -204,6 +202,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                     engine.loop().execute(s::close);
                     send(0, new ConnectionCloseOk());
                     closeSocket();
+                } else if (m instanceof ConnectionUpdateSecret u) {
+                    updateSecret(u);
                 } else {
                     throw new ProtocolException(ReplyCode.COMMAND_INVALID, "method " + m.name()
                             + " is not allowed on an open connection", m.classId(), m.methodId());
@@ -213,30 +213,35 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         }
     }
 
-    private void tuned(ConnectionTuneOk tune) {
-        int clientFrameMax = (int) Math.min(Integer.MAX_VALUE, tune.frameMax());
-        if (clientFrameMax != 0 && clientFrameMax < FrameType.FRAME_MIN_SIZE) {
-            throw new ProtocolException(ReplyCode.NOT_ALLOWED, "frame_max=" + clientFrameMax
-                    + " < " + FrameType.FRAME_MIN_SIZE + " min size", tune.classId(), tune.methodId());
+    /**
+     * A refused login. A client that advertised authentication_failure_close gets connection.close
+     * (403) and a grace period to answer it; any other only sees its socket closed, as RabbitMQ does.
+     */
+    private void refuseLogin(Authenticator.Result login, ConnectionStartOk ok) {
+        log.warn("connection {} from {}: login refused: {}", id, remote(), login.text());
+        if (!handshake.clientUnderstandsLoginFailureClose()) {
+            closeSocket();
+            return;
         }
-        if (clientFrameMax > config.frameMax()) {
-            throw new ProtocolException(ReplyCode.NOT_ALLOWED, "frame_max=" + clientFrameMax
-                    + " > " + config.frameMax() + " max size", tune.classId(), tune.methodId());
+        state = State.CLOSING;
+        send(0, new ConnectionClose(login.replyCode(), replyText(login.text()), ok.classId(), ok.methodId()));
+        scheduleForcedClose();
+    }
+
+    /**
+     * connection.update-secret: a client renewing its credentials (a rotated password) without
+     * reconnecting. The new secret must be the user's password now; otherwise the connection closes with
+     * RabbitMQ's 530 and text.
+     */
+    private void updateSecret(ConnectionUpdateSecret u) {
+        String user = handshake.user();
+        if (!engine.authenticator().acceptsSecret(user, u.newSecret())) {
+            log.warn("connection {} from {}: secret update was refused for user '{}'", id, remote(), user);
+            throw new ProtocolException(ReplyCode.NOT_ALLOWED, "New secret was refused by one of the backends",
+                    u.classId(), u.methodId());
         }
-        if (tune.channelMax() > config.channelMax()) {
-            throw new ProtocolException(ReplyCode.NOT_ALLOWED, "channel_max=" + tune.channelMax()
-                    + " > " + config.channelMax() + " max", tune.classId(), tune.methodId());
-        }
-        frameMax = clientFrameMax == 0 ? config.frameMax() : clientFrameMax;
-        channelMax = tune.channelMax() == 0 ? config.channelMax() : tune.channelMax();
-        decoder.setMaxFrameSize(frameMax);
-        int heartbeat = tune.heartbeat();
-        if (heartbeat > 0) {
-            // Two missed intervals and the peer is gone, as RabbitMQ judges it.
-            ctx.pipeline().addBefore(ctx.name(), "idle",
-                    new IdleStateHandler(heartbeat * 2L, heartbeat, 0, TimeUnit.SECONDS));
-        }
-        state = State.AWAIT_OPEN;
+        send(0, new ConnectionUpdateSecretOk());
+        log.info("connection {} from {}: user '{}' updated secret, reason: {}", id, remote(), user, u.reason());
     }
 
     // ---- channels ----
@@ -244,10 +249,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
     private void onChannelMethod(int number, InboundChannel ch, Method m) {
         if (ch == null) {
             if (m instanceof ChannelOpen) {
-                if (number > channelMax) {
+                if (number > handshake.channelMax()) {
                     // 530 as RabbitMQ answers a channel beyond the negotiated channel_max.
                     throw new ProtocolException(ReplyCode.NOT_ALLOWED, "channel number " + number
-                            + " exceeds the negotiated channel_max " + channelMax, m.classId(), m.methodId());
+                            + " exceeds the negotiated channel_max " + handshake.channelMax(), m.classId(),
+                            m.methodId());
                 }
                 channels.put(number, new InboundChannel(number));
                 Session s = session;
@@ -524,15 +530,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.READER_IDLE) {
-                log.warn("closing connection {} from {}: missed heartbeats from client", id, remote());
-                closeSocket();
-            } else if (e.state() == IdleState.WRITER_IDLE) {
-                ByteBuf b = ctx.alloc().buffer(8);
-                FrameWriter.writeHeartbeat(b);
-                ctx.writeAndFlush(b, ctx.voidPromise());
-            }
+        if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
+            log.warn("closing connection {} from {}: missed heartbeats from client", id, remote());
+            closeSocket();
         }
     }
 
@@ -587,24 +587,5 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
 
     private static byte[] utf8(String s) {
         return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    private static Map<String, Object> serverProperties() {
-        Map<String, Object> caps = new LinkedHashMap<>();
-        for (String c : new String[] {"publisher_confirms", "exchange_exchange_bindings", "basic.nack",
-                "consumer_cancel_notify", "connection.blocked", "authentication_failure_close",
-                "per_consumer_qos"}) {
-            caps.put(c, Boolean.TRUE);
-        }
-        caps.put("direct_reply_to", Boolean.TRUE); // amq.rabbitmq.reply-to, as RabbitMQ announces it
-        Map<String, Object> props = new LinkedHashMap<>();
-        props.put("capabilities", caps);
-        props.put("product", LongString.of("Holdfast"));
-        props.put("version", LongString.of(Version.VERSION));
-        props.put("platform", LongString.of("Java " + System.getProperty("java.version")));
-        props.put("cluster_name", LongString.of("holdfast"));
-        props.put("copyright", LongString.of("Holdfast developers"));
-        props.put("information", LongString.of("An AMQP 0-9-1 broker built for failure recovery"));
-        return props;
     }
 }

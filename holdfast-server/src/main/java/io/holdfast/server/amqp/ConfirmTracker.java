@@ -1,14 +1,19 @@
 package io.holdfast.server.amqp;
 
 import java.util.ArrayDeque;
-import java.util.function.BiConsumer;
 
 /**
  * Publisher confirms for one channel, sent in publish order: a confirm waits until every earlier
- * publish of the channel is settled, so a run of successes becomes one {@code basic.ack multiple}.
- * Broker thread only.
+ * publish of the channel is settled, so a run of successes becomes one {@code basic.ack multiple}. An
+ * ack that covers a single message says {@code multiple=false}, as RabbitMQ's do: clients count
+ * confirms by it (the Java client's metrics ignore multiple acks). Broker thread only.
  */
 final class ConfirmTracker {
+    /** Where confirms go: one basic.ack or basic.nack each. */
+    interface Sink {
+        void confirm(long seq, boolean ack, boolean multiple);
+    }
+
     /** One publish awaiting its confirm. */
     static final class Pending {
         final long seq;
@@ -35,27 +40,29 @@ final class ConfirmTracker {
     }
 
     /**
-     * Marks a publish settled and sends what can be sent: {@code send.accept(seq, ack)} with acks
-     * coalesced (the caller sends basic.ack multiple=true for an ack, basic.nack for a nack).
+     * Marks a publish settled and sends what can be sent: each run of settled acks as one ack of its
+     * last sequence number (multiple when the run holds more than one), each nack alone.
      */
-    void complete(Pending p, boolean ack, BiConsumer<Long, Boolean> send) {
+    void complete(Pending p, boolean ack, Sink send) {
         p.done = true;
         p.ack &= ack;
         long ackUpTo = -1;
+        int acks = 0;
         while (!outstanding.isEmpty() && outstanding.peekFirst().done) {
             Pending head = outstanding.pollFirst();
             if (head.ack) {
                 ackUpTo = head.seq;
+                acks++;
             } else {
-                if (ackUpTo >= 0) {
-                    send.accept(ackUpTo, true);
-                    ackUpTo = -1;
+                if (acks > 0) {
+                    send.confirm(ackUpTo, true, acks > 1);
+                    acks = 0;
                 }
-                send.accept(head.seq, false);
+                send.confirm(head.seq, false, false);
             }
         }
-        if (ackUpTo >= 0) {
-            send.accept(ackUpTo, true);
+        if (acks > 0) {
+            send.confirm(ackUpTo, true, acks > 1);
         }
     }
 }

@@ -28,6 +28,7 @@ final class ServerChannel implements ChannelOutput {
     private final Session session;
     private final int number;
     private final Broker broker;
+    private final PermissionGate permissions;
     private ChannelState state;
     /** We sent channel.close and wait for close-ok: everything else from the client is ignored. */
     private boolean closing;
@@ -39,6 +40,7 @@ final class ServerChannel implements ChannelOutput {
         this.session = session;
         this.number = number;
         this.broker = session.engine.broker();
+        this.permissions = new PermissionGate(session.engine.access(), broker, session.user, session.vhost);
     }
 
     void open() {
@@ -84,6 +86,7 @@ final class ServerChannel implements ChannelOutput {
     }
 
     private void dispatch(Method m) {
+        permissions.authorize(m, state);
         Topology t = broker.topology();
         if (m instanceof BasicAck a) {
             if (transaction != null) {
@@ -276,6 +279,14 @@ final class ServerChannel implements ChannelOutput {
                     BasicPublish.CLASS_ID, BasicPublish.METHOD_ID);
             return;
         }
+        String claimed = props.userId();
+        if (claimed != null && !claimed.equals(session.user)) {
+            // Validated user-id, as RabbitMQ: consumers may trust the property to name the publisher.
+            fail(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + claimed
+                    + "' but authenticated user was '" + session.user + "'", BasicPublish.CLASS_ID,
+                    BasicPublish.METHOD_ID);
+            return;
+        }
         Message message;
         try {
             byte[] stored = properties;
@@ -289,6 +300,12 @@ final class ServerChannel implements ChannelOutput {
             broker.checkRoutingHeaders(message);
         } catch (BrokerException e) {
             // No reply consumer, an invalid expiration, a CC or BCC not an array: 406, as RabbitMQ, before routing.
+            refuse(e, p);
+            return;
+        }
+        try {
+            permissions.publish(p.exchange());
+        } catch (BrokerException e) {
             refuse(e, p);
             return;
         }
@@ -346,11 +363,11 @@ final class ServerChannel implements ChannelOutput {
         }
     }
 
-    private void sendConfirm(long seq, boolean ack) {
+    private void sendConfirm(long seq, boolean ack, boolean multiple) {
         if (ack) {
-            session.outbox.method(number, new BasicAck(seq, true));
+            session.outbox.method(number, new BasicAck(seq, multiple));
         } else {
-            session.outbox.method(number, new BasicNack(seq, false, false));
+            session.outbox.method(number, new BasicNack(seq, multiple, false));
         }
     }
 

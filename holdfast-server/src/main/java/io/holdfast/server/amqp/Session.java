@@ -43,12 +43,24 @@ final class Session {
                     + "' refused for user '" + user + "'", Method.ConnectionOpen.CLASS_ID, Method.ConnectionOpen.METHOD_ID);
             return;
         }
+        String refused = engine.limits().openConnection(user, requestedVhost);
+        if (refused != null) {
+            connection.hardErrorFromBroker(ReplyCode.NOT_ALLOWED, "NOT_ALLOWED - " + refused,
+                    Method.ConnectionOpen.CLASS_ID, Method.ConnectionOpen.METHOD_ID);
+            return;
+        }
         vhost = requestedVhost;
         outbox.method(0, new Method.ConnectionOpenOk(""));
     }
 
     void openChannel(int number) {
         if (closed || vhost == null) {
+            return;
+        }
+        String refused = engine.limits().openChannel(user);
+        if (refused != null) {
+            connection.hardErrorFromBroker(ReplyCode.NOT_ALLOWED, "NOT_ALLOWED - " + refused,
+                    Method.ChannelOpen.CLASS_ID, Method.ChannelOpen.METHOD_ID);
             return;
         }
         ServerChannel ch = new ServerChannel(this, number);
@@ -74,7 +86,7 @@ final class Session {
     void clientClosedChannel(int number) {
         ServerChannel ch = channels.remove(number);
         if (ch != null) {
-            ch.release();
+            release(ch);
         }
         if (!closed) {
             outbox.method(number, new Method.ChannelCloseOk());
@@ -85,7 +97,7 @@ final class Session {
     void channelCloseOk(int number) {
         ServerChannel ch = channels.remove(number);
         if (ch != null) {
-            ch.release();
+            release(ch);
         }
     }
 
@@ -110,11 +122,19 @@ final class Session {
         }
         closed = true;
         for (ServerChannel ch : channels.values()) {
-            ch.release();
+            release(ch);
         }
         channels.clear();
+        if (vhost != null) {
+            engine.limits().connectionClosed(user, vhost);
+        }
         engine.broker().closeConnection(id);
         engine.afterCommand();
+    }
+
+    private void release(ServerChannel ch) {
+        ch.release();
+        engine.limits().channelClosed(user);
     }
 
     boolean closed() {

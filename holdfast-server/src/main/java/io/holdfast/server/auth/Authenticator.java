@@ -72,6 +72,14 @@ public final class Authenticator {
         return !(guestLoopbackOnly && user.equals("guest") && !peer.isLoopbackAddress());
     }
 
+    /**
+     * Whether {@code secret} is {@code user}'s password as the user store has it now: the check behind
+     * connection.update-secret (a client renewing its credentials).
+     */
+    public boolean acceptsSecret(String user, byte[] secret) {
+        return passwordMatches(user, new String(secret, StandardCharsets.UTF_8));
+    }
+
     private static Result refuse(int code, String text) {
         return new Result(null, code, text);
     }

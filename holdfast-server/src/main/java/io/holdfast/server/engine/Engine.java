@@ -7,6 +7,7 @@ import io.holdfast.core.VirtualHost;
 import io.holdfast.server.auth.AccessControl;
 import io.holdfast.server.auth.AuditLog;
 import io.holdfast.server.auth.Authenticator;
+import io.holdfast.server.auth.Limits;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.persistence.Compactor;
 import io.holdfast.server.persistence.JournalRecords;
@@ -52,6 +53,7 @@ public final class Engine implements AutoCloseable {
     private final AuditLog audit;
     private final AccessControl access;
     private final Authenticator authenticator;
+    private final Limits limits;
     private final AtomicLong connectionIds = new AtomicLong();
     private final RecoveryReport recoveryReport;
 
@@ -81,6 +83,7 @@ public final class Engine implements AutoCloseable {
                 source.vhost(), source.deadLetterExchange(), why));
         this.topologyStore = new TopologyStore(config.dataDir());
         this.authenticator = new Authenticator(config.guestLoopbackOnly(), access, audit);
+        this.limits = new Limits(access);
         for (AccessControl.Vhost v : access.vhosts()) {
             if (broker.virtualHost(v.name()) == null) {
                 broker.addVirtualHost(v.name());
@@ -214,6 +217,9 @@ public final class Engine implements AutoCloseable {
 
     /** Users, vhosts and permissions; any thread. */
     public AccessControl access() { return access; }
+
+    /** Connections and channels counted against the vhost and user limits; any thread. */
+    public Limits limits() { return limits; }
 
     /** The audit log of changes to who may do what, and of failed logins; any thread. */
     public AuditLog audit() { return audit; }
