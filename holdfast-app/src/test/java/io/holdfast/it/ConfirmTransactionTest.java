@@ -194,6 +194,60 @@ class ConfirmTransactionTest extends SharedBrokerTest {
     }
 
     @Test
+    void anAckOfAnUnknownTagInATransactionIsRefusedAtOnce() throws Exception {
+        Channel tx = conn.createChannel();
+        tx.txSelect();
+
+        tx.basicAck(99, false); // no commit: RabbitMQ checks the tag when the ack arrives
+
+        AMQP.Channel.Close close = AmqpAssertions.awaitChannelClosedWith(AMQP.PRECONDITION_FAILED, tx);
+        assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag 99");
+        assertThat(ch.isOpen()).as("only that channel is closed").isTrue();
+    }
+
+    @Test
+    void aTagAckedTwiceInOneTransactionIsRefusedAtTheSecondAck() throws Exception {
+        String q = durableQueue("tx-double-ack");
+        ch.basicPublish("", q, null, body("m"));
+        Channel tx = conn.createChannel();
+        tx.txSelect();
+        long tag = tx.basicGet(q, false).getEnvelope().getDeliveryTag();
+
+        tx.basicAck(tag, false);
+        tx.basicAck(tag, false);
+
+        AMQP.Channel.Close close = AmqpAssertions.awaitChannelClosedWith(AMQP.PRECONDITION_FAILED, tx);
+        assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag " + tag);
+        GetResponse back = ch.basicGet(q, true);
+        assertThat(back).as("the uncommitted ack died with its channel").isNotNull();
+    }
+
+    @Test
+    void recoverDoesNotRedeliverAMessageAckedInTheOpenTransaction() throws Exception {
+        String q = durableQueue("tx-recover");
+        Channel tx = conn.createChannel();
+        tx.txSelect();
+        Inbox inbox = new Inbox(tx);
+        tx.basicConsume(q, false, inbox);
+        ch.basicPublish("", q, null, body("acked"));
+        ch.basicPublish("", q, null, body("not-acked"));
+        List<com.rabbitmq.client.Delivery> first = inbox.next(2);
+
+        tx.basicAck(first.get(0).getEnvelope().getDeliveryTag(), false);
+        tx.basicRecover(true);
+
+        com.rabbitmq.client.Delivery again = inbox.next();
+        assertThat(Inbox.text(again)).isEqualTo("not-acked");
+        assertThat(again.getEnvelope().isRedeliver()).isTrue();
+        tx.basicAck(again.getEnvelope().getDeliveryTag(), false);
+        tx.txCommit(); // its reply follows any delivery the recover made on this channel
+        assertThat(inbox.waiting()).as("the acked message was not redelivered").isZero();
+        assertThat(ch.queueDeclarePassive(q).getMessageCount()).isZero();
+        tx.close();
+        assertThat(ch.queueDeclarePassive(q).getMessageCount()).as("both acks were committed").isZero();
+    }
+
+    @Test
     void commitAndRollbackNeedATransactionalChannel() throws Exception {
         AMQP.Channel.Close close = assertChannelClosedWith(AMQP.PRECONDITION_FAILED, ch::txCommit);
         assertThat(close.getReplyText()).contains("not transactional");

@@ -123,6 +123,31 @@ class DeadLetterTest {
 
 
     @Test
+    void anXDeathWithRepeatedEntriesFromAnOlderBrokerIsMergedNotGrown() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dir); Connection conn = broker.connect()) {
+            Channel ch = conn.createChannel();
+            topology(ch, "work", false, Map.of());
+            // As brokers before RabbitMQ 3.5 wrote it: an entry per death, no count, newest first.
+            List<Object> old = List.of(Map.of("queue", "work", "reason", "rejected", "exchange", "a"),
+                    Map.of("queue", "work", "reason", "rejected", "exchange", "b"),
+                    Map.of("queue", "elsewhere", "reason", "expired", "count", 3L));
+            ch.basicPublish("", "work", MessageProperties.TEXT_PLAIN.builder()
+                    .headers(Map.of("x-death", old)).build(), utf8("again"));
+            GetResponse unacked = awaitGetUnacked(ch, "work");
+
+            ch.basicReject(unacked.getEnvelope().getDeliveryTag(), false);
+
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> deaths = (List<Map<String, Object>>) awaitGet(ch, "dlq").getProps()
+                    .getHeaders().get("x-death");
+            assertThat(deaths).extracting(d -> d.get("queue").toString(), d -> d.get("reason").toString(),
+                    d -> d.get("count")).containsExactly(org.assertj.core.groups.Tuple.tuple("work", "rejected", 3L),
+                    org.assertj.core.groups.Tuple.tuple("elsewhere", "expired", 3L));
+            assertThat(deaths.get(0).get("exchange").toString()).as("the newest entry is kept").isEqualTo("a");
+        }
+    }
+
+    @Test
     void expiredMessagesAreDeadLetteredAndLoseTheirExpiration() throws Exception {
         try (RunningBroker broker = RunningBroker.start(dir); Connection conn = broker.connect()) {
             Channel ch = conn.createChannel();

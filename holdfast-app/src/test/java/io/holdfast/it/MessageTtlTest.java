@@ -15,9 +15,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +75,57 @@ class MessageTtlTest extends SharedBrokerTest {
     }
 
     @Test
+    void anExpiredMessageIsDeadLetteredWithinMillisecondsOfItsTtl() throws Exception {
+        ch.queueDeclare("ttl-exact-dlq", false, false, false, null);
+        ch.queueDeclare("ttl-exact", false, false, false, Map.of("x-dead-letter-exchange", "",
+                "x-dead-letter-routing-key", "ttl-exact-dlq"));
+        int n = 10;
+        long[] arrivedNanos = new long[n];
+        CountDownLatch arrived = new CountDownLatch(n);
+        CountDownLatch warmedUp = new CountDownLatch(1);
+        Channel dlq = conn.createChannel();
+        dlq.basicConsume("ttl-exact-dlq", true, (tag, d) -> {
+            int i = Integer.parseInt(new String(d.getBody(), StandardCharsets.UTF_8));
+            if (i < 0) {
+                warmedUp.countDown();
+                return;
+            }
+            arrivedNanos[i] = System.nanoTime();
+            arrived.countDown();
+        }, tag -> { });
+        // The first dead-lettering loads and compiles its code path: not what is measured here.
+        ch.basicPublish("", "ttl-exact", expiring("1"), utf8("-1"));
+        assertThat(warmedUp.await(10, TimeUnit.SECONDS)).isTrue();
+        // TTLs 30 ms apart, growing, so each message is at the head when its time comes.
+        long[] dueNanos = new long[n];
+        for (int i = 0; i < n; i++) {
+            long ttl = 150 + 30L * i;
+            dueNanos[i] = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ttl);
+            ch.basicPublish("", "ttl-exact", expiring(Long.toString(ttl)), utf8(Integer.toString(i)));
+        }
+
+        assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+        long[] lateMillis = new long[n];
+        int apart = 0;
+        for (int i = 0; i < n; i++) {
+            lateMillis[i] = TimeUnit.NANOSECONDS.toMillis(arrivedNanos[i] - dueNanos[i]);
+            if (i > 0 && arrivedNanos[i] - arrivedNanos[i - 1] >= TimeUnit.MILLISECONDS.toNanos(10)) {
+                apart++;
+            }
+        }
+        String seen = Arrays.toString(lateMillis);
+        // Each on its own time, about 30 ms after the one before, where a 100 ms sweep lets three or four go
+        // together (about 3 of the 9 gaps would be long); the bound leaves room for a stall on a loaded machine.
+        assertThat(apart).as("arrivals at least 10 ms apart, of %d; lateness in ms %s", n - 1, seen)
+                .isGreaterThanOrEqualTo(5);
+        Arrays.sort(lateMillis);
+        // A 100 ms sweep makes the typical one about 50 ms late; scheduled at its time it is late by the delivery
+        // path alone. The bound leaves room for a loaded machine.
+        assertThat(lateMillis[n / 2]).as("median lateness in ms of %s", seen).isLessThan(40);
+        assertThat(lateMillis[0]).as("never early: %s", seen).isGreaterThanOrEqualTo(0);
+    }
+
+    @Test
     void ttlZeroReachesAWaitingConsumerAndIsOtherwiseDiscarded() throws Exception {
         ch.queueDeclare("ttl-zero", false, false, false, Map.of("x-message-ttl", 0));
         ch.basicPublish("", "ttl-zero", MessageProperties.TEXT_PLAIN, utf8("nobody-waits"));
@@ -103,25 +157,34 @@ class MessageTtlTest extends SharedBrokerTest {
         assertThat(ch.queueDeclarePassive("bad-expiration").getMessageCount()).isZero();
     }
 
+    /** Whether the queue exists, asked of the broker thread directly: any AMQP use would renew its lease. */
+    private static boolean exists(String queue) {
+        return broker.server().engine().query(b -> b.virtualHost("/").queue(queue) != null);
+    }
+
     @Test
     void unusedQueueWithExpiresIsDeleted() throws Exception {
         ch.queueDeclare("leased", true, false, false, Map.of("x-expires", 300));
         ch.basicPublish("", "leased", MessageProperties.PERSISTENT_TEXT_PLAIN, utf8("m"));
 
-        // A passive declare does not renew the lease; once the queue is gone it closes its channel with 404.
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            Channel probe = conn.createChannel();
-            try {
-                probe.queueDeclarePassive("leased");
-                probe.close();
-                return false;
-            } catch (IOException e) {
-                AmqpAssertions.assertChannelClosedWith(404, () -> {
-                    throw e;
-                });
-                return true;
-            }
-        });
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> !exists("leased"));
+        AmqpAssertions.assertChannelClosedWith(404, () -> conn.createChannel().queueDeclarePassive("leased"));
+    }
+
+    @Test
+    void passiveDeclareGetAndConsumeRenewTheLease() throws Exception {
+        ch.queueDeclare("renewed", false, false, false, Map.of("x-expires", 400));
+
+        // Every 100 ms for 1.2 s, three leases long, the queue is used and must still be there.
+        await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> ch.queueDeclarePassive("renewed").getMessageCount() == 0);
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> ch.basicGet("renewed", true) == null);
+        String tag = ch.basicConsume("renewed", true, new DefaultConsumer(ch));
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5)).until(() -> exists("renewed"));
+        ch.basicCancel(tag); // the lease counts from here
+
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> !exists("renewed"));
     }
 
     @Test

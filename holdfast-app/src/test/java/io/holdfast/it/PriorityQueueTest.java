@@ -109,6 +109,30 @@ class PriorityQueueTest {
     }
 
     @Test
+    void deliveriesReturnedByAChannelCloseGoBackToTheirPlacesAcrossPriorities() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dir); Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            declare(ch, "pq");
+            publishAll(ch, "pq");
+            Channel taker = c.createChannel();
+            List<Long> tags = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // 7:12 2:9 6:9 1:5 3:5 5:3, across four priorities
+                tags.add(taker.basicGet("pq", false).getEnvelope().getDeliveryTag());
+            }
+            taker.basicNack(tags.get(1), true, true); // 7:12 and 2:9 back at once
+            ch.basicPublish("", "pq", props(9), "late:9".getBytes(StandardCharsets.UTF_8));
+            ch.basicPublish("", "pq", props(3), "late:3".getBytes(StandardCharsets.UTF_8));
+
+            taker.close(); // 6:9 1:5 3:5 5:3 back to their places
+
+            List<String> expected = new ArrayList<>(EXPECTED);
+            expected.add(expected.indexOf("1:5"), "late:9");
+            expected.add(expected.indexOf("10:1"), "late:3");
+            assertThat(consumeAll(ch, "pq", expected.size())).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
     void theOrderSurvivesARestart() throws Exception {
         survivesRestart(UnaryOperator.identity());
     }

@@ -33,6 +33,36 @@ class QueueLengthLimitTest extends SharedBrokerTest {
     }
 
     @Test
+    void aRequeueOverTheLimitDropsTheHeadWhichIsTheRequeuedMessage() throws Exception {
+        ch.queueDeclare("limit-requeue", false, false, false, Map.of("x-max-length", 2));
+        ch.basicPublish("", "limit-requeue", null, body("a"));
+        GetResponse a = ch.basicGet("limit-requeue", false);
+        ch.basicPublish("", "limit-requeue", null, body("b"));
+        ch.basicPublish("", "limit-requeue", null, body("c"));
+
+        ch.basicNack(a.getEnvelope().getDeliveryTag(), false, true);
+
+        assertThat(drain("limit-requeue")).as("a is back at the head, and drop-head takes it").containsExactly("b", "c");
+    }
+
+    @Test
+    void aRequeueOverTheLimitDeadLettersTheHeadAsMaxlen() throws Exception {
+        ch.queueDeclare("limit-requeue-dlq", false, false, false, null);
+        ch.queueDeclare("limit-requeue-dlx", false, false, false, Map.of("x-max-length", 1,
+                "x-dead-letter-exchange", "", "x-dead-letter-routing-key", "limit-requeue-dlq"));
+        ch.basicPublish("", "limit-requeue-dlx", null, body("a"));
+        GetResponse a = ch.basicGet("limit-requeue-dlx", false);
+        ch.basicPublish("", "limit-requeue-dlx", null, body("b"));
+
+        ch.basicReject(a.getEnvelope().getDeliveryTag(), true);
+
+        assertThat(drain("limit-requeue-dlx")).containsExactly("b");
+        GetResponse dead = ch.basicGet("limit-requeue-dlq", true);
+        assertThat(new String(dead.getBody(), StandardCharsets.UTF_8)).isEqualTo("a");
+        assertThat(dead.getProps().getHeaders().get("x-first-death-reason")).hasToString("maxlen");
+    }
+
+    @Test
     void rejectPublishNacksWhileTheQueueIsFull() throws Exception {
         ch.queueDeclare("limit-reject", true, false, false,
                 Map.of("x-max-length", 2, "x-overflow", "reject-publish"));

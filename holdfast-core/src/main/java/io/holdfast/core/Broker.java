@@ -39,6 +39,7 @@ public final class Broker {
     private final RedeliveryHolds holds;
     private final DelayedMessages delayed;
     private final Deduplication deduplication;
+    private final TxSettlements transactions;
     private final DirectReplyTo directReplyTo = new DirectReplyTo(this);
 
     /**
@@ -103,6 +104,7 @@ public final class Broker {
         this.leases = new ConsumerLeases(this, deliveries);
         this.holds = new RedeliveryHolds(this, deliveries, deadLetters);
         this.delayed = new DelayedMessages(this, rewriter);
+        this.transactions = new TxSettlements(this, deliveries);
         addVirtualHost("/");
     }
 
@@ -199,8 +201,9 @@ public final class Broker {
 
     /**
      * The periodic command: at {@code nowMillis}, every queue drops the expired messages at its head (they
-     * leave the store like acked ones), and a queue unused for its {@code x-expires} is deleted. The caller
-     * runs it every few hundred milliseconds, so a queue nobody reads from still lets its messages go.
+     * leave the store like acked ones; {@link #expireDue} does so on time, this is the safety net that also notes
+     * every head again), and a queue unused for its {@code x-expires} is deleted. The caller runs it every few
+     * hundred milliseconds at most.
      *
      * <p>It also enforces the consumer timeout: a manual-ack delivery unacked for longer than its queue's
      * timeout (see {@link #consumerTimeout}) either cancels its consumer, whose unacked deliveries go back
@@ -210,6 +213,7 @@ public final class Broker {
         advanceClock(nowMillis);
         delayed.releaseDue(); // x-delayed-message: due messages are routed now
         deduplication.expire(); // x-message-deduplication: ids past a time window are forgotten
+        deliveries.renoteExpiries(); // every queue's head is looked at below, and noted again
         long shortestTimeout = leases.brokerTimeoutOrMax();
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : new ArrayList<>(v.queues.values())) {
@@ -227,6 +231,28 @@ public final class Broker {
         if (shortestTimeout != Long.MAX_VALUE) {
             leases.expire(shortestTimeout, channels);
         }
+        dispatch();
+    }
+
+    /**
+     * When {@link #expireDue} next has work: the earliest expiry of a message at a queue's head, of a message held
+     * by {@code x-redelivery-backoff} or by a delayed exchange; Long.MAX_VALUE when nothing is timed. The caller
+     * schedules that call for exactly then, so a message leaves (or is dead-lettered) within milliseconds of its
+     * TTL. A cheap read: each command keeps it up to date.
+     */
+    public long nextExpiryMillis() {
+        return Math.min(deliveries.expiryDueMillis(), Math.min(holds.nextWakeMillis(), delayed.nextDueMillis()));
+    }
+
+    /**
+     * At {@code nowMillis}: expired messages leave the heads of their queues (dead-lettered when the queue says
+     * so), held-back ones that are due become ready, due delayed messages are routed, and what became deliverable
+     * is delivered. Only what {@link #nextExpiryMillis} covers; the rest waits for {@link #tick}.
+     */
+    public void expireDue(long nowMillis) {
+        advanceClock(nowMillis);
+        delayed.releaseDue();
+        deliveries.expireDue();
         dispatch();
     }
 
@@ -304,6 +330,7 @@ public final class Broker {
         for (Consumer c : new ArrayList<>(ch.consumers.values())) {
             removeConsumer(c);
         }
+        deliveries.unhold(ch); // what an uncommitted transaction acked goes back too
         deliveries.returnAll(ch);
         dispatch();
     }
@@ -322,9 +349,7 @@ public final class Broker {
 
     /** The client can take frames again: deliveries to it resume. */
     public void channelWritable(ChannelState ch) {
-        for (Consumer c : ch.consumers.values()) {
-            deliveries.schedule(c.queue);
-        }
+        deliveries.wakeAll(ch);
         dispatch();
     }
 
@@ -423,6 +448,7 @@ public final class Broker {
             return replyTag;
         }
         Queue q = topology.accessibleQueue(v, ch, queueName);
+        Consumer.validate(arguments, q);
         if (tag.isEmpty()) {
             tag = generateName("amq.ctag-");
         }
@@ -438,7 +464,7 @@ public final class Broker {
         }
         Consumer c = new Consumer(tag, ch, q, noAck, exclusive, ch.prefetchPerConsumer, arguments);
         ch.consumers.put(tag, c);
-        q.consumers.addLast(c);
+        q.consumers.add(c);
         q.hadConsumers = true;
         q.used(clockMillis);
         deliveries.schedule(q);
@@ -497,9 +523,7 @@ public final class Broker {
         } else {
             ch.prefetchPerConsumer = prefetchCount;
         }
-        for (Consumer c : ch.consumers.values()) {
-            deliveries.schedule(c.queue);
-        }
+        deliveries.wakeAll(ch);
         dispatch();
     }
 
@@ -507,15 +531,28 @@ public final class Broker {
 
     /** basic.ack. */
     public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
-        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+        acked(deliveries.takeUnacked(ch, deliveryTag, multiple));
+    }
+
+    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
+    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
+        rejected(deliveries.takeUnacked(ch, deliveryTag, multiple), requeue);
+    }
+
+    /** Acks, nacks and rejects on channels in tx mode (see {@link TxSettlements}). */
+    public TxSettlements transactions() {
+        return transactions;
+    }
+
+    void acked(List<ChannelState.Unacked> taken) {
+        for (ChannelState.Unacked u : taken) {
             settle(u.queue(), u.entry());
         }
         dispatch();
     }
 
-    /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */
-    public void reject(ChannelState ch, long deliveryTag, boolean multiple, boolean requeue) {
-        for (ChannelState.Unacked u : deliveries.takeUnacked(ch, deliveryTag, multiple)) {
+    void rejected(List<ChannelState.Unacked> taken, boolean requeue) {
+        for (ChannelState.Unacked u : taken) {
             if (requeue) {
                 deliveries.returnToQueue(u.queue(), u.entry());
             } else {
@@ -525,7 +562,10 @@ public final class Broker {
         dispatch();
     }
 
-    /** basic.recover with requeue: every unacked delivery of the channel goes back to its queue. */
+    /**
+     * basic.recover with requeue: every unacked delivery of the channel goes back to its queue; not those an open
+     * transaction acked or rejected, which are no longer unacked (as in RabbitMQ).
+     */
     public void recover(ChannelState ch) {
         deliveries.returnAll(ch);
         dispatch();

@@ -14,6 +14,8 @@ public final class ChannelState {
     final ChannelOutput output;
     long nextDeliveryTag = 1;
     final LinkedHashMap<Long, Unacked> unacked = new LinkedHashMap<>();
+    /** Deliveries acked or rejected in the open transaction, settled at commit (see {@link TxSettlements}). */
+    final Map<Long, Unacked> heldForTx = new LinkedHashMap<>();
     final Map<String, Consumer> consumers = new LinkedHashMap<>();
     int prefetchPerConsumer;
     int prefetchGlobal;

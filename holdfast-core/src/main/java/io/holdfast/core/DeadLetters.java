@@ -149,14 +149,15 @@ final class DeadLetters {
 
     /**
      * The {@code x-death} array after this death, newest first: the entry for the same queue and reason has
-     * its count raised and moves to the front (keeping its first time), or a new entry is put there.
+     * its count raised and moves to the front (keeping its first time), or a new entry is put there. Entries
+     * that repeat a queue and reason (older brokers added one per death) are merged first, as RabbitMQ does.
      */
     private static List<Object> recordDeath(Message m, List<String> publishedKeys, String queue, Reason reason,
                                             String expiration, long nowMillis) {
         List<Object> deaths = new ArrayList<>();
         Map<String, Object> same = null;
         if (m.headers().get("x-death") instanceof List<?> old) {
-            for (Object d : old) {
+            for (Object d : merged(old)) {
                 if (same == null && d instanceof Map<?, ?> t && text(t.get("queue")).equals(queue)
                         && text(t.get("reason")).equals(reason.text)) {
                     same = new LinkedHashMap<>();
@@ -184,6 +185,39 @@ final class DeadLetters {
         }
         deaths.add(0, same);
         return deaths;
+    }
+
+    /**
+     * {@code x-death} with one entry per queue and reason, as RabbitMQ groups an array written by brokers that
+     * added an entry per death: the first (newest) entry of each pair stays, in its place, and when it has no
+     * {@code count} it gets one, the number of entries it stands for. Anything that is not a table stays.
+     */
+    private static List<Object> merged(List<?> deaths) {
+        Map<List<String>, Integer> repeats = new LinkedHashMap<>();
+        for (Object d : deaths) {
+            if (d instanceof Map<?, ?> t) {
+                repeats.merge(List.of(text(t.get("queue")), text(t.get("reason"))), 1, Integer::sum);
+            }
+        }
+        if (repeats.values().stream().allMatch(n -> n == 1)) {
+            return new ArrayList<>(deaths);
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object d : deaths) {
+            if (!(d instanceof Map<?, ?> t)) {
+                out.add(d);
+                continue;
+            }
+            Integer n = repeats.remove(List.of(text(t.get("queue")), text(t.get("reason"))));
+            if (n == null) {
+                continue; // an older entry for a pair already kept
+            }
+            Map<String, Object> entry = new LinkedHashMap<>();
+            t.forEach((k, v) -> entry.put(String.valueOf(k), v));
+            entry.putIfAbsent("count", (long) n);
+            out.add(entry);
+        }
+        return out;
     }
 
     /**

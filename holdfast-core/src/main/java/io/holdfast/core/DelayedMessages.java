@@ -211,6 +211,11 @@ public final class DelayedMessages {
                 : null;
     }
 
+    /** When the earliest held message is due, or Long.MAX_VALUE when none is held. */
+    long nextDueMillis() {
+        return waiting.isEmpty() ? Long.MAX_VALUE : waiting.firstKey().expiresAtMillis();
+    }
+
     /**
      * Puts back a held message recovered from the store (its {@link QueueEntry#expiresAtMillis()} is its due
      * time). One already due is routed on the next {@link Broker#tick}.

@@ -1,6 +1,8 @@
 package io.holdfast.core;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +21,14 @@ final class Deliveries {
     private final Quarantine quarantine;
     /** Queues that may be able to deliver, in the order they became so. */
     private final Set<Queue> toDispatch = new LinkedHashSet<>();
+    /** Of those, queues that took back requeued messages: their length limit is applied before they deliver. */
+    private final Set<Queue> requeuedInto = new HashSet<>();
+    /**
+     * Queues whose head (the head of a priority, on a priority queue) has an expiry, and the earliest of those
+     * expiries: what {@link #expireDue} looks at. Every path that gives a queue a new head notes it here.
+     */
+    private final Set<Queue> expiring = new LinkedHashSet<>();
+    private long expiryDueMillis = Long.MAX_VALUE;
 
     Deliveries(Broker broker, DeadLetters deadLetters, Quarantine quarantine) {
         this.broker = broker;
@@ -37,6 +47,9 @@ final class Deliveries {
             var it = toDispatch.iterator();
             Queue q = it.next();
             it.remove();
+            if (!q.deleted && !requeuedInto.isEmpty() && requeuedInto.remove(q)) {
+                dropOverLimit(q);
+            }
             if (!q.deleted) {
                 dispatch(q);
             }
@@ -67,6 +80,7 @@ final class Deliveries {
                 continue;
             }
             QueueEntry e = q.enqueue(message, broker.nextSeq(), broker.clockMillis(), broker.rewriter());
+            noteExpiry(q, e.expiresAtMillis);
             broker.deduplication().remember(q, message, e); // before the store's enqueue record
             if (q.stores(message)) {
                 broker.store().enqueued(q, e);
@@ -85,17 +99,31 @@ final class Deliveries {
                 deadLetters.remove(q, fresh, DeadLetters.Reason.EXPIRED); // TTL 0 and no consumer took it
             }
             if (!q.deleted) {
-                for (QueueEntry e : q.dropOverLimit()) {
-                    deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
-                }
+                dropOverLimit(q);
             }
         }
         return targets.size() - took.size() - duplicates;
     }
 
     /**
-     * Round-robin: each ready message goes to the next consumer that has credit. A single-active-consumer
-     * queue gives messages only to its first registered consumer, as long as that one has credit.
+     * drop-head: ready messages leave from the head (dead-lettered when the queue says so) until the queue is
+     * within its limits; after a publish, and, as RabbitMQ's requeue does, after messages came back.
+     */
+    private void dropOverLimit(Queue q) {
+        List<QueueEntry> dropped = q.dropOverLimit();
+        for (QueueEntry e : dropped) {
+            deadLetters.remove(q, e, DeadLetters.Reason.MAXLEN);
+        }
+        if (!dropped.isEmpty()) {
+            expireHead(q); // a new head, which may have expired already (RabbitMQ drops expired ones here too)
+        }
+    }
+
+    /**
+     * Each ready message goes to the next consumer in turn of the highest priority that has one which can take
+     * it (see {@link QueueConsumers}); one found unable to take is set aside until it may take again. A
+     * single-active-consumer queue gives messages only to its first registered consumer, as long as that one
+     * has credit.
      */
     private void dispatch(Queue q) {
         if (q.singleActiveConsumer()) {
@@ -105,16 +133,27 @@ final class Deliveries {
             }
             return;
         }
-        int misses = 0;
-        while (!q.consumers.isEmpty() && expireHead(q) && misses < q.consumers.size()) {
-            Consumer c = q.consumers.pollFirst();
-            q.consumers.addLast(c);
+        Consumer c;
+        while (!q.consumers.isEmpty() && expireHead(q) && (c = q.consumers.next()) != null) {
             if (!c.canTake()) {
-                misses++;
+                q.consumers.block(c);
                 continue;
             }
-            misses = 0;
+            q.consumers.delivered(c);
             deliver(q, c);
+        }
+    }
+
+    /** {@code c} may be able to take again: back in its queue's turn, and its queue is dispatched. */
+    void wake(Consumer c) {
+        c.queue.consumers.unblock(c);
+        toDispatch.add(c.queue);
+    }
+
+    /** Every consumer of {@code ch} may be able to take again (the channel is writable, its prefetch changed). */
+    void wakeAll(ChannelState ch) {
+        for (Consumer c : ch.consumers.values()) {
+            wake(c);
         }
     }
 
@@ -141,13 +180,52 @@ final class Deliveries {
 
     /**
      * Drops (or dead-letters) the expired messages at the head of {@code q}; true if a live ready message
-     * remains.
+     * remains. The live head's expiry is noted for {@link #expireDue}.
      */
     boolean expireHead(Queue q) {
         for (QueueEntry e : q.dropExpired(broker.clockMillis())) {
             deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
         }
+        noteExpiry(q, q.headExpiresAtMillis());
         return q.hasReady();
+    }
+
+    /** {@code q} has a new head (or head of a priority) that expires at {@code expiresAtMillis}. */
+    void noteExpiry(Queue q, long expiresAtMillis) {
+        if (expiresAtMillis != QueueEntry.NEVER) {
+            expiring.add(q);
+            // An entry is expired once the clock is past its expiry (see QueueEntry#expired).
+            expiryDueMillis = Math.min(expiryDueMillis, expiresAtMillis + 1);
+        }
+    }
+
+    /** The earliest time a queue head is expired, as far as noted; Long.MAX_VALUE when none has an expiry. */
+    long expiryDueMillis() {
+        return expiryDueMillis;
+    }
+
+    /** Forgets what was noted, for {@link Broker#tick}, which visits every queue's head and notes them again. */
+    void renoteExpiries() {
+        expiring.clear();
+        expiryDueMillis = Long.MAX_VALUE;
+    }
+
+    /**
+     * Once the broker's clock has reached {@link #expiryDueMillis}: the queues whose heads have expiries drop the
+     * expired ones (dead-lettered when they say so), and note their next. Queues whose head then has none leave
+     * the set, to be noted again when they get a head that has one.
+     */
+    void expireDue() {
+        if (broker.clockMillis() < expiryDueMillis) {
+            return;
+        }
+        List<Queue> due = new ArrayList<>(expiring);
+        renoteExpiries();
+        for (Queue q : due) {
+            if (!q.deleted) {
+                expireHead(q);
+            }
+        }
     }
 
     /** basic.get from {@code q}, for {@link Broker#get}: null when it has no ready message that is not expired. */
@@ -171,13 +249,24 @@ final class Deliveries {
             ch.unacked.put(tag, new ChannelState.Unacked(q, e, null, broker.clockMillis()));
             q.markUnacked(e);
         }
+        expireHead(q); // as RabbitMQ's fetch: what expired behind it goes now, and the count leaves it out
         dispatch(); // to the queues that took what expired on the way, when dead-lettered
         return new Broker.GetResult(tag, redelivered, e, m, q.readyCount());
     }
 
     /** Takes the deliveries an ack or reject names off the channel, giving back their credit. */
     List<ChannelState.Unacked> takeUnacked(ChannelState ch, long deliveryTag, boolean multiple) {
-        List<ChannelState.Unacked> out = new ArrayList<>();
+        List<ChannelState.Unacked> out = new ArrayList<>(named(ch, deliveryTag, multiple).values());
+        out.forEach(this::release);
+        return out;
+    }
+
+    /**
+     * Takes the deliveries an ack or reject names off the channel's unacked set, by tag in tag order, keeping
+     * their credit; refused with 406, changing nothing, when the tag is not unacked.
+     */
+    LinkedHashMap<Long, ChannelState.Unacked> named(ChannelState ch, long deliveryTag, boolean multiple) {
+        LinkedHashMap<Long, ChannelState.Unacked> out = new LinkedHashMap<>();
         if (multiple) {
             // As RabbitMQ: "up to and including" needs the named tag itself to be unacked (0 means all).
             if (deliveryTag != 0 && !ch.unacked.containsKey(deliveryTag)) {
@@ -189,7 +278,7 @@ final class Deliveries {
                 if (deliveryTag != 0 && e.getKey() > deliveryTag) {
                     break;
                 }
-                out.add(e.getValue());
+                out.put(e.getKey(), e.getValue());
                 it.remove();
             }
         } else {
@@ -197,10 +286,21 @@ final class Deliveries {
             if (u == null) {
                 throw BrokerException.precondition("unknown delivery tag " + deliveryTag);
             }
-            out.add(u);
+            out.put(deliveryTag, u);
         }
-        out.forEach(this::release);
         return out;
+    }
+
+    /** The deliveries held by an open transaction are unacked again, the set kept in tag order (see {@link TxSettlements}). */
+    void unhold(ChannelState ch) {
+        if (ch.heldForTx.isEmpty()) {
+            return;
+        }
+        var merged = new java.util.TreeMap<Long, ChannelState.Unacked>(ch.unacked);
+        merged.putAll(ch.heldForTx);
+        ch.heldForTx.clear();
+        ch.unacked.clear();
+        ch.unacked.putAll(merged);
     }
 
     /** Every unacked delivery of the channel goes back to its queue (recover, or the channel closed). */
@@ -219,15 +319,14 @@ final class Deliveries {
         Consumer c = u.consumer();
         if (c != null) {
             c.unacked--;
-            c.channel.consumerUnacked--;
-            if (c.channel.prefetchGlobal != 0) {
-                // Channel-wide credit came back: any consumer of the channel may now take, whatever its
-                // queue, even when the delivery was made to a consumer since cancelled.
-                for (Consumer other : c.channel.consumers.values()) {
-                    toDispatch.add(other.queue);
-                }
-            } else if (c.channel.consumers.get(c.tag) == c) {
-                toDispatch.add(c.queue);
+            ChannelState ch = c.channel;
+            ch.consumerUnacked--;
+            if (ch.prefetchGlobal != 0 && ch.consumerUnacked == ch.prefetchGlobal - 1) {
+                // The channel just went below its shared limit: any of its consumers may take now, whatever
+                // its queue, even when the delivery was made to a consumer since cancelled.
+                wakeAll(ch);
+            } else if (ch.consumers.get(c.tag) == c) {
+                wake(c);
             }
         }
     }
@@ -268,9 +367,11 @@ final class Deliveries {
             return; // x-redelivery-backoff: back at its position once its delay is over
         }
         q.requeue(e);
+        noteExpiry(q, e.expiresAtMillis);
         if (q.stores(e)) {
             broker.store().returned(q, e); // the delivery count survives a crash
         }
         toDispatch.add(q);
+        requeuedInto.add(q); // its length limit applies once everything returning with e is back
     }
 }

@@ -172,6 +172,18 @@ final class PriorityLevels {
         return out;
     }
 
+    /** The earliest expiry among the heads of the levels, or {@link QueueEntry#NEVER}. */
+    long earliestHeadExpiry() {
+        long earliest = QueueEntry.NEVER;
+        for (int i = Math.min(top, levels.length - 1); i >= 0; i--) {
+            QueueEntry head = levels[i].peek();
+            if (head != null && head.expiresAtMillis < earliest) {
+                earliest = head.expiresAtMillis;
+            }
+        }
+        return earliest;
+    }
+
     /** Takes {@code e} back if it is still the newest entry of its level; false otherwise. */
     boolean withdrawNewest(QueueEntry e) {
         Level l = levelOf(e);

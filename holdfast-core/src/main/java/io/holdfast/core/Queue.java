@@ -22,15 +22,18 @@ import java.util.TreeMap;
  * RabbitMQ does, and are enforced when a message is published to the queue: with {@code x-overflow}
  * {@code drop-head} (the default) the oldest ready messages go until the queue is within its limits,
  * with {@code reject-publish} and {@code reject-publish-dlx} the new message is refused (the latter
- * dead-letters it). A requeue may leave the queue over a limit until the next publish.
+ * dead-letters it). As in RabbitMQ, drop-head also applies after messages are requeued: they go back to
+ * their positions first, then the queue drops (or dead-letters) from its head, requeued ones included, until
+ * it is within its limits.
  *
  * <p>Message TTL ({@code x-message-ttl} on the queue, {@code expiration} on the message; the smaller
  * wins) fixes each entry's expiry when it is enqueued. As in RabbitMQ, expired messages leave from the
- * head only: the broker drops them before every delivery and basic.get and on its periodic tick, so an
- * expired message is never delivered, while one behind a longer-lived head waits for it to go.
+ * head only: the broker drops them before every delivery and basic.get and once their time comes (see
+ * {@link Broker#nextExpiryMillis}), so an expired message is never delivered, while one behind a
+ * longer-lived head waits for it to go.
  *
  * <p>With {@code x-expires} the queue is deleted once unused for that long: no consumer, no basic.get
- * and no (non-passive) redeclaration. The lease starts when the queue is declared or recovered.
+ * and no declaration (a passive one included). The lease starts when the queue is declared or recovered.
  *
  * <p>With {@code x-single-active-consumer} the queue's consumers stay in registration order and only
  * the first is given messages; when it goes, the next takes over from the queue's head, so the
@@ -98,8 +101,8 @@ public final class Queue {
     private final PriorityLevels levels;
     /** Entries delivered and not yet settled or returned, by sequence: deleting the queue settles them. */
     private final Map<Long, QueueEntry> unacked = new LinkedHashMap<>();
-    /** Round-robin rotates this; a single-active-consumer queue keeps it in registration order. */
-    final ArrayDeque<Consumer> consumers = new ArrayDeque<>();
+    /** In registration order, and by priority for delivery (see {@link QueueConsumers}). */
+    final QueueConsumers consumers = new QueueConsumers();
     boolean hadConsumers;
     boolean deleted;
 
@@ -213,7 +216,7 @@ public final class Queue {
      * a single-active-consumer queue.
      */
     public Consumer activeConsumer() {
-        return singleActiveConsumer ? consumers.peekFirst() : null;
+        return singleActiveConsumer ? consumers.first() : null;
     }
 
     /**
@@ -402,6 +405,18 @@ public final class Queue {
         ready.pollLast();
         readyBytes -= e.sizeBytes;
         return true;
+    }
+
+    /**
+     * When the head expires (the earliest of the heads of every priority, on a priority queue, since each one
+     * expires at its head), or {@link QueueEntry#NEVER}; for the broker to know when to look again.
+     */
+    long headExpiresAtMillis() {
+        if (levels != null) {
+            return levels.earliestHeadExpiry();
+        }
+        QueueEntry head = peek();
+        return head == null ? QueueEntry.NEVER : head.expiresAtMillis;
     }
 
     private QueueEntry peek() {

@@ -62,6 +62,11 @@ final class RedeliveryHolds {
         track(q);
     }
 
+    /** The earliest time a held entry is due; Long.MAX_VALUE when none is held. */
+    long nextWakeMillis() {
+        return nextWakeMillis;
+    }
+
     /** True once the clock has reached the earliest held entry's time. */
     boolean due(long nowMillis) {
         return nowMillis >= nextWakeMillis;
@@ -88,6 +93,7 @@ final class RedeliveryHolds {
                     deadLetters.remove(q, e, DeadLetters.Reason.EXPIRED);
                 } else {
                     q.release(e);
+                    deliveries.noteExpiry(q, e.expiresAtMillis);
                     released = true;
                 }
             }

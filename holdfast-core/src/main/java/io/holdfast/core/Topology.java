@@ -131,6 +131,7 @@ public final class Topology {
         }
         if (passive) {
             Queue q = accessibleQueue(v, ch, name);
+            q.used(broker.clockMillis()); // as RabbitMQ: any declaration, passive too, renews an x-expires lease
             return ok(ch, q);
         }
         if (name.isEmpty()) {

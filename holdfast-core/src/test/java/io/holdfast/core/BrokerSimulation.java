@@ -32,10 +32,13 @@ import java.util.function.Supplier;
  *       consumer sees first deliveries in publish order and a requeued message before every later one;</li>
  *   <li>rule 4: a delivery is flagged redelivered exactly when the message was delivered before;</li>
  *   <li>length limits (with {@code run(seed, steps, true)}): drop-head settles the oldest ready messages
- *       over the limit after each publish, reject-publish refuses a message that would go over it, and
+ *       over the limit after each publish and after messages are requeued (as RabbitMQ does), reject-publish refuses a message that would go over it, and
  *       only ready messages count;</li>
- *   <li>prefetch (per consumer and global), writability and consumer registration are respected at
- *       each delivery, and no consumer that could take a ready message is left idle;</li>
+ *   <li>prefetch (per consumer and global, which holds back no-ack consumers too), writability and consumer
+ *       registration are respected at each delivery, and no consumer that could take a ready message is left
+ *       idle;</li>
+ *   <li>consumer priorities ({@code x-priority}): a message goes to a consumer only while no consumer of
+ *       the queue with a higher priority could take it;</li>
  *   <li>single active consumer (with {@code run(seed, steps, false, true)}): a delivery from such a queue
  *       goes only to its earliest registered live consumer, no other live consumer of it holds unacked
  *       deliveries from it, and only the active one must not be left idle.</li>
@@ -201,11 +204,7 @@ final class BrokerSimulation {
         }
         // Consumers with credit take first; then drop-head settles the oldest ready messages over the limit.
         drainDeliveries();
-        for (ModelQueue q : took) {
-            while (!q.rejectsOverflow && q.overLimit(q.ready.size(), q.readyBytes())) {
-                q.settled.add(q.ready.pollFirst());
-            }
-        }
+        took.forEach(ModelQueue::dropHead);
     }
 
     private void get() {
@@ -233,11 +232,15 @@ final class BrokerSimulation {
         ModelChannel ch = anyChannel();
         ModelQueue q = anyQueue();
         boolean noAck = random.nextInt(4) == 0;
-        note("consume " + q.name + " on " + ch.name + (noAck ? " noAck" : " prefetch " + ch.prefetch));
-        String tag = broker.consume(ch.state, q.name, "", noAck, false, NO_ARGS);
+        // x-priority -1, 0 or 1 by registration, not drawn from the seed, so that older seeds replay as before.
+        int priority = q.singleActive ? 0 : (int) (nextRegistration % 3) - 1;
+        note("consume " + q.name + " on " + ch.name + (noAck ? " noAck" : " prefetch " + ch.prefetch)
+                + " priority " + priority);
+        String tag = broker.consume(ch.state, q.name, "", noAck, false,
+                priority == 0 ? NO_ARGS : Map.of("x-priority", priority));
         check(tag.startsWith("amq.ctag-"), () -> "generated consumer tag " + tag);
         check(!ch.consumers.containsKey(tag), () -> "consumer tag " + tag + " reused");
-        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch, nextRegistration++));
+        ch.consumers.put(tag, new ModelConsumer(tag, ch, q, noAck, ch.prefetch, priority, nextRegistration++));
         broker.dispatch();
         drainDeliveries();
     }
@@ -283,13 +286,16 @@ final class BrokerSimulation {
         note((multiple ? "nack" : "reject") + " tag " + tag + (multiple ? " multiple" : "")
                 + (requeue ? " requeue" : " drop") + " on " + ch.name);
         broker.reject(ch.state, tag, multiple, requeue);
+        Set<ModelQueue> requeuedInto = new HashSet<>();
         for (Outstanding o : takeUnacked(ch, tag, multiple)) {
             if (requeue) {
                 o.queue.ready.add(o.message);
+                requeuedInto.add(o.queue);
             } else {
                 o.queue.settled.add(o.message);
             }
         }
+        requeuedInto.forEach(ModelQueue::dropHead);
         drainDeliveries();
     }
 
@@ -418,6 +424,13 @@ final class BrokerSimulation {
         check(redelivered == q.deliveredBefore.contains(id),
                 () -> what + ": redelivered=" + redelivered + " but delivered before: " + q.deliveredBefore.contains(id));
         check(tag == ch.nextTag, () -> what + ": delivery tag " + tag + ", expected " + ch.nextTag);
+        if (c != null && !q.singleActive) {
+            for (ModelConsumer higher : consumers()) {
+                check(higher.queue != q || higher.priority <= c.priority || !higher.canTake(),
+                        () -> what + " (x-priority " + c.priority + "), while " + higher.tag + " (x-priority "
+                                + higher.priority + ") could take it");
+            }
+        }
         if (c != null && q.singleActive) {
             ModelConsumer active = activeConsumer(q);
             check(c == active,
@@ -426,8 +439,11 @@ final class BrokerSimulation {
         if (c != null && !noAck) {
             check(c.prefetch == 0 || c.unacked < c.prefetch,
                     () -> what + ": consumer prefetch " + c.prefetch + " exceeded");
+        }
+        if (c != null) {
             check(ch.prefetchGlobal == 0 || ch.consumerUnacked() < ch.prefetchGlobal,
-                    () -> what + ": global prefetch " + ch.prefetchGlobal + " exceeded");
+                    () -> what + ": global prefetch " + ch.prefetchGlobal + " exceeded"
+                            + (noAck ? " by a no-ack consumer" : ""));
         }
         if (c != null && !redelivered) {
             check(id > c.lastFirstDelivery,
@@ -467,10 +483,16 @@ final class BrokerSimulation {
         return out;
     }
 
+    /** Every unacked delivery of {@code ch} goes back; then, as after a publish, drop-head applies to each queue. */
     private void requeueAll(ModelChannel ch) {
+        Set<ModelQueue> requeuedInto = new HashSet<>();
         for (long tag : new ArrayList<>(ch.unacked.keySet())) {
-            takeUnacked(ch, tag, false).forEach(o -> o.queue.ready.add(o.message));
+            takeUnacked(ch, tag, false).forEach(o -> {
+                o.queue.ready.add(o.message);
+                requeuedInto.add(o.queue);
+            });
         }
+        requeuedInto.forEach(ModelQueue::dropHead);
     }
 
     private void checkInvariants() {
@@ -631,6 +653,13 @@ final class BrokerSimulation {
             return ready.stream().mapToLong(id -> Long.toString(id).length()).sum();
         }
 
+        /** drop-head: the oldest ready messages are settled until the queue is within its limits. */
+        void dropHead() {
+            while (!rejectsOverflow && overLimit(ready.size(), readyBytes())) {
+                settled.add(ready.pollFirst());
+            }
+        }
+
         boolean overLimit(long count, long bytes) {
             return maxLength >= 0 && count > maxLength || maxBytes >= 0 && bytes > maxBytes;
         }
@@ -675,13 +704,16 @@ final class BrokerSimulation {
         final ModelQueue queue;
         final boolean noAck;
         final int prefetch;
+        /** {@code x-priority}: no consumer of lower priority may take a message this one could. */
+        final int priority;
         /** Registration order across all queues: a single-active-consumer queue hands over by it. */
         final long registration;
         int unacked;
         long lastFirstDelivery;
 
-        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch,
+        ModelConsumer(String tag, ModelChannel channel, ModelQueue queue, boolean noAck, int prefetch, int priority,
                       long registration) {
+            this.priority = priority;
             this.tag = tag;
             this.channel = channel;
             this.queue = queue;
@@ -695,8 +727,9 @@ final class BrokerSimulation {
             if (!channel.out.writable) {
                 return false;
             }
-            return noAck || (prefetch == 0 || unacked < prefetch)
-                    && (channel.prefetchGlobal == 0 || channel.consumerUnacked() < channel.prefetchGlobal);
+            // As RabbitMQ's limiter: a no-ack consumer skips its own prefetch but not the channel's shared one.
+            boolean channelRoom = channel.prefetchGlobal == 0 || channel.consumerUnacked() < channel.prefetchGlobal;
+            return channelRoom && (noAck || prefetch == 0 || unacked < prefetch);
         }
     }
 

@@ -104,6 +104,26 @@ class DeadLetterTest {
     }
 
     @Test
+    void anXDeathWithRepeatedEntriesFromAnOlderBrokerIsMergedNotGrown() {
+        workAndDlq("work");
+        // As brokers before RabbitMQ 3.5 wrote it: one entry per death, without counts, newest first.
+        List<Object> old = List.of(
+                Map.of("queue", "work", "reason", "rejected", "time", Instant.ofEpochMilli(3_000)),
+                Map.of("queue", "other", "reason", "expired", "count", 2L),
+                Map.of("queue", "work", "reason", "rejected", "time", Instant.ofEpochMilli(2_000)),
+                Map.of("queue", "work", "reason", "rejected", "time", Instant.ofEpochMilli(1_000)));
+        broker.publish(ch, "", "work", BrokerFixture.message("", "work", Map.of("x-death", old), false, "m"), 0);
+
+        rejectNext("work");
+
+        List<Map<String, Object>> deaths = deaths(take("dlq").message());
+        assertThat(deaths).extracting(d -> d.get("queue"), d -> d.get("reason"), d -> d.get("count"))
+                .containsExactly(tuple("work", "rejected", 4L), tuple("other", "expired", 2L));
+        assertThat(deaths.get(0)).as("the newest entry is the one kept").containsEntry("time",
+                Instant.ofEpochMilli(3_000));
+    }
+
+    @Test
     void anExpiredMessageIsDeadLetteredAsExpired() {
         workAndDlq("work", "x-message-ttl", 100);
         f.publishTo(ch, "work", "old");

@@ -244,4 +244,72 @@ class MessageTtlTest {
                 () -> Message.parseExpiration("-1"));
         assertThat(e.getMessage()).isEqualTo("invalid expiration '-1': {value_negative,-1}");
     }
+
+    // ---- when the broker must look again (Broker#nextExpiryMillis, Broker#expireDue) ----
+
+    @Test
+    void theNextExpiryIsTheFirstMillisecondTheHeadIsExpired() {
+        declare("q", Map.of("x-message-ttl", 100));
+        assertThat(broker.nextExpiryMillis()).isEqualTo(Long.MAX_VALUE);
+        publish("q", "a", Message.NO_EXPIRATION, 1_000);
+        publish("q", "b", Message.NO_EXPIRATION, 1_050);
+        assertThat(broker.nextExpiryMillis()).isEqualTo(1_101);
+
+        broker.expireDue(1_100);
+        assertThat(f.ready("q")).containsExactly("a", "b");
+        broker.expireDue(1_101);
+
+        assertThat(f.ready("q")).containsExactly("b");
+        assertThat(broker.nextExpiryMillis()).isEqualTo(1_151);
+        broker.expireDue(1_151);
+        assertThat(f.ready("q")).isEmpty();
+        assertThat(broker.nextExpiryMillis()).isEqualTo(Long.MAX_VALUE);
+        assertRemovedOnce("a", "b");
+    }
+
+    @Test
+    void aMessageThatBecomesTheHeadIsNotedWhenItDoes() {
+        declare("q", NO_ARGS);
+        publish("q", "long", 10_000, 0);
+        publish("q", "short", 1_000, 0);
+        broker.tick(1); // looks at heads only: "short" waits behind "long", as in RabbitMQ
+        assertThat(broker.nextExpiryMillis()).isEqualTo(10_001);
+
+        assertThat(body(broker.get(ch, "q", true, 2).message())).isEqualTo("long");
+
+        assertThat(broker.nextExpiryMillis()).isEqualTo(1_001);
+        broker.expireDue(1_001);
+        assertThat(f.ready("q")).isEmpty();
+    }
+
+    @Test
+    void aRequeuedMessageKeepsItsExpiryAndIsNotedAgain() {
+        declare("q", Map.of("x-message-ttl", 500));
+        publish("q", "m", Message.NO_EXPIRATION, 0);
+        Broker.GetResult got = broker.get(ch, "q", false, 1);
+        broker.tick(2);
+        assertThat(broker.nextExpiryMillis()).as("nothing ready").isEqualTo(Long.MAX_VALUE);
+
+        broker.reject(ch, got.deliveryTag(), false, true);
+
+        assertThat(broker.nextExpiryMillis()).isEqualTo(501);
+        broker.expireDue(501);
+        assertThat(f.ready("q")).isEmpty();
+    }
+
+    @Test
+    void everyPriorityHeadCounts() {
+        declare("p", Map.of("x-max-priority", 5));
+        Message low = new Message("", "p", BrokerFixture.TextProperties.withPriority(0), Map.of(), true, 300,
+                "low".getBytes(StandardCharsets.UTF_8));
+        Message high = new Message("", "p", BrokerFixture.TextProperties.withPriority(5), Map.of(), true, 900,
+                "high".getBytes(StandardCharsets.UTF_8));
+        broker.publish(ch, "", "p", high, 0);
+        broker.publish(ch, "", "p", low, 0);
+        broker.tick(1);
+
+        assertThat(broker.nextExpiryMillis()).isEqualTo(301);
+        broker.expireDue(301);
+        assertThat(f.ready("p")).containsExactly("high");
+    }
 }

@@ -131,6 +131,59 @@ class PriorityQueueTest {
     }
 
     @Test
+    void aChannelThatClosesReturnsEachDeliveryToItsPlaceWithinItsPriority() {
+        declare("q", "x-max-priority", 5);
+        publish("q", "p0-a", 0);
+        publish("q", "p9-a", 9); // above the maximum: counts as 5, there too when it comes back
+        publish("q", "p0-b", 0);
+        publish("q", "p5-a", 5);
+        ChannelState consumer = f.channel(2);
+        f.consume(consumer, "q", false);
+        assertThat(f.output(consumer).bodies()).containsExactly("p9-a", "p5-a", "p0-a", "p0-b");
+        broker.cancel(consumer, f.output(consumer).last().consumerTag());
+        publish("q", "p5-b", 5);
+        publish("q", "p0-c", 0);
+        publish("q", "none", -1);
+
+        broker.closeChannel(consumer);
+
+        assertThat(f.ready("q")).containsExactly("p9-a", "p5-a", "p5-b", "p0-a", "p0-b", "p0-c", "none");
+        assertThat(f.queueState("q").readySnapshot()).extracting(QueueEntry::redelivered)
+                .containsExactly(true, true, false, true, true, false, false);
+    }
+
+    @Test
+    void aNackOfSeveralDeliveriesPutsThemBackAcrossPrioritiesAtOnce() {
+        declare("q", "x-max-priority", 10);
+        publish("q", "p1-a", 1);
+        publish("q", "p7-a", 7);
+        publish("q", "p1-b", 1);
+        Broker.GetResult p7a = broker.get(ch, "q", false, 0);
+        broker.get(ch, "q", false, 0);
+        Broker.GetResult p1b = broker.get(ch, "q", false, 0);
+        assertThat(BrokerFixture.body(p7a.message())).isEqualTo("p7-a");
+        publish("q", "p7-b", 7);
+
+        broker.reject(ch, p1b.deliveryTag(), true, true);
+
+        assertThat(f.ready("q")).containsExactly("p7-a", "p7-b", "p1-a", "p1-b");
+    }
+
+    @Test
+    void aRequeueOverTheLengthLimitDropsTheHeadWhichIsTheHighestPriority() {
+        declare("q", "x-max-priority", 10, "x-max-length", 2);
+        publish("q", "p9", 9);
+        Broker.GetResult p9 = broker.get(ch, "q", false, 0);
+        publish("q", "p1-a", 1);
+        publish("q", "p1-b", 1);
+
+        broker.reject(ch, p9.deliveryTag(), false, true); // back at the head, which drop-head then takes
+
+        assertThat(f.ready("q")).containsExactly("p1-a", "p1-b");
+        assertThat(f.store.problems).isEmpty();
+    }
+
+    @Test
     void aConsumerWithPrefetchTakesTheHighestPriorityAsCreditComesBack() {
         declare("q", "x-max-priority", 10);
         broker.qos(ch, 1, false);

@@ -7,7 +7,10 @@ import io.holdfast.core.BrokerFixture.RecordingStore.Kind;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** {@code x-expires}: a queue unused (no consumer, no basic.get, no redeclaration) for that long is deleted. */
+/**
+ * {@code x-expires}: a queue unused (no consumer, no basic.get, no declaration, passive or not) for that long is
+ * deleted.
+ */
 class QueueExpiresTest {
     private final BrokerFixture f = new BrokerFixture();
     private final Broker broker = f.broker;
@@ -38,17 +41,19 @@ class QueueExpiresTest {
     }
 
     @Test
-    void redeclareAndGetRenewTheLeaseButPassiveDeclareDoesNot() {
+    void redeclarePassiveDeclareGetAndConsumeRenewTheLease() {
         declare("q", false);
         broker.advanceClock(900);
         declare("q", false);
         assertThat(broker.get(ch, "q", true, 1800)).isNull();
         broker.advanceClock(2700);
-        declare("q", true);
+        declare("q", true); // RabbitMQ's queue.declare passive asks the queue for its counts, which renews it
+        broker.advanceClock(3600);
+        broker.cancel(ch, f.consume(ch, "q", false));
 
-        broker.tick(2800);
+        broker.tick(4600);
         assertThat(exists("q")).isTrue();
-        broker.tick(2801);
+        broker.tick(4601);
         assertThat(exists("q")).isFalse();
     }
 

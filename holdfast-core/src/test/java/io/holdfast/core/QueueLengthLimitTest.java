@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Queue length limits as RabbitMQ documents them: {@code x-max-length} and {@code x-max-length-bytes}
  * count ready messages (bodies only for bytes), {@code x-overflow} drop-head drops the oldest ready
- * messages, reject-publish refuses the new one. Limits are enforced when a message is published.
+ * messages, reject-publish refuses the new one. Limits are enforced when a message is published and, with
+ * drop-head, after messages are requeued.
  */
 class QueueLengthLimitTest {
     private BrokerFixture f;
@@ -104,7 +105,7 @@ class QueueLengthLimitTest {
     }
 
     @Test
-    void requeuedMessagesCountAgainAndAreDroppedFirstOnTheNextPublish() {
+    void requeuedMessagesGoBackToTheirPlacesAndThenDropHeadApplies() {
         declare("d", true, Map.of("x-max-length", 2));
         publish("", "d", "a", true);
         publish("", "d", "b", true);
@@ -112,15 +113,58 @@ class QueueLengthLimitTest {
         publish("", "d", "c", true);
         assertThat(f.ready("d")).containsExactly("b", "c");
 
-        // Limits apply on publish only: the requeue leaves the queue over its limit for now.
+        // As RabbitMQ's requeue: back at its place, at the head, which drop-head then takes.
         broker.reject(ch, got.deliveryTag(), false, true);
-        assertThat(f.ready("d")).containsExactly("a", "b", "c");
 
-        publish("", "d", "e", true);
+        assertThat(f.ready("d")).containsExactly("b", "c");
+        assertThat(store.live("d")).containsExactly("b", "c");
+        assertThat(store.events(Kind.REMOVED)).extracting(Event::body).containsExactly("a");
+    }
 
-        assertThat(f.ready("d")).containsExactly("c", "e");
-        assertThat(store.live("d")).containsExactly("c", "e");
-        assertThat(store.events(Kind.REMOVED)).extracting(Event::body).containsExactly("a", "b");
+    @Test
+    void messagesRequeuedTogetherAreAllBackBeforeDropHeadKeepsTheNewest() {
+        declare("d", false, Map.of("x-max-length", 3));
+        publish("", "d", "a", false);
+        publish("", "d", "b", false);
+        f.consume(ch, "d", false);
+        publish("", "d", "c", false);
+        publish("", "d", "d", false);
+        broker.cancel(ch, f.output(ch).deliveries.get(0).consumerTag());
+        publish("", "d", "e", false);
+        assertThat(f.ready("d")).containsExactly("e");
+
+        broker.recover(ch); // a, b, c, d come back to their places; a and b, the head, are dropped
+
+        assertThat(f.ready("d")).containsExactly("c", "d", "e");
+    }
+
+    @Test
+    void aRequeueOverTheLimitDeadLettersTheHeadAsMaxlen() {
+        declare("dlq", false, NO_ARGS);
+        declare("d", false, Map.of("x-max-length", 1, "x-dead-letter-exchange", "",
+                "x-dead-letter-routing-key", "dlq"));
+        publish("", "d", "a", false);
+        Broker.GetResult got = broker.get(ch, "d", false, 0);
+        publish("", "d", "b", false);
+
+        broker.reject(ch, got.deliveryTag(), false, true);
+
+        assertThat(f.ready("d")).containsExactly("b");
+        assertThat(f.ready("dlq")).containsExactly("a");
+        Message dead = broker.get(ch, "dlq", true, 0).message();
+        assertThat(dead.headers().get("x-last-death-reason")).isEqualTo("maxlen");
+    }
+
+    @Test
+    void rejectPublishLeavesARequeuedQueueOverItsLimit() {
+        declare("r", false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+        publish("", "r", "a", false);
+        Broker.GetResult got = broker.get(ch, "r", false, 0);
+        publish("", "r", "b", false);
+
+        broker.reject(ch, got.deliveryTag(), false, true);
+
+        assertThat(f.ready("r")).as("RabbitMQ drops on requeue only with drop-head").containsExactly("a", "b");
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.holdfast.core.ErrorCode;
 import io.holdfast.core.Message;
 import io.holdfast.core.QueueEntry;
 import io.holdfast.core.Topology;
+import io.holdfast.core.TxSettlements;
 import io.holdfast.protocol.BasicProperties;
 import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.Method;
@@ -20,7 +21,8 @@ import java.util.Map;
 
 /**
  * The broker thread's side of one AMQP channel: turns channel methods into core commands and core
- * effects into frames, tracks publisher confirms and buffers transactions. Broker thread only.
+ * effects into frames, tracks publisher confirms and buffers transactions (publishes wait for commit; acks,
+ * nacks and rejects are checked at once and applied at commit, see {@link TxSettlements}). Broker thread only.
  */
 final class ServerChannel implements ChannelOutput {
     private final Session session;
@@ -87,11 +89,16 @@ final class ServerChannel implements ChannelOutput {
         permissions.authorize(m, state);
         Topology t = broker.topology();
         if (m instanceof BasicAck a) {
-            settle(() -> broker.ack(state, a.deliveryTag(), a.multiple()));
+            if (transaction != null) {
+                TxSettlements.Held held = broker.transactions().hold(state, a.deliveryTag(), a.multiple());
+                transaction.add(() -> broker.transactions().ack(state, held));
+            } else {
+                broker.ack(state, a.deliveryTag(), a.multiple());
+            }
         } else if (m instanceof BasicNack n) {
-            settle(() -> broker.reject(state, n.deliveryTag(), n.multiple(), n.requeue()));
+            reject(n.deliveryTag(), n.multiple(), n.requeue());
         } else if (m instanceof BasicReject r) {
-            settle(() -> broker.reject(state, r.deliveryTag(), false, r.requeue()));
+            reject(r.deliveryTag(), false, r.requeue());
         } else if (m instanceof BasicQos q) {
             if (q.prefetchSize() != 0) {
                 throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "prefetch_size!=0 ("
@@ -197,6 +204,7 @@ final class ServerChannel implements ChannelOutput {
         } else if (m instanceof TxRollback) {
             requireTransaction();
             transaction.clear();
+            broker.transactions().rollback(state);
             reply(new TxRollbackOk());
         } else if (m instanceof AccessRequest) {
             reply(new AccessRequestOk(1));
@@ -213,12 +221,16 @@ final class ServerChannel implements ChannelOutput {
         broker.recover(state);
     }
 
-    /** Acks and rejects wait for commit in tx mode. */
-    private void settle(Runnable action) {
+    /**
+     * basic.nack and basic.reject. In tx mode, as acks, they name their deliveries now (an unknown tag is 406 at
+     * once) and take effect at commit.
+     */
+    private void reject(long deliveryTag, boolean multiple, boolean requeue) {
         if (transaction != null) {
-            transaction.add(action);
+            TxSettlements.Held held = broker.transactions().hold(state, deliveryTag, multiple);
+            transaction.add(() -> broker.transactions().reject(state, held, requeue));
         } else {
-            action.run();
+            broker.reject(state, deliveryTag, multiple, requeue);
         }
     }
 

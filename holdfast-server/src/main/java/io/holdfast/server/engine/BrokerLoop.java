@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class BrokerLoop implements AutoCloseable, java.util.concurrent.Executor {
     private static final Logger log = LoggerFactory.getLogger(BrokerLoop.class);
     private static final int MAX_TASKS_PER_BATCH = 4096;
+    /** The longest the loop sleeps with nothing to do (timers are checked at least this often). */
+    private static final long IDLE_PARK_MILLIS = 100;
 
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Batched> dirty = new ArrayList<>();
@@ -28,6 +31,9 @@ public final class BrokerLoop implements AutoCloseable, java.util.concurrent.Exe
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Periodic housekeeping; added before {@link #start()}, run on the loop between batches. */
     private final List<Timer> timers = new ArrayList<>();
+    /** When {@link #deadlineTask} is next due, in wall-clock ms (Long.MAX_VALUE: never); read on the loop. */
+    private LongSupplier deadlineMillis = () -> Long.MAX_VALUE;
+    private Runnable deadlineTask = () -> { };
 
     private static final class Timer {
         final long periodNanos;
@@ -50,6 +56,18 @@ public final class BrokerLoop implements AutoCloseable, java.util.concurrent.Exe
     public void every(long periodMillis, Runnable task) {
         Preconditions.check(!thread.isAlive(), "timers are added before the loop starts");
         timers.add(new Timer(TimeUnit.MILLISECONDS.toNanos(periodMillis), task));
+    }
+
+    /**
+     * Runs {@code task} on the loop as soon as the wall clock reaches {@code dueMillis} (asked on the loop after
+     * every batch, so it may change with every command; Long.MAX_VALUE for never): the loop sleeps no longer than
+     * that, so the task runs within about a millisecond of its time rather than on the next periodic tick. Call
+     * before {@link #start()}; one such task per loop.
+     */
+    public void at(LongSupplier dueMillis, Runnable task) {
+        Preconditions.check(!thread.isAlive(), "the deadline task is set before the loop starts");
+        this.deadlineMillis = dueMillis;
+        this.deadlineTask = task;
     }
 
     public void start() {
@@ -90,9 +108,10 @@ public final class BrokerLoop implements AutoCloseable, java.util.concurrent.Exe
                     }
                 }
                 runDueTimers();
+                long waitMillis = runDeadline();
                 flush();
-                if (n == 0 && running) {
-                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
+                if (n == 0 && running && waitMillis > 0) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(Math.min(IDLE_PARK_MILLIS, waitMillis)));
                 }
             }
             flush();
@@ -105,6 +124,20 @@ public final class BrokerLoop implements AutoCloseable, java.util.concurrent.Exe
         } finally {
             stopped.countDown();
         }
+    }
+
+    /** Runs the deadline task if it is due; returns how many ms until it is due next (0: at once). */
+    private long runDeadline() {
+        long now = System.currentTimeMillis();
+        if (deadlineMillis.getAsLong() <= now) {
+            try {
+                deadlineTask.run();
+            } catch (RuntimeException e) {
+                log.error("deadline broker task failed; it will run again", e);
+            }
+        }
+        long due = deadlineMillis.getAsLong();
+        return due == Long.MAX_VALUE ? IDLE_PARK_MILLIS : Math.max(0, due - System.currentTimeMillis());
     }
 
     private void runDueTimers() {

@@ -35,8 +35,12 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
     private static final long COMPACTION_CHECK_MILLIS = 2000;
-    /** How often queues drop the expired messages at their heads (message TTL) and unused queues expire. */
-    private static final long EXPIRY_TICK_MILLIS = 100;
+    /**
+     * How often the broker's periodic housekeeping runs: unused queues expire ({@code x-expires}), consumer
+     * timeouts, deduplication windows. Message TTL, redelivery backoff and delayed messages do not wait for it:
+     * the loop runs {@link Broker#expireDue} at the time {@link Broker#nextExpiryMillis} names.
+     */
+    private static final long HOUSEKEEPING_TICK_MILLIS = 100;
     /** How long {@link #query} waits for the broker thread. */
     public static final long QUERY_TIMEOUT_SECONDS = 5;
 
@@ -122,9 +126,13 @@ public final class Engine implements AutoCloseable {
         }
         Compactor compactor = new Compactor(engine.broker, engine.journal, engine.store);
         engine.loop.every(COMPACTION_CHECK_MILLIS, compactor::maybeCompact);
-        engine.loop.every(EXPIRY_TICK_MILLIS, () -> {
+        engine.loop.every(HOUSEKEEPING_TICK_MILLIS, () -> {
             engine.broker.tick(System.currentTimeMillis());
             engine.afterCommand(); // a durable queue deleted by x-expires
+        });
+        engine.loop.at(engine.broker::nextExpiryMillis, () -> {
+            engine.broker.expireDue(System.currentTimeMillis());
+            engine.afterCommand(); // as after every command
         });
         engine.loop.start();
         return engine;
