@@ -70,9 +70,9 @@ c.close()
 PY
 }
 metric() { # metric() NAME -> value of the first sample whose line starts with NAME (empty if none)
-  curl -fsS -m 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { print $NF; exit }' || true
+  curl -fsS -m 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
 }
-ready() { metric 'holdfast_queue_messages_ready{vhost="/",queue="backlog-q"}'; }
+ready() { metric 'holdfast_queue_messages_ready{queue="backlog-q",vhost="/"}'; }
 alive() { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
 used_heap() { # S0U+S1U+EU+OU in bytes from jstat -gc, by column name
   jstat -gc "$1" 2>/dev/null | awk 'NR==1 { for (i = 1; i <= NF; i++) c[$i] = i }

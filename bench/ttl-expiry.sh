@@ -47,7 +47,7 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 ready() {
   curl -fsS -m 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null \
-    | awk 'index($0, "holdfast_queue_messages_ready{vhost=\"/\",queue=\"ttl-q\"}") == 1 { print $NF; exit }' || true
+    | awk 'index($0, "holdfast_queue_messages_ready{queue=\"ttl-q\",vhost=\"/\"}") == 1 { printf "%.0f\n", $NF; exit }' || true
 }
 
 java ${HOLDFAST_JAVA_OPTS:-} -jar "$tmp/app/holdfast.jar" server --port "$port" --management-port "$mport" \

@@ -58,13 +58,13 @@ class HealthTest {
             consumer.basicQos(1);
             consumer.basicConsume(QUEUE, false, (tag, d) -> { }, tag -> { }); // holds one, never acks
 
-            String q = "{vhost=\"/\",queue=\"" + QUEUE + "\"}";
+            String q = "{queue=\"" + QUEUE + "\",vhost=\"/\"}";
             await().atMost(Duration.ofSeconds(10)).until(
                     () -> sample(metrics(broker), "holdfast_queue_messages_unacked" + q) == 1);
             String m = metrics(broker);
             assertThat(sample(m, "holdfast_queue_messages_ready" + q)).isEqualTo(2);
             assertThat(sample(m, "holdfast_queue_consumers" + q)).isEqualTo(1);
-            assertThat(sample(m, "holdfast_queue_messages_ready{vhost=\"/\",queue=\"odd \\\"q\\\" \\\\ name\"}"))
+            assertThat(sample(m, "holdfast_queue_messages_ready{queue=\"odd \\\"q\\\" \\\\ name\",vhost=\"/\"}"))
                     .isZero();
             assertThat(sample(m, "holdfast_degraded")).isZero();
             assertThat(sample(m, "holdfast_journal_corrupt_records_skipped_total")).isZero();
@@ -131,7 +131,7 @@ class HealthTest {
             String m = metrics(broker);
             assertThat(sample(m, "holdfast_degraded")).isEqualTo(1);
             assertThat(sample(m, "holdfast_journal_corrupt_records_skipped_total")).isEqualTo(1);
-            assertThat(sample(m, "holdfast_queue_messages_ready{vhost=\"/\",queue=\"" + QUEUE + "\"}")).isEqualTo(4);
+            assertThat(sample(m, "holdfast_queue_messages_ready{queue=\"" + QUEUE + "\",vhost=\"/\"}")).isEqualTo(4);
 
             HttpResponse<String> ack = request(broker, "POST", "/api/health/acknowledge");
             assertThat(ack.statusCode()).isEqualTo(200);

@@ -48,10 +48,13 @@ final class Management {
         return r.body();
     }
 
-    /** The value of one series ({@code name} or {@code name{labels}}) in a Prometheus text scrape. */
+    /**
+     * The value of one series ({@code name} or {@code name{labels}}, labels in the order the scrape writes
+     * them: alphabetical, so {@code queue} before {@code vhost}) in a Prometheus text scrape, as a whole number.
+     */
     static long sample(String metrics, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (-?\\d+)$", Pattern.MULTILINE).matcher(metrics);
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
         assertThat(m.find()).as("series %s in:%n%s", series, metrics).isTrue();
-        return Long.parseLong(m.group(1));
+        return (long) Double.parseDouble(m.group(1));
     }
 }

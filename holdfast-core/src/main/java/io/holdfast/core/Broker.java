@@ -530,8 +530,11 @@ public final class Broker {
     // ---- settling ----
 
     /** basic.ack. */
-    public void ack(ChannelState ch, long deliveryTag, boolean multiple) {
-        acked(deliveries.takeUnacked(ch, deliveryTag, multiple));
+    /** basic.ack; returns how many deliveries it settled. */
+    public int ack(ChannelState ch, long deliveryTag, boolean multiple) {
+        List<ChannelState.Unacked> settled = deliveries.takeUnacked(ch, deliveryTag, multiple);
+        acked(settled);
+        return settled.size();
     }
 
     /** basic.nack and basic.reject: requeue, or drop (dead-letter, when the queue has a dead-letter exchange). */

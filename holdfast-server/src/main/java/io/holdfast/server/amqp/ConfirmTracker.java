@@ -1,5 +1,6 @@
 package io.holdfast.server.amqp;
 
+import io.holdfast.server.engine.MessageCounters;
 import java.util.ArrayDeque;
 
 /**
@@ -17,6 +18,8 @@ final class ConfirmTracker {
     /** One publish awaiting its confirm. */
     static final class Pending {
         final long seq;
+        /** When the publish was received, for the confirm latency. */
+        final long receivedNanos = System.nanoTime();
         boolean done;
         boolean ack = true;
 
@@ -31,7 +34,12 @@ final class ConfirmTracker {
     }
 
     private final ArrayDeque<Pending> outstanding = new ArrayDeque<>();
+    private final MessageCounters counters;
     private long lastSeq;
+
+    ConfirmTracker(MessageCounters counters) {
+        this.counters = counters;
+    }
 
     Pending register() {
         Pending p = new Pending(++lastSeq);
@@ -53,6 +61,8 @@ final class ConfirmTracker {
             if (head.ack) {
                 ackUpTo = head.seq;
                 acks++;
+                counters.confirmed.increment();
+                counters.confirmLatency().record(System.nanoTime() - head.receivedNanos);
             } else {
                 if (acks > 0) {
                     send.confirm(ackUpTo, true, acks > 1);

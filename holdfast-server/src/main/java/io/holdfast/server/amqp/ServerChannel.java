@@ -13,6 +13,7 @@ import io.holdfast.protocol.BasicProperties;
 import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
+import io.holdfast.server.engine.MessageCounters;
 import io.holdfast.server.persistence.WriteBarrier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -93,7 +94,7 @@ final class ServerChannel implements ChannelOutput {
                 TxSettlements.Held held = broker.transactions().hold(state, a.deliveryTag(), a.multiple());
                 transaction.add(() -> broker.transactions().ack(state, held));
             } else {
-                broker.ack(state, a.deliveryTag(), a.multiple());
+                session.engine.counters().acknowledged.add(broker.ack(state, a.deliveryTag(), a.multiple()));
             }
         } else if (m instanceof BasicNack n) {
             reject(n.deliveryTag(), n.multiple(), n.requeue());
@@ -123,6 +124,7 @@ final class ServerChannel implements ChannelOutput {
                 reply(new BasicGetEmpty(""));
             } else {
                 Message msg = r.message();
+                countDelivery(r.redelivered());
                 session.outbox.content(number, new BasicGetOk(r.deliveryTag(), r.redelivered(), msg.exchange(),
                         msg.routingKey(), r.messageCount()), deliveryProperties(r.entry(), msg), msg.body());
             }
@@ -185,7 +187,7 @@ final class ServerChannel implements ChannelOutput {
                         "cannot switch from tx to confirm mode");
             }
             if (confirms == null) {
-                confirms = new ConfirmTracker();
+                confirms = new ConfirmTracker(session.engine.counters());
             }
             if (!c.nowait()) {
                 reply(new ConfirmSelectOk());
@@ -309,6 +311,10 @@ final class ServerChannel implements ChannelOutput {
             refuse(e, p);
             return;
         }
+        session.engine.counters().received.increment();
+        if (confirms != null) {
+            session.engine.counters().receivedConfirm.increment();
+        }
         if (transaction != null) {
             transaction.add(() -> route(p, message, null));
             return;
@@ -354,6 +360,14 @@ final class ServerChannel implements ChannelOutput {
         if (result.rejected() && pending != null) {
             pending.refuse();
         }
+        MessageCounters counters = session.engine.counters();
+        if (!result.unroutable()) {
+            counters.routed.increment();
+        } else if (p.mandatory()) {
+            counters.unroutableReturned.increment();
+        } else {
+            counters.unroutableDropped.increment();
+        }
         if (result.unroutable() && p.mandatory()) {
             session.outbox.content(number, new BasicReturn(ReplyCode.NO_ROUTE, "NO_ROUTE", p.exchange(),
                     p.routingKey()), message.properties(), message.body());
@@ -386,8 +400,17 @@ final class ServerChannel implements ChannelOutput {
 
     @Override
     public void deliver(String consumerTag, long deliveryTag, boolean redelivered, QueueEntry entry, Message m) {
+        countDelivery(redelivered);
         session.outbox.content(number, new BasicDeliver(consumerTag, deliveryTag, redelivered, m.exchange(),
                 m.routingKey()), deliveryProperties(entry, m), m.body());
+    }
+
+    private void countDelivery(boolean redelivered) {
+        MessageCounters counters = session.engine.counters();
+        counters.delivered.increment();
+        if (redelivered) {
+            counters.redelivered.increment();
+        }
     }
 
     /**

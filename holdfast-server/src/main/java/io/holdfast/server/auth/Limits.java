@@ -60,4 +60,13 @@ public final class Limits {
     public synchronized void channelClosed(String user) {
         channelsByUser.get(user).decrementAndGet();
     }
+
+    /** Channels open on the broker. */
+    public int channels() {
+        int n = 0;
+        for (AtomicInteger c : channelsByUser.values()) {
+            n += c.get();
+        }
+        return n;
+    }
 }

@@ -54,6 +54,7 @@ public final class Engine implements AutoCloseable {
     private final AccessControl access;
     private final Authenticator authenticator;
     private final Limits limits;
+    private final MessageCounters counters = new MessageCounters();
     private final AtomicLong connectionIds = new AtomicLong();
     private final RecoveryReport recoveryReport;
 
@@ -217,6 +218,9 @@ public final class Engine implements AutoCloseable {
 
     /** Users, vhosts and permissions; any thread. */
     public AccessControl access() { return access; }
+
+    /** Broker-wide message counts and the confirm latency, for metrics; any thread. */
+    public MessageCounters counters() { return counters; }
 
     /** Connections and channels counted against the vhost and user limits; any thread. */
     public Limits limits() { return limits; }

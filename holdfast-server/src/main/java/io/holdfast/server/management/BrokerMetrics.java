@@ -5,120 +5,187 @@ import io.holdfast.core.Queue;
 import io.holdfast.core.VirtualHost;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.engine.MessageCounters;
 import io.holdfast.server.persistence.JournalStore;
-import io.holdfast.store.RecoveryReport;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
- * The {@code GET /metrics} scrape in Prometheus text format: broker-wide gauges and counters and one
- * series per queue. Reads broker state with two {@link Engine#query}s; called on a management thread.
+ * The {@code GET /metrics} scrape, in Prometheus' text format through Micrometer: Holdfast's own
+ * {@code holdfast_*} series, and the same facts under the names of RabbitMQ's Prometheus plugin
+ * ({@code rabbitmq_*}) so dashboards built for RabbitMQ show a Holdfast. Each scrape reads broker state with
+ * one {@link Engine#query} and then renders every meter from that snapshot. Called on management threads,
+ * one scrape at a time.
  */
 final class BrokerMetrics {
+    /** Prometheus' text exposition format, version 0.0.4. */
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** Broker state read on the broker thread in one query. */
+    private record Snapshot(List<QueueSample> queues, long residentBytes, long journalReads, long readFailures,
+                            long quarantined, long deadLettered, long deadLetterDropped, long delayed,
+                            long deduplicated, int exchanges) {}
+
+    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held) {}
+
     private final Engine engine;
-    private final HealthState health;
-    private final IntSupplier connections;
-    private final BooleanSupplier diskAlarm;
-    private final MemoryMonitor memory;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile Snapshot snapshot = new Snapshot(List.of(), 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private final List<PerQueue> perQueue = new ArrayList<>();
+
+    /** One per-queue series family: a name, its help, and the value it takes from a sample. */
+    private record PerQueue(MultiGauge gauge, ToDoubleFunction<QueueSample> value) {}
 
     BrokerMetrics(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
                   MemoryMonitor memory) {
         this.engine = engine;
-        this.health = health;
-        this.connections = connections;
-        this.diskAlarm = diskAlarm;
-        this.memory = memory;
+        var r = health.report();
+        gauge("holdfast_degraded", "1 while journal damage (found by recovery, or reading a message back) is not"
+                + " acknowledged (POST /api/health/acknowledge)", () -> health.degraded() ? 1 : 0);
+        counter("holdfast_journal_corrupt_records_skipped", "Corrupt journal regions the last recovery skipped; the"
+                + " messages in them are lost", r::corruptRecordsSkipped);
+        counter("holdfast_journal_torn_tail_bytes_truncated", "Bytes of torn journal tail the last recovery cut"
+                + " (normal after a crash)", r::tornTailBytesTruncated);
+        gauge("holdfast_journal_disk_bytes", "Bytes of journal segment files", engine::journalDiskBytes);
+        gauge("holdfast_journal_segments", "Journal segment files", engine::journalSegments);
+        gauge("holdfast_disk_alarm", "1 while free disk space is below disk_free_limit.absolute and publishers are"
+                + " blocked", () -> diskAlarm.getAsBoolean() ? 1 : 0);
+        gauge("holdfast_memory_alarm", "1 while the heap after GC is above vm_memory_high_watermark and publishers"
+                + " are blocked", () -> memory.alarmed() ? 1 : 0);
+        gauge("holdfast_heap_used_after_gc_bytes", "JVM heap in use after the last garbage collection (what"
+                + " vm_memory_high_watermark is compared with)", memory::heapUsedAfterGcBytes);
+        gauge("holdfast_connections", "Open client connections", connections::getAsInt);
+        gauge("holdfast_message_resident_bytes", "Body bytes of stored messages held in memory"
+                + " (message_memory_limit.absolute bounds it)", () -> snapshot.residentBytes());
+        counter("holdfast_message_journal_reads", "Messages read back from the journal to be delivered (their"
+                + " bodies were paged out)", () -> snapshot.journalReads());
+        counter("holdfast_message_read_failures", "Stored messages that did not read back intact and were"
+                + " dropped, never delivered", () -> snapshot.readFailures());
+        counter("holdfast_quarantined_messages", "Messages moved to holdfast.quarantine after exceeding"
+                + " x-delivery-limit", () -> snapshot.quarantined());
+        counter("holdfast_dead_lettered_messages", "Messages republished to their queue's x-dead-letter-exchange",
+                () -> snapshot.deadLettered());
+        counter("holdfast_dead_letter_dropped", "Messages whose dead-lettering found no exchange, no route or a"
+                + " cycle, and were dropped", () -> snapshot.deadLetterDropped());
+        gauge("holdfast_delayed_messages", "Messages x-delayed-message exchanges hold until their x-delay has"
+                + " passed", () -> snapshot.delayed());
+        counter("holdfast_deduplicated_messages", "Publishes confirmed but not enqueued: their message-id was in"
+                + " the queue's deduplication window", () -> snapshot.deduplicated());
+        perQueue("holdfast_queue_messages_ready", "Messages ready for delivery", QueueSample::ready);
+        perQueue("holdfast_queue_messages_unacked", "Messages delivered and not yet acknowledged",
+                QueueSample::unacked);
+        perQueue("holdfast_queue_messages_held", "Messages returned unsettled and held back by"
+                + " x-redelivery-backoff until their delay is over", QueueSample::held);
+        perQueue("holdfast_queue_consumers", "Consumers", QueueSample::consumers);
+        rabbitMqNames(connections, diskAlarm, memory);
     }
 
-    /** Broker-wide counters, read on the broker thread in one query. */
-    private record Counters(long residentBytes, long journalReads, long readFailures, long quarantined,
-                            long deadLettered, long deadLetterDropped, long delayed, long deduplicated) {}
+    /** RabbitMQ's Prometheus plugin's names for the same facts, and its global message counters. */
+    private void rabbitMqNames(IntSupplier connections, BooleanSupplier diskAlarm, MemoryMonitor memory) {
+        gauge("rabbitmq_connections", "Connections currently open", connections::getAsInt);
+        gauge("rabbitmq_channels", "Channels currently open", () -> engine.limits().channels());
+        gauge("rabbitmq_queues", "Queues available", () -> snapshot.queues().size());
+        gauge("rabbitmq_exchanges", "Exchanges available", () -> snapshot.exchanges());
+        gauge("rabbitmq_consumers", "Consumers currently connected",
+                () -> snapshot.queues().stream().mapToLong(QueueSample::consumers).sum());
+        gauge("rabbitmq_alarms_free_disk_space_watermark", "1 if free disk space is below the watermark",
+                () -> diskAlarm.getAsBoolean() ? 1 : 0);
+        gauge("rabbitmq_alarms_memory_used_watermark", "1 if the memory watermark is reached",
+                () -> memory.alarmed() ? 1 : 0);
+        perQueue("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers", QueueSample::ready);
+        perQueue("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged",
+                QueueSample::unacked);
+        perQueue("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages (queue depth)",
+                q -> q.ready() + q.unacked());
+        perQueue("rabbitmq_queue_consumers", "Consumers on a queue", QueueSample::consumers);
+        MessageCounters c = engine.counters();
+        adder("rabbitmq_global_messages_received", "Messages received from publishers", c.received);
+        adder("rabbitmq_global_messages_received_confirm", "Messages received from publishers expecting"
+                + " confirmations", c.receivedConfirm);
+        adder("rabbitmq_global_messages_routed", "Messages routed to queues", c.routed);
+        adder("rabbitmq_global_messages_unroutable_returned", "Messages published as mandatory into an exchange"
+                + " and returned to the publisher as unroutable", c.unroutableReturned);
+        adder("rabbitmq_global_messages_unroutable_dropped", "Messages published as non-mandatory into an exchange"
+                + " and dropped as unroutable", c.unroutableDropped);
+        adder("rabbitmq_global_messages_confirmed", "Messages confirmed to publishers", c.confirmed);
+        adder("rabbitmq_global_messages_delivered", "Messages delivered to consumers (basic.get included)",
+                c.delivered);
+        adder("rabbitmq_global_messages_redelivered", "Messages redelivered to consumers", c.redelivered);
+        adder("rabbitmq_global_messages_acknowledged", "Messages acknowledged by consumers", c.acknowledged);
+        Timer latency = Timer.builder("holdfast_confirm_latency")
+                .description("Publish received to basic.ack sent, per confirmed message")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        c.confirmLatency(nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
+    }
 
-    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held) {}
+    // Micrometer holds a meter's object weakly, and these lambdas have no other owner: without a strong
+    // reference (Gauge's option, or this list for function counters) a GC would turn them into NaN.
+    private final List<Object> functions = new ArrayList<>();
 
-    private static List<QueueSample> queues(Broker broker) {
-        List<QueueSample> out = new ArrayList<>();
-        for (VirtualHost v : broker.virtualHosts()) {
+    private void gauge(String name, String help, java.util.function.LongSupplier value) {
+        Gauge.builder(name, value, v -> v.getAsLong()).description(help).strongReference(true).register(registry);
+    }
+
+    private void counter(String name, String help, java.util.function.LongSupplier value) {
+        functions.add(value);
+        FunctionCounter.builder(name, value, v -> v.getAsLong()).description(help).register(registry);
+    }
+
+    private void adder(String name, String help, LongAdder value) {
+        FunctionCounter.builder(name, value, LongAdder::sum).description(help).register(registry); // the engine owns it
+    }
+
+    private void perQueue(String name, String help, ToDoubleFunction<QueueSample> value) {
+        perQueue.add(new PerQueue(MultiGauge.builder(name).description(help).register(registry), value));
+    }
+
+    private static Snapshot read(Broker b, JournalStore store) {
+        List<QueueSample> queues = new ArrayList<>();
+        int exchanges = 0;
+        for (VirtualHost v : b.virtualHosts()) {
             for (Queue q : v.queues()) {
-                out.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
+                queues.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
                         q.heldCount()));
             }
+            for (var ignored : v.exchanges()) {
+                exchanges++;
+            }
         }
-        out.sort(Comparator.comparing(QueueSample::vhost).thenComparing(QueueSample::name));
-        return out;
+        queues.sort(Comparator.comparing(QueueSample::vhost).thenComparing(QueueSample::name));
+        return new Snapshot(queues, store.residentBytes(), store.reads(), store.readFailures(), b.quarantinedCount(),
+                b.deadLetteredCount(), b.deadLetterDroppedCount(), b.delayedMessages().heldCount(),
+                b.deduplication().duplicateCount(), exchanges);
     }
 
-    String scrape() {
-        List<QueueSample> queues = engine.query(BrokerMetrics::queues);
+    /** One scrape; the per-queue series follow the queues that exist now. */
+    synchronized String scrape() {
         JournalStore store = engine.store();
-        Counters counts = engine.query(b -> new Counters(store.residentBytes(), store.reads(), store.readFailures(),
-                b.quarantinedCount(), b.deadLetteredCount(), b.deadLetterDroppedCount(),
-                b.delayedMessages().heldCount(), b.deduplication().duplicateCount()));
-        RecoveryReport r = health.report();
-        PrometheusText text = new PrometheusText()
-                .single("holdfast_degraded", "gauge",
-                        "1 while journal damage (found by recovery, or reading a message back) is not acknowledged (POST /api/health/acknowledge)",
-                        health.degraded() ? 1 : 0)
-                .single("holdfast_journal_corrupt_records_skipped_total", "counter",
-                        "Corrupt journal regions the last recovery skipped; the messages in them are lost",
-                        r.corruptRecordsSkipped())
-                .single("holdfast_journal_torn_tail_bytes_truncated_total", "counter",
-                        "Bytes of torn journal tail the last recovery cut (normal after a crash)",
-                        r.tornTailBytesTruncated())
-                .single("holdfast_journal_disk_bytes", "gauge", "Bytes of journal segment files",
-                        engine.journalDiskBytes())
-                .single("holdfast_journal_segments", "gauge", "Journal segment files", engine.journalSegments())
-                .single("holdfast_disk_alarm", "gauge",
-                        "1 while free disk space is below disk_free_limit.absolute and publishers are blocked",
-                        diskAlarm.getAsBoolean() ? 1 : 0)
-                .single("holdfast_memory_alarm", "gauge",
-                        "1 while the heap after GC is above vm_memory_high_watermark and publishers are blocked",
-                        memory.alarmed() ? 1 : 0)
-                .single("holdfast_heap_used_after_gc_bytes", "gauge",
-                        "JVM heap in use after the last garbage collection (what vm_memory_high_watermark is compared with)",
-                        memory.heapUsedAfterGcBytes())
-                .single("holdfast_connections", "gauge", "Open client connections", connections.getAsInt())
-                .single("holdfast_message_resident_bytes", "gauge",
-                        "Body bytes of stored messages held in memory (message_memory_limit.absolute bounds it)",
-                        counts.residentBytes())
-                .single("holdfast_message_journal_reads_total", "counter",
-                        "Messages read back from the journal to be delivered (their bodies were paged out)",
-                        counts.journalReads())
-                .single("holdfast_message_read_failures_total", "counter",
-                        "Stored messages that did not read back intact and were dropped, never delivered",
-                        counts.readFailures())
-                .single("holdfast_quarantined_messages_total", "counter",
-                        "Messages moved to holdfast.quarantine after exceeding x-delivery-limit", counts.quarantined())
-                .single("holdfast_dead_lettered_messages_total", "counter",
-                        "Messages republished to their queue's x-dead-letter-exchange", counts.deadLettered())
-                .single("holdfast_dead_letter_dropped_total", "counter",
-                        "Messages whose dead-lettering found no exchange, no route or a cycle, and were dropped",
-                        counts.deadLetterDropped())
-                .single("holdfast_delayed_messages", "gauge",
-                        "Messages x-delayed-message exchanges hold until their x-delay has passed", counts.delayed())
-                .single("holdfast_deduplicated_messages_total", "counter",
-                        "Publishes confirmed but not enqueued: their message-id was in the queue's deduplication window",
-                        counts.deduplicated());
-        text.family("holdfast_queue_messages_ready", "gauge", "Messages ready for delivery");
-        for (QueueSample q : queues) {
-            text.sample("holdfast_queue_messages_ready", q.ready(), "vhost", q.vhost(), "queue", q.name());
+        Snapshot s = engine.query(b -> read(b, store));
+        snapshot = s;
+        for (PerQueue family : perQueue) {
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            for (QueueSample q : s.queues()) {
+                rows.add(MultiGauge.Row.of(Tags.of("vhost", q.vhost(), "queue", q.name()), family.value().applyAsDouble(q)));
+            }
+            family.gauge().register(rows, true);
         }
-        text.family("holdfast_queue_messages_unacked", "gauge", "Messages delivered and not yet acknowledged");
-        for (QueueSample q : queues) {
-            text.sample("holdfast_queue_messages_unacked", q.unacked(), "vhost", q.vhost(), "queue", q.name());
-        }
-        text.family("holdfast_queue_messages_held", "gauge",
-                "Messages returned unsettled and held back by x-redelivery-backoff until their delay is over");
-        for (QueueSample q : queues) {
-            text.sample("holdfast_queue_messages_held", q.held(), "vhost", q.vhost(), "queue", q.name());
-        }
-        text.family("holdfast_queue_consumers", "gauge", "Consumers");
-        for (QueueSample q : queues) {
-            text.sample("holdfast_queue_consumers", q.consumers(), "vhost", q.vhost(), "queue", q.name());
-        }
-        return text.toString();
+        return registry.scrape();
     }
 }

@@ -51,7 +51,8 @@ final class ManagementApi {
         return new Routes()
                 .add("GET", "/api/health", Routes.Access.HEALTH, r -> ManagementHttp.json(health.degraded() ? 503 : 200, health()))
                 .add("POST", ACKNOWLEDGE, Routes.Access.ADMIN, r -> acknowledge())
-                .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, PrometheusText.CONTENT_TYPE, metrics.scrape()))
+                .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, BrokerMetrics.CONTENT_TYPE,
+                        metrics.scrape()))
                 .add("GET", "/api/health/checks/alarms", Routes.Access.READ, r -> alarms())
                 .add("GET", "/api/health/checks/local-alarms", Routes.Access.READ, r -> alarms())
                 .add("GET", "/api/overview", Routes.Access.READ, r -> overview())

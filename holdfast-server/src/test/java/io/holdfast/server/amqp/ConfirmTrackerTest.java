@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ConfirmTrackerTest {
     record Confirm(long seq, boolean ack, boolean multiple) {}
 
-    private final ConfirmTracker tracker = new ConfirmTracker();
+    private final ConfirmTracker tracker = new ConfirmTracker(new io.holdfast.server.engine.MessageCounters());
     private final List<Confirm> sent = new ArrayList<>();
 
     private void complete(ConfirmTracker.Pending p, boolean ack) {
