@@ -18,40 +18,21 @@ import io.holdfast.protocol.FrameWriter;
 import io.holdfast.protocol.Method;
 import io.holdfast.server.auth.AccessControl;
 import io.holdfast.server.auth.Permission;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The edges of authentication as RabbitMQ has them: a refused login seen by a client that does not
  * expect connection.close, credentials renewed with connection.update-secret, and the validated
  * user-id property.
  */
-class AuthenticationTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
+class AuthenticationTest extends ClassBroker {
     // ---- refused login ----
 
     @Test

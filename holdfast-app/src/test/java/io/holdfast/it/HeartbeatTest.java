@@ -14,7 +14,6 @@ import com.rabbitmq.client.impl.Frame;
 import io.holdfast.protocol.Method;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -36,21 +32,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * silent for two intervals closed and its unacked messages requeued. Through both of the Java client's
  * IO layers, since the Netty one gives up after one silent interval.
  */
-class HeartbeatTest {
-    @TempDir
-    static Path dir;
-    static RunningBroker broker;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = RunningBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        broker.close();
-    }
-
+class HeartbeatTest extends ClassBroker {
     @ParameterizedTest
     @EnumSource(IoLayer.class)
     void idleConnectionWithOneSecondHeartbeatsStaysOpen(IoLayer io) throws Exception {

@@ -27,8 +27,7 @@ final class AccessVerbs {
 
     /** A 404 as the missing thing's name. */
     private static CtlException missing(CtlException e, String what) {
-        return e.exitCode() == CtlException.DATA && e.getMessage().startsWith("not found")
-                ? new CtlException(CtlException.DATA, what) : e;
+        return e.notFound() ? new CtlException(CtlException.DATA, what) : e;
     }
 
     @Command(name = "add_user", description = "Adds a user (no permissions until set_permissions).")
@@ -39,13 +38,8 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Adding user \"" + name + "\" ...");
-            try {
-                client.get("/api/users/" + seg(name));
+            if (client.exists("/api/users/" + seg(name))) {
                 throw new CtlException(CtlException.DATA, "user '" + name + "' already exists");
-            } catch (CtlException e) {
-                if (!e.getMessage().startsWith("not found")) {
-                    throw e;
-                }
             }
             client.put("/api/users/" + seg(name), Map.of("password", password, "tags", ""));
             info("Done. Don't forget to grant the user permissions to some virtual hosts! See 'holdfast ctl "
@@ -97,10 +91,8 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Setting tags for user \"" + name + "\" to [" + String.join(", ", tags) + "] ...");
-            try {
-                client.get("/api/users/" + seg(name));
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + name + "'");
+            if (!client.exists("/api/users/" + seg(name))) {
+                throw new CtlException(CtlException.DATA, "no such user '" + name + "'");
             }
             client.put("/api/users/" + seg(name), Map.of("tags", tags));
             return 0;
@@ -147,13 +139,8 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Adding vhost \"" + name + "\" ...");
-            try {
-                client.get("/api/vhosts/" + seg(name));
+            if (client.exists("/api/vhosts/" + seg(name))) {
                 throw new CtlException(CtlException.DATA, "virtual host '" + name + "' already exists");
-            } catch (CtlException e) {
-                if (!e.getMessage().startsWith("not found")) {
-                    throw e;
-                }
             }
             client.put("/api/vhosts/" + seg(name), Map.of("description", description));
             return 0;

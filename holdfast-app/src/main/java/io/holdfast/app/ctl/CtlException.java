@@ -14,14 +14,25 @@ final class CtlException extends Exception {
     static final int NOPERM = 77;
 
     private final int exitCode;
+    private final boolean notFound;
 
     CtlException(int exitCode, String message) {
+        this(exitCode, message, false);
+    }
+
+    private CtlException(int exitCode, String message, boolean notFound) {
         super(message);
         this.exitCode = exitCode;
+        this.notFound = notFound;
     }
 
     int exitCode() {
         return exitCode;
+    }
+
+    /** The broker answered 404: the user, vhost or object does not exist. */
+    boolean notFound() {
+        return notFound;
     }
 
     static CtlException unavailable(String message) {
@@ -37,6 +48,6 @@ final class CtlException extends Exception {
     }
 
     static CtlException notFound(String path) {
-        return new CtlException(DATA, "not found: " + path);
+        return new CtlException(DATA, "not found: " + path, true);
     }
 }

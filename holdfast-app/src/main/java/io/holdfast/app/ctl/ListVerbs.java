@@ -50,8 +50,8 @@ final class ListVerbs {
             try {
                 rows = client.get(path());
             } catch (CtlException e) {
-                throw e.exitCode() == CtlException.DATA
-                        ? new CtlException(CtlException.DATA, "virtual host '" + vhost + "' does not exist") : e;
+                throw e.notFound() ? new CtlException(CtlException.DATA, "virtual host '" + vhost + "' does not exist")
+                        : e;
             }
             info("Timeout: " + ctl.timeoutSeconds + ".0 seconds ...");
             info(listing());

@@ -42,6 +42,19 @@ final class ManagementClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** True if {@code path} names something the broker has (200), false if it answers 404. */
+    boolean exists(String path) throws CtlException {
+        try {
+            get(path);
+            return true;
+        } catch (CtlException e) {
+            if (e.notFound()) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     JsonNode get(String path) throws CtlException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), path);
     }
