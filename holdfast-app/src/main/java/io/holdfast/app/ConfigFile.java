@@ -2,6 +2,7 @@ package io.holdfast.app;
 
 import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.SecurityConfig;
 import io.holdfast.server.config.TlsConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.io.IOException;
@@ -70,11 +71,15 @@ final class ConfigFile {
         private final java.util.Map<String, String> tls = new java.util.HashMap<>();
         private String tlsAddress;
         private int tlsPort = -1;
+        /** auth_mechanisms.N as given, by N; replaces the default list at build when any is set. */
+        private final java.util.TreeMap<String, String> mechanisms = new java.util.TreeMap<>();
+        private SecurityConfig security;
         /** Which of the two vm_memory_high_watermark keys has been set, if any: only one may be. */
         private String watermarkKey;
 
         Builder(ServerConfig c) {
             b = c.toBuilder();
+            security = c.security();
         }
 
         void set(String key, String value) {
@@ -88,6 +93,13 @@ final class ConfigFile {
                 case "ssl_options.verify" -> tls.put("verify", oneOf(key, value, "verify_peer", "verify_none"));
                 case "ssl_options.fail_if_no_peer_cert" -> tls.put("fail_if_no_peer_cert",
                         String.valueOf(bool(key, value)));
+                case "ssl_cert_login_from" -> security = security.withCertLoginFrom(
+                        oneOf(key, value, "distinguished_name", "common_name").equals("common_name")
+                                ? SecurityConfig.CertLoginFrom.COMMON_NAME : SecurityConfig.CertLoginFrom.DISTINGUISHED_NAME);
+                case "connection_max" -> security = security.withConnectionMax(value.equals("infinity") ? 0
+                        : (int) number(key, value, 1, Integer.MAX_VALUE));
+                case "connection_rate_max" -> security = security.withConnectionRateMax(value.equals("infinity") ? 0
+                        : (int) number(key, value, 1, Integer.MAX_VALUE));
                 case "data_dir" -> b.dataDir(Path.of(value));
                 case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
                 case "channel_max" -> b.channelMax((int) number(key, value, 1, 65535));
@@ -113,7 +125,12 @@ final class ConfigFile {
                 case WATERMARK_RELATIVE -> b.memoryHighWatermarkBytes(watermark(key,
                         (long) (fraction(key, value) * Runtime.getRuntime().maxMemory())));
                 case WATERMARK_ABSOLUTE -> b.memoryHighWatermarkBytes(watermark(key, heapSize(key, value)));
-                default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
+                default -> {
+                    if (!key.startsWith("auth_mechanisms.")) {
+                        throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
+                    }
+                    mechanisms.put(key, value);
+                }
             }
         }
 
@@ -279,7 +296,10 @@ final class ConfigFile {
                         tls.get("password"), path(tls.get("cacertfile")), "verify_peer".equals(tls.get("verify")),
                         Boolean.parseBoolean(tls.get("fail_if_no_peer_cert"))));
             }
-            return b.build();
+            if (!mechanisms.isEmpty()) {
+                security = security.withAuthMechanisms(java.util.List.copyOf(mechanisms.values()));
+            }
+            return b.security(security).build();
         }
     }
 }

@@ -35,11 +35,13 @@ public final class AmqpListener implements AutoCloseable {
     private final EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(
             Math.max(1, Runtime.getRuntime().availableProcessors() / 2), NioIoHandler.newFactory());
+    private final ConnectionLimits limits;
     private Channel serverChannel;
     private Channel tlsChannel; // null without listeners.ssl.default
 
     public AmqpListener(Engine engine) {
         this.engine = engine;
+        this.limits = new ConnectionLimits(engine.config().security(), () -> System.nanoTime() / 1_000_000);
     }
 
     /** All resource alarms combined: this listener's publishers are blocked while any is raised. */
@@ -74,7 +76,7 @@ public final class AmqpListener implements AutoCloseable {
                         }
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);
-                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms));
+                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms, limits));
                     }
                 });
         try {

@@ -151,9 +151,18 @@ public final class ManagementHttp implements AutoCloseable {
             byte[] body = ByteBufUtil.getBytes(request.content());
             String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
             InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+            // Read before the answer counts this request's failure: the delay comes from earlier ones.
+            long delay = auth.answerDelayMillis(authorization, peer);
             try {
-                handlers.execute(() -> write(ctx, answer(method, path, body, authorization, peer), keepAlive,
-                        method.equals("HEAD")));
+                handlers.execute(() -> {
+                    Routes.Response r = answer(method, path, body, authorization, peer);
+                    if (delay == 0) {
+                        write(ctx, r, keepAlive, method.equals("HEAD"));
+                    } else { // held on the event loop's timer, not on a handler thread
+                        ctx.executor().schedule(() -> write(ctx, r, keepAlive, method.equals("HEAD")), delay,
+                                TimeUnit.MILLISECONDS);
+                    }
+                });
             } catch (RejectedExecutionException e) {
                 write(ctx, error(503, "unavailable", "the management listener is stopping"), false, false);
             }
