@@ -71,6 +71,9 @@ final class ConfigFile {
         private final java.util.Map<String, String> tls = new java.util.HashMap<>();
         private String tlsAddress;
         private int tlsPort = -1;
+        /** management.ssl.* as given; a TlsConfig at build, when management.ssl.port is set. */
+        private final java.util.Map<String, String> managementTls = new java.util.HashMap<>();
+        private int managementTlsPort = -1;
         /** auth_mechanisms.N as given, by N; replaces the default list at build when any is set. */
         private final java.util.TreeMap<String, String> mechanisms = new java.util.TreeMap<>();
         private SecurityConfig security;
@@ -100,6 +103,16 @@ final class ConfigFile {
                         : (int) number(key, value, 1, Integer.MAX_VALUE));
                 case "connection_rate_max" -> security = security.withConnectionRateMax(value.equals("infinity") ? 0
                         : (int) number(key, value, 1, Integer.MAX_VALUE));
+                case "management.ssl.port" -> managementTlsPort = (int) number(key, value, 0, 65535);
+                case "management.ssl.ip" -> managementTls.put("ip", address(key, value));
+                case "management.ssl.certfile" -> managementTls.put("certfile", value);
+                case "management.ssl.keyfile" -> managementTls.put("keyfile", value);
+                case "management.ssl.password" -> managementTls.put("password", value);
+                case "management.ssl.cacertfile" -> managementTls.put("cacertfile", value);
+                case "management.ssl.verify" -> managementTls.put("verify",
+                        oneOf(key, value, "verify_peer", "verify_none"));
+                case "management.ssl.fail_if_no_peer_cert" -> managementTls.put("fail_if_no_peer_cert",
+                        String.valueOf(bool(key, value)));
                 case "data_dir" -> b.dataDir(Path.of(value));
                 case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
                 case "channel_max" -> b.channelMax((int) number(key, value, 1, 65535));
@@ -160,6 +173,12 @@ final class ConfigFile {
                         + "' (use kB, MB, GB, KiB, MiB or GiB)");
             };
             return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        }
+
+        private static TlsConfig tlsConfig(String address, int port, java.util.Map<String, String> keys) {
+            return new TlsConfig(address, port, path(keys.get("certfile")), path(keys.get("keyfile")),
+                    keys.get("password"), path(keys.get("cacertfile")), "verify_peer".equals(keys.get("verify")),
+                    Boolean.parseBoolean(keys.get("fail_if_no_peer_cert")));
         }
 
         private static Path path(String value) {
@@ -292,9 +311,14 @@ final class ConfigFile {
         /** @throws IllegalArgumentException if the keys do not fit together (a TLS listener without its files) */
         ServerConfig build() {
             if (tlsPort >= 0) {
-                b.tls(new TlsConfig(tlsAddress, tlsPort, path(tls.get("certfile")), path(tls.get("keyfile")),
-                        tls.get("password"), path(tls.get("cacertfile")), "verify_peer".equals(tls.get("verify")),
-                        Boolean.parseBoolean(tls.get("fail_if_no_peer_cert"))));
+                b.tls(tlsConfig(tlsAddress, tlsPort, tls));
+            }
+            if (managementTlsPort >= 0) {
+                try {
+                    b.managementTls(tlsConfig(managementTls.get("ip"), managementTlsPort, managementTls));
+                } catch (IllegalArgumentException e) { // TlsConfig names rabbitmq.conf's AMQPS keys
+                    throw new IllegalArgumentException(e.getMessage().replace("ssl_options.", "management.ssl."), e);
+                }
             }
             if (!mechanisms.isEmpty()) {
                 security = security.withAuthMechanisms(java.util.List.copyOf(mechanisms.values()));

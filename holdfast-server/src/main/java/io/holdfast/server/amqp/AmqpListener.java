@@ -5,6 +5,8 @@ import io.holdfast.protocol.FrameType;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.config.TlsConfig;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.tls.Tls;
+import io.holdfast.server.tls.TlsErrors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -55,7 +57,7 @@ public final class AmqpListener implements AutoCloseable {
         serverChannel = bind(config.bindAddress(), config.port(), null);
         if (config.tls() != null) {
             TlsConfig tls = config.tls();
-            SslContext context = Tls.serverContext(tls);
+            SslContext context = Tls.serverContext(tls, "ssl_options");
             tlsChannel = bind(tls.bindAddress() != null ? tls.bindAddress() : config.bindAddress(), tls.port(), context);
         }
     }
@@ -72,7 +74,7 @@ public final class AmqpListener implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
-                            ch.pipeline().addLast("tls-errors", new TlsErrors());
+                            ch.pipeline().addLast("tls-errors", new TlsErrors("AMQPS", "a plain AMQP client"));
                         }
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);

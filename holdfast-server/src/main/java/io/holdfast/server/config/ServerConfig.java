@@ -42,6 +42,8 @@ import java.nio.file.Path;
  *                           everything else on the management listener always needs them
  * @param tls                the AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}), or null
  * @param security           login mechanisms and broker-wide connection limits
+ * @param managementTls      the management HTTPS listener ({@code management.ssl.*}), or null; the HTTP one
+ *                           stays as configured
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -50,7 +52,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            boolean managementEnabled, String managementBindAddress, int managementPort,
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
-                           boolean managementHealthOpen, TlsConfig tls, SecurityConfig security) {
+                           boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
+                           TlsConfig managementTls) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -73,7 +76,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults());
+                SecurityConfig.defaults(), null);
     }
 
     public Builder toBuilder() {
@@ -119,6 +122,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private boolean managementHealthOpen;
         private TlsConfig tls;
         private SecurityConfig security;
+        private TlsConfig managementTls;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -146,6 +150,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             managementHealthOpen = c.managementHealthOpen;
             tls = c.tls;
             security = c.security;
+            managementTls = c.managementTls;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -198,12 +203,15 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder security(SecurityConfig v) { security = v; return this; }
 
+        public Builder managementTls(TlsConfig v) { managementTls = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
-                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security);
+                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
+                    managementTls);
         }
     }
 }
