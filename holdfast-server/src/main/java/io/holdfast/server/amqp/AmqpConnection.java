@@ -206,8 +206,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                     throw unexpected(m, "connection.open");
                 }
                 String overLimit = limits.tryOpen(remote());
-                if (overLimit != null) {
-                    throw new ProtocolException(ReplyCode.NOT_ALLOWED, overLimit, open.classId(), open.methodId());
+                if (overLimit != null) { // as a hard error, but ConnectionLimits logs it, once per burst
+                    log.debug("closing connection {} from {}: {}", id, remote(), overLimit);
+                    state = State.CLOSING;
+                    send(0, new ConnectionClose(ReplyCode.NOT_ALLOWED, replyText("NOT_ALLOWED - " + overLimit),
+                            open.classId(), open.methodId()));
+                    closeSocket();
+                    return;
                 }
                 countedOpen = true;
                 state = State.OPEN;
