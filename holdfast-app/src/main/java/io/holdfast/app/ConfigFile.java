@@ -2,6 +2,7 @@ package io.holdfast.app;
 
 import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.SecurityConfig;
 import io.holdfast.server.config.TlsConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.io.IOException;
@@ -70,11 +71,18 @@ final class ConfigFile {
         private final java.util.Map<String, String> tls = new java.util.HashMap<>();
         private String tlsAddress;
         private int tlsPort = -1;
+        /** management.ssl.* as given; a TlsConfig at build, when management.ssl.port is set. */
+        private final java.util.Map<String, String> managementTls = new java.util.HashMap<>();
+        private int managementTlsPort = -1;
+        /** auth_mechanisms.N as given, by N; replaces the default list at build when any is set. */
+        private final java.util.TreeMap<String, String> mechanisms = new java.util.TreeMap<>();
+        private SecurityConfig security;
         /** Which of the two vm_memory_high_watermark keys has been set, if any: only one may be. */
         private String watermarkKey;
 
         Builder(ServerConfig c) {
             b = c.toBuilder();
+            security = c.security();
         }
 
         void set(String key, String value) {
@@ -87,6 +95,23 @@ final class ConfigFile {
                 case "ssl_options.cacertfile" -> tls.put("cacertfile", value);
                 case "ssl_options.verify" -> tls.put("verify", oneOf(key, value, "verify_peer", "verify_none"));
                 case "ssl_options.fail_if_no_peer_cert" -> tls.put("fail_if_no_peer_cert",
+                        String.valueOf(bool(key, value)));
+                case "ssl_cert_login_from" -> security = security.withCertLoginFrom(
+                        oneOf(key, value, "distinguished_name", "common_name").equals("common_name")
+                                ? SecurityConfig.CertLoginFrom.COMMON_NAME : SecurityConfig.CertLoginFrom.DISTINGUISHED_NAME);
+                case "connection_max" -> security = security.withConnectionMax(value.equals("infinity") ? 0
+                        : (int) number(key, value, 1, Integer.MAX_VALUE));
+                case "connection_rate_max" -> security = security.withConnectionRateMax(value.equals("infinity") ? 0
+                        : (int) number(key, value, 1, Integer.MAX_VALUE));
+                case "management.ssl.port" -> managementTlsPort = (int) number(key, value, 0, 65535);
+                case "management.ssl.ip" -> managementTls.put("ip", address(key, value));
+                case "management.ssl.certfile" -> managementTls.put("certfile", value);
+                case "management.ssl.keyfile" -> managementTls.put("keyfile", value);
+                case "management.ssl.password" -> managementTls.put("password", value);
+                case "management.ssl.cacertfile" -> managementTls.put("cacertfile", value);
+                case "management.ssl.verify" -> managementTls.put("verify",
+                        oneOf(key, value, "verify_peer", "verify_none"));
+                case "management.ssl.fail_if_no_peer_cert" -> managementTls.put("fail_if_no_peer_cert",
                         String.valueOf(bool(key, value)));
                 case "data_dir" -> b.dataDir(Path.of(value));
                 case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
@@ -113,7 +138,12 @@ final class ConfigFile {
                 case WATERMARK_RELATIVE -> b.memoryHighWatermarkBytes(watermark(key,
                         (long) (fraction(key, value) * Runtime.getRuntime().maxMemory())));
                 case WATERMARK_ABSOLUTE -> b.memoryHighWatermarkBytes(watermark(key, heapSize(key, value)));
-                default -> throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
+                default -> {
+                    if (!key.startsWith("auth_mechanisms.")) {
+                        throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
+                    }
+                    mechanisms.put(key, value);
+                }
             }
         }
 
@@ -143,6 +173,12 @@ final class ConfigFile {
                         + "' (use kB, MB, GB, KiB, MiB or GiB)");
             };
             return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        }
+
+        private static TlsConfig tlsConfig(String address, int port, java.util.Map<String, String> keys) {
+            return new TlsConfig(address, port, path(keys.get("certfile")), path(keys.get("keyfile")),
+                    keys.get("password"), path(keys.get("cacertfile")), "verify_peer".equals(keys.get("verify")),
+                    Boolean.parseBoolean(keys.get("fail_if_no_peer_cert")));
         }
 
         private static Path path(String value) {
@@ -275,11 +311,19 @@ final class ConfigFile {
         /** @throws IllegalArgumentException if the keys do not fit together (a TLS listener without its files) */
         ServerConfig build() {
             if (tlsPort >= 0) {
-                b.tls(new TlsConfig(tlsAddress, tlsPort, path(tls.get("certfile")), path(tls.get("keyfile")),
-                        tls.get("password"), path(tls.get("cacertfile")), "verify_peer".equals(tls.get("verify")),
-                        Boolean.parseBoolean(tls.get("fail_if_no_peer_cert"))));
+                b.tls(tlsConfig(tlsAddress, tlsPort, tls));
             }
-            return b.build();
+            if (managementTlsPort >= 0) {
+                try {
+                    b.managementTls(tlsConfig(managementTls.get("ip"), managementTlsPort, managementTls));
+                } catch (IllegalArgumentException e) { // TlsConfig names rabbitmq.conf's AMQPS keys
+                    throw new IllegalArgumentException(e.getMessage().replace("ssl_options.", "management.ssl."), e);
+                }
+            }
+            if (!mechanisms.isEmpty()) {
+                security = security.withAuthMechanisms(java.util.List.copyOf(mechanisms.values()));
+            }
+            return b.security(security).build();
         }
     }
 }

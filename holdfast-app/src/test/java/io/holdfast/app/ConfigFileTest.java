@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.core.ConsumerTimeoutAction;
+import io.holdfast.server.config.SecurityConfig;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.nio.file.Files;
@@ -71,6 +72,37 @@ class ConfigFileTest {
                 ssl_options.verify = verify_peer
                 """)).hasMessageContaining("verify_peer needs ssl_options.cacertfile");
         assertThatThrownBy(() -> load("ssl_options.verify = maybe\n")).hasMessageContaining("verify_peer, verify_none");
+    }
+
+    @Test
+    void managementTlsLoginAndConnectionLimitKeysAsRabbitMqNamesThem() throws Exception {
+        ServerConfig c = load("""
+                management.ssl.port = 15671
+                management.ssl.cacertfile = /etc/holdfast/ca.pem
+                management.ssl.certfile = /etc/holdfast/server.pem
+                management.ssl.keyfile = /etc/holdfast/server.key
+                management.ssl.verify = verify_peer
+                management.ssl.fail_if_no_peer_cert = true
+                auth_mechanisms.1 = EXTERNAL
+                auth_mechanisms.2 = PLAIN
+                ssl_cert_login_from = common_name
+                connection_max = 500
+                connection_rate_max = 50
+                """);
+        assertThat(c.managementTls().port()).isEqualTo(15671);
+        assertThat(c.managementTls().verifyPeer()).isTrue();
+        assertThat(c.managementTls().failIfNoPeerCert()).isTrue();
+        assertThat(c.security().authMechanisms()).containsExactly("EXTERNAL", "PLAIN");
+        assertThat(c.security().certLoginFrom()).isEqualTo(SecurityConfig.CertLoginFrom.COMMON_NAME);
+        assertThat(c.security().connectionMax()).isEqualTo(500);
+        assertThat(c.security().connectionRateMax()).isEqualTo(50);
+        ServerConfig d = load("heartbeat = 10\n");
+        assertThat(d.managementTls()).as("no HTTPS listener by default").isNull();
+        assertThat(d.security()).isEqualTo(SecurityConfig.defaults());
+        assertThatThrownBy(() -> load("management.ssl.port = 15671\n"))
+                .hasMessageContaining("needs management.ssl.certfile and management.ssl.keyfile");
+        assertThatThrownBy(() -> load("auth_mechanisms.1 = CRAM-MD5\n")).hasMessageContaining("unknown mechanism");
+        assertThatThrownBy(() -> load("ssl_cert_login_from = email\n")).hasMessageContaining("common_name");
     }
 
     @Test

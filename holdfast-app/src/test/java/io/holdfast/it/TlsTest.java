@@ -40,7 +40,7 @@ class TlsTest {
 
     private static TestCertificates certs;
     private final ListAppender<ILoggingEvent> tlsLog = new ListAppender<>();
-    private final Logger tlsLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.amqp.TlsErrors");
+    private final Logger tlsLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.tls.TlsErrors");
 
     @BeforeAll
     static void makeCertificates() throws Exception {

@@ -98,6 +98,11 @@ public final class HoldfastServer implements AutoCloseable {
         return amqp.alarms();
     }
 
+    /** The management HTTPS port ({@code management.ssl.port}), or -1 without one. */
+    public int managementTlsPort() {
+        return management == null ? -1 : management.tlsPort();
+    }
+
     /** The management HTTP port (useful with {@code management.tcp.port = 0}), or -1 if it is off. */
     public int managementPort() {
         return management == null ? -1 : management.port();

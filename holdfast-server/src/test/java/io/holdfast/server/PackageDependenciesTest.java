@@ -26,9 +26,10 @@ class PackageDependenciesTest {
             "auth", Set.of(),
             "persistence", Set.of(),
             "alarms", Set.of(),
+            "tls", Set.of("config"),
             "engine", Set.of("config", "auth", "persistence"),
-            "amqp", Set.of("config", "auth", "persistence", "engine", "alarms"),
-            "management", Set.of("config", "auth", "persistence", "engine", "alarms"),
+            "amqp", Set.of("config", "auth", "persistence", "engine", "alarms", "tls"),
+            "management", Set.of("config", "auth", "persistence", "engine", "alarms", "tls"),
             "", Set.of("config", "engine", "alarms", "amqp", "management"));
     private static final Pattern SERVER_REFERENCE = Pattern.compile("io\\.holdfast\\.server(?:\\.([a-z]+))?\\.[A-Z]");
 

@@ -22,8 +22,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,7 +49,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
     private static final int PUBLISH_LOW_WATER = 500;
     private static final long CLOSE_OK_TIMEOUT_MILLIS = 3000;
 
-    private enum State { AWAIT_HEADER, AWAIT_START_OK, AWAIT_TUNE_OK, AWAIT_OPEN, OPEN, CLOSING, CLOSED }
+    private enum State { AWAIT_HEADER, AWAIT_START_OK, AWAIT_LOGIN_VERDICT, AWAIT_TUNE_OK, AWAIT_OPEN, OPEN, CLOSING, CLOSED }
 
     private final Engine engine;
     private final java.util.Set<AmqpConnection> registry;
@@ -68,9 +70,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
     /** This connection has published, so a resource alarm blocks it (RabbitMQ blocks publishers only). */
     private boolean hasPublished;
     private boolean blockedByAlarm;
+    private final ConnectionLimits limits;
+    /** Counted in {@link ConnectionLimits#tryOpen}: to be uncounted when the socket goes. */
+    private boolean countedOpen;
 
     AmqpConnection(Engine engine, FrameDecoder decoder, java.util.Set<AmqpConnection> registry,
-                   ResourceAlarms alarms) {
+                   ResourceAlarms alarms, ConnectionLimits limits) {
+        this.limits = limits;
         this.engine = engine;
         this.alarms = alarms;
         this.registry = registry;
@@ -83,6 +89,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (!limits.admitSocket(ctx.channel().remoteAddress())) {
+            state = State.CLOSED;
+            ctx.close();
+            return;
+        }
         registry.add(this);
         handshakeTimeout = ctx.executor().schedule(() -> {
             if (state != State.OPEN && state != State.CLOSED) {
@@ -108,7 +119,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             }
         } else if (msg == ProtocolHeader.ACCEPTED) {
             state = State.AWAIT_START_OK;
-            send(0, Handshake.start());
+            // By now the TLS handshake (if any) is done: the header came through it.
+            send(0, handshake.start(PeerCertificate.userName(ctx.pipeline().get(SslHandler.class),
+                    config.tls() != null && config.tls().verifyPeer(), config.security().certLoginFrom())));
         } else if (msg instanceof BadProtocolHeader) {
             state = State.CLOSED;
             ctx.writeAndFlush(Unpooled.wrappedBuffer(FrameWriter.PROTOCOL_HEADER)).addListener(ChannelFutureListener.CLOSE);
@@ -162,14 +175,20 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 if (!(m instanceof ConnectionStartOk ok)) {
                     throw unexpected(m, "connection.start-ok");
                 }
-                Authenticator.Result login = handshake.login(ok,
-                        ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
-                if (!login.ok()) {
-                    refuseLogin(login, ok);
-                    return;
+                InetAddress peer = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+                // Read before this login counts: the delay comes from earlier failures from this address.
+                long delay = engine.authenticator().loginDelayMillis(peer);
+                Authenticator.Result login = handshake.login(ok, peer);
+                if (delay == 0) {
+                    answerLogin(login, ok);
+                } else {
+                    state = State.AWAIT_LOGIN_VERDICT;
+                    ctx.executor().schedule(() -> {
+                        if (state == State.AWAIT_LOGIN_VERDICT) {
+                            answerLogin(login, ok);
+                        }
+                    }, delay, TimeUnit.MILLISECONDS);
                 }
-                state = State.AWAIT_TUNE_OK;
-                send(0, handshake.tune());
             }
             case AWAIT_TUNE_OK -> {
                 if (!(m instanceof ConnectionTuneOk tune)) {
@@ -186,6 +205,16 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 if (!(m instanceof ConnectionOpen open)) {
                     throw unexpected(m, "connection.open");
                 }
+                String overLimit = limits.tryOpen(remote());
+                if (overLimit != null) { // as a hard error, but ConnectionLimits logs it, once per burst
+                    log.debug("closing connection {} from {}: {}", id, remote(), overLimit);
+                    state = State.CLOSING;
+                    send(0, new ConnectionClose(ReplyCode.NOT_ALLOWED, replyText("NOT_ALLOWED - " + overLimit),
+                            open.classId(), open.methodId()));
+                    closeSocket();
+                    return;
+                }
+                countedOpen = true;
                 state = State.OPEN;
                 handshakeTimeout.cancel(false);
                 Outbox outbox = new Outbox(ctx.channel(), engine.loop(), handshake.frameMax());
@@ -213,12 +242,25 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         }
     }
 
+    private void answerLogin(Authenticator.Result login, ConnectionStartOk ok) {
+        if (!login.ok()) {
+            refuseLogin(login, ok);
+            return;
+        }
+        state = State.AWAIT_TUNE_OK;
+        send(0, handshake.tune());
+    }
+
     /**
      * A refused login. A client that advertised authentication_failure_close gets connection.close
      * (403) and a grace period to answer it; any other only sees its socket closed, as RabbitMQ does.
      */
     private void refuseLogin(Authenticator.Result login, ConnectionStartOk ok) {
-        log.warn("connection {} from {}: login refused: {}", id, remote(), login.text());
+        if (login.logged()) {
+            log.debug("connection {} from {}: login refused: {}", id, remote(), login.text());
+        } else {
+            log.warn("connection {} from {}: login refused: {}", id, remote(), login.text());
+        }
         if (!handshake.clientUnderstandsLoginFailureClose()) {
             closeSocket();
             return;
@@ -504,6 +546,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             log.info("connection {} from {} closed by the client without connection.close", id, remote());
         }
         state = State.CLOSED;
+        if (countedOpen) {
+            countedOpen = false;
+            limits.closed();
+        }
         // A pending timer would keep this connection, and any half-assembled message, alive.
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);

@@ -5,6 +5,8 @@ import io.holdfast.protocol.FrameType;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.config.TlsConfig;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.tls.Tls;
+import io.holdfast.server.tls.TlsErrors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -35,11 +37,13 @@ public final class AmqpListener implements AutoCloseable {
     private final EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(
             Math.max(1, Runtime.getRuntime().availableProcessors() / 2), NioIoHandler.newFactory());
+    private final ConnectionLimits limits;
     private Channel serverChannel;
     private Channel tlsChannel; // null without listeners.ssl.default
 
     public AmqpListener(Engine engine) {
         this.engine = engine;
+        this.limits = new ConnectionLimits(engine.config().security(), () -> System.nanoTime() / 1_000_000);
     }
 
     /** All resource alarms combined: this listener's publishers are blocked while any is raised. */
@@ -53,7 +57,7 @@ public final class AmqpListener implements AutoCloseable {
         serverChannel = bind(config.bindAddress(), config.port(), null);
         if (config.tls() != null) {
             TlsConfig tls = config.tls();
-            SslContext context = Tls.serverContext(tls);
+            SslContext context = Tls.serverContext(tls, "ssl_options");
             tlsChannel = bind(tls.bindAddress() != null ? tls.bindAddress() : config.bindAddress(), tls.port(), context);
         }
     }
@@ -70,11 +74,11 @@ public final class AmqpListener implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
-                            ch.pipeline().addLast("tls-errors", new TlsErrors());
+                            ch.pipeline().addLast("tls-errors", new TlsErrors("AMQPS", "a plain AMQP client"));
                         }
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);
                         ch.pipeline().addLast("decoder", decoder);
-                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms));
+                        ch.pipeline().addLast("amqp", new AmqpConnection(engine, decoder, connections, alarms, limits));
                     }
                 });
         try {

@@ -30,6 +30,7 @@ final class Handshake {
     private final ServerConfig config;
     private final Authenticator authenticator;
     private String user;
+    private String certificateUser;
     private boolean clientUnderstandsLoginFailureClose;
     private int channelMax;
     private int frameMax;
@@ -40,9 +41,16 @@ final class Handshake {
         this.authenticator = authenticator;
     }
 
-    /** The connection.start that answers a good protocol header. */
-    static ConnectionStart start() {
-        return new ConnectionStart(0, 9, serverProperties(), Authenticator.MECHANISMS.getBytes(StandardCharsets.UTF_8),
+    /**
+     * The connection.start that answers a good protocol header.
+     *
+     * @param certificateUser the user name from the client's verified TLS certificate, or null: EXTERNAL is
+     *     offered only with one
+     */
+    ConnectionStart start(String certificateUser) {
+        this.certificateUser = certificateUser;
+        return new ConnectionStart(0, 9, serverProperties(),
+                authenticator.offeredMechanisms(certificateUser != null).getBytes(StandardCharsets.UTF_8),
                 "en_US".getBytes(StandardCharsets.UTF_8));
     }
 
@@ -52,7 +60,8 @@ final class Handshake {
      */
     Authenticator.Result login(ConnectionStartOk ok, InetAddress peer) {
         clientUnderstandsLoginFailureClose = hasCapability(ok.clientProperties(), "authentication_failure_close");
-        Authenticator.Result result = authenticator.authenticate(ok.mechanism(), ok.response(), peer);
+        Authenticator.Result result = authenticator.authenticate(ok.mechanism(), ok.response(), peer,
+                certificateUser);
         user = result.user();
         return result;
     }

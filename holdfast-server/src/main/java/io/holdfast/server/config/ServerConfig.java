@@ -41,6 +41,9 @@ import java.nio.file.Path;
  *                           and {@code GET /metrics} answer without credentials (for probes and scrapers);
  *                           everything else on the management listener always needs them
  * @param tls                the AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}), or null
+ * @param security           login mechanisms and broker-wide connection limits
+ * @param managementTls      the management HTTPS listener ({@code management.ssl.*}), or null; the HTTP one
+ *                           stays as configured
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -49,7 +52,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            boolean managementEnabled, String managementBindAddress, int managementPort,
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
-                           boolean managementHealthOpen, TlsConfig tls) {
+                           boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
+                           TlsConfig managementTls) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -71,7 +75,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
-                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null);
+                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
+                SecurityConfig.defaults(), null);
     }
 
     public Builder toBuilder() {
@@ -116,6 +121,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private long memoryHighWatermarkBytes;
         private boolean managementHealthOpen;
         private TlsConfig tls;
+        private SecurityConfig security;
+        private TlsConfig managementTls;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -142,6 +149,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             memoryHighWatermarkBytes = c.memoryHighWatermarkBytes;
             managementHealthOpen = c.managementHealthOpen;
             tls = c.tls;
+            security = c.security;
+            managementTls = c.managementTls;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -192,12 +201,17 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder tls(TlsConfig v) { tls = v; return this; }
 
+        public Builder security(SecurityConfig v) { security = v; return this; }
+
+        public Builder managementTls(TlsConfig v) { managementTls = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
-                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls);
+                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
+                    managementTls);
         }
     }
 }

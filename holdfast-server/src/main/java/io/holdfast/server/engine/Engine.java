@@ -7,6 +7,7 @@ import io.holdfast.core.VirtualHost;
 import io.holdfast.server.auth.AccessControl;
 import io.holdfast.server.auth.AuditLog;
 import io.holdfast.server.auth.Authenticator;
+import io.holdfast.server.auth.LoginThrottle;
 import io.holdfast.server.auth.Limits;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.persistence.Compactor;
@@ -83,7 +84,8 @@ public final class Engine implements AutoCloseable {
                 "message dead-lettered from queue '{}' in vhost '{}' to exchange '{}' dropped: {}", source.name(),
                 source.vhost(), source.deadLetterExchange(), why));
         this.topologyStore = new TopologyStore(config.dataDir());
-        this.authenticator = new Authenticator(config.guestLoopbackOnly(), access, audit);
+        this.authenticator = new Authenticator(config.guestLoopbackOnly(), config.security().authMechanisms(),
+                access, audit, new LoginThrottle(() -> System.nanoTime() / 1_000_000));
         this.limits = new Limits(access);
         for (AccessControl.Vhost v : access.vhosts()) {
             if (broker.virtualHost(v.name()) == null) {

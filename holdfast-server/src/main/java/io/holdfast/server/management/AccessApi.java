@@ -221,8 +221,9 @@ final class AccessApi {
     /** {@code {"value": N}}, N an integer; negative means no limit, as RabbitMQ. */
     private static int limitValue(Routes.Request r) throws IOException {
         JsonNode value = ManagementHttp.body(r).path("value");
-        if (!value.canConvertToInt()) {
-            throw new AccessException(AccessException.Kind.INVALID, "the limit's \"value\" must be an integer");
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            // A 400 here: outside change(), an AccessException would escape as a 500.
+            throw new ManagementHttp.BadRequest("the limit's \"value\" must be an integer");
         }
         return value.asInt();
     }

@@ -10,8 +10,8 @@ import java.util.Base64;
  * HTTP basic authentication against the broker's users, as RabbitMQ's management plugin: the same
  * passwords and {@code loopback_users} rule as AMQP logins; tags decide what a user may call
  * ({@code monitoring} or {@code administrator} read, {@code administrator} changes). A refusal is
- * RabbitMQ's 401 {@code {"error":"not_authorized","reason":...}}; a failed login is written to the
- * audit log. Called from management threads.
+ * RabbitMQ's 401 {@code {"error":"not_authorized","reason":...}}; failed logins are throttled, and the
+ * first of a burst logged and written to the audit log, as AMQP ones. Called from management threads.
  */
 final class HttpAuth {
     static final String REALM = "Basic realm=\"Holdfast Management\"";
@@ -37,11 +37,11 @@ final class HttpAuth {
         }
         String user = credentials[0];
         if (!engine.authenticator().passwordMatches(user, credentials[1])) {
-            failedLogin(user, peer);
+            failedLogin(user, peer, "wrong user name or password");
             return refuse("Login failed");
         }
         if (!engine.authenticator().loopbackAllows(user, peer.getAddress())) {
-            failedLogin(user, peer);
+            failedLogin(user, peer, "user '" + user + "' may only log in via localhost");
             return refuse("User '" + user + "' can only log in via localhost");
         }
         AccessControl.User u = engine.access().user(user).orElse(null);
@@ -57,8 +57,16 @@ final class HttpAuth {
         };
     }
 
-    private void failedLogin(String user, InetSocketAddress peer) {
-        engine.authenticator().failedLogin(user, peer.getAddress(), "management HTTP");
+    /**
+     * How long to hold the answer to a request with credentials from {@code peer}: after failed logins from
+     * there, a growing delay (see {@link io.holdfast.server.auth.LoginThrottle}); 0 without credentials.
+     */
+    long answerDelayMillis(String authorization, InetSocketAddress peer) {
+        return authorization == null ? 0 : engine.authenticator().loginDelayMillis(peer.getAddress());
+    }
+
+    private void failedLogin(String user, InetSocketAddress peer, String why) {
+        engine.authenticator().failedLogin(user, peer.getAddress(), "management HTTP", why);
     }
 
     private static Outcome refuse(String reason) {

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.TlsConfig;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.tls.Tls;
+import io.holdfast.server.tls.TlsErrors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -30,6 +33,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
@@ -69,6 +73,7 @@ public final class ManagementHttp implements AutoCloseable {
     private final Routes routes;
     private final HttpAuth auth;
     private Channel listener;
+    private Channel tlsListener; // null without management.ssl.port
 
     private ManagementHttp(Routes routes, HttpAuth auth) {
         this.routes = routes;
@@ -100,7 +105,8 @@ public final class ManagementHttp implements AutoCloseable {
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
-            http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()));
+            http.listener = http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()),
+                    null);
         } catch (IOException | RuntimeException e) {
             http.close();
             throw new IOException("cannot listen for management HTTP on " + where + ": " + e.getMessage()
@@ -109,22 +115,49 @@ public final class ManagementHttp implements AutoCloseable {
         log.info("management HTTP listening on http://{}:{} (GET /api/health, POST /api/health/acknowledge, GET "
                 + "/metrics, GET /api/overview, /api/vhosts, /api/queues, /api/exchanges, /api/bindings)",
                 config.managementBindAddress(), http.port());
+        try {
+            http.bindTls(config);
+        } catch (IOException | RuntimeException e) {
+            http.close();
+            throw e;
+        }
         return http;
     }
 
-    private void bind(InetSocketAddress address) throws IOException {
+    /** The management HTTPS listener ({@code management.ssl.*}), when configured; logs where. */
+    private void bindTls(ServerConfig config) throws IOException {
+        TlsConfig tls = config.managementTls();
+        if (tls == null) {
+            return;
+        }
+        SslContext context = Tls.serverContext(tls, "management.ssl");
+        String address = tls.bindAddress() != null ? tls.bindAddress() : config.managementBindAddress();
+        try {
+            tlsListener = bind(new InetSocketAddress(address, tls.port()), context);
+        } catch (IOException e) {
+            throw new IOException("cannot listen for management HTTPS on " + address + ":" + tls.port() + ": "
+                    + e.getMessage() + " (set management.ssl.ip / management.ssl.port)", e);
+        }
+        log.info("management HTTPS (TLS 1.2/1.3) listening on https://{}:{}", address, tlsPort());
+    }
+
+    private Channel bind(InetSocketAddress address, SslContext tls) throws IOException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()),
+                                    new TlsErrors("management HTTPS", "a plain HTTP client"));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(BODY_BYTES_MAX),
                                 new RequestHandler());
                     }
                 });
         try {
-            listener = b.bind(address).sync().channel();
+            return b.bind(address).sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding", e);
@@ -135,6 +168,11 @@ public final class ManagementHttp implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The HTTPS listener's port, or -1 without {@code management.ssl.port}. */
+    public int tlsPort() {
+        return tlsListener == null ? -1 : ((InetSocketAddress) tlsListener.localAddress()).getPort();
     }
 
     /** One connection's requests, decoded and whole; each is answered from a handler thread. */
@@ -151,9 +189,18 @@ public final class ManagementHttp implements AutoCloseable {
             byte[] body = ByteBufUtil.getBytes(request.content());
             String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
             InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+            // Read before the answer counts this request's failure: the delay comes from earlier ones.
+            long delay = auth.answerDelayMillis(authorization, peer);
             try {
-                handlers.execute(() -> write(ctx, answer(method, path, body, authorization, peer), keepAlive,
-                        method.equals("HEAD")));
+                handlers.execute(() -> {
+                    Routes.Response r = answer(method, path, body, authorization, peer);
+                    if (delay == 0) {
+                        write(ctx, r, keepAlive, method.equals("HEAD"));
+                    } else { // held on the event loop's timer, not on a handler thread
+                        ctx.executor().schedule(() -> write(ctx, r, keepAlive, method.equals("HEAD")), delay,
+                                TimeUnit.MILLISECONDS);
+                    }
+                });
             } catch (RejectedExecutionException e) {
                 write(ctx, error(503, "unavailable", "the management listener is stopping"), false, false);
             }
@@ -271,6 +318,9 @@ public final class ManagementHttp implements AutoCloseable {
     public void close() {
         if (listener != null) {
             listener.close().awaitUninterruptibly();
+        }
+        if (tlsListener != null) {
+            tlsListener.close().awaitUninterruptibly();
         }
         handlers.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();

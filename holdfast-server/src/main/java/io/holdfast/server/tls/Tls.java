@@ -1,4 +1,4 @@
-package io.holdfast.server.amqp;
+package io.holdfast.server.tls;
 
 import io.holdfast.server.config.TlsConfig;
 import io.netty.handler.ssl.ClientAuth;
@@ -9,17 +9,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The AMQPS listener's TLS context, from rabbitmq.conf's {@code ssl_options}: TLS 1.2 and 1.3 only, the JDK's engine. */
-final class Tls {
-    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+/**
+ * A TLS listener's context (the AMQPS and the management HTTPS listener): TLS 1.2 and 1.3 only, the JDK's
+ * engine. Any thread.
+ */
+public final class Tls {
+    public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private Tls() {}
 
-    static SslContext serverContext(TlsConfig c) throws IOException {
-        readable("ssl_options.certfile", c.certFile());
-        readable("ssl_options.keyfile", c.keyFile());
+    /**
+     * @param keys the config keys' prefix, for error messages: {@code ssl_options} or {@code management.ssl}
+     * @throws IOException naming the key, if a file is missing or not PEM
+     */
+    public static SslContext serverContext(TlsConfig c, String keys) throws IOException {
+        readable(keys + ".certfile", c.certFile());
+        readable(keys + ".keyfile", c.keyFile());
         if (c.caCertFile() != null) {
-            readable("ssl_options.cacertfile", c.caCertFile());
+            readable(keys + ".cacertfile", c.caCertFile());
         }
         try {
             SslContextBuilder b = SslContextBuilder.forServer(c.certFile().toFile(), c.keyFile().toFile(), c.keyPassword())
@@ -33,8 +40,8 @@ final class Tls {
             return b.build();
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException("cannot set up TLS from " + c.certFile() + " and " + c.keyFile() + ": " + e.getMessage()
-                    + " (ssl_options.certfile and ssl_options.cacertfile are PEM certificates, ssl_options.keyfile a PEM"
-                    + " PKCS#8 key)", e);
+                    + " (" + keys + ".certfile and " + keys + ".cacertfile are PEM certificates, " + keys
+                    + ".keyfile a PEM PKCS#8 key)", e);
         }
     }
 

@@ -1,0 +1,112 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.holdfast.server.config.TlsConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The management HTTPS listener ({@code management.ssl.*}, as RabbitMQ's management plugin names them): the
+ * same API over TLS 1.2/1.3, client certificates checked with {@code verify_peer}, and a plain HTTP client on
+ * the HTTPS port costs only its own connection.
+ */
+class ManagementTlsTest {
+    @TempDir
+    Path dir;
+    @TempDir
+    static Path certDir;
+
+    private static TestCertificates certs;
+    private final ListAppender<ILoggingEvent> tlsLog = new ListAppender<>();
+    private final Logger tlsLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.tls.TlsErrors");
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        certs = TestCertificates.create(certDir);
+        certs.signed("client", "/CN=guest", null, "ca");
+    }
+
+    @BeforeEach
+    void setUp() {
+        tlsLog.start();
+        tlsLogger.addAppender(tlsLog);
+    }
+
+    @AfterEach
+    void tearDown() {
+        tlsLogger.detachAppender(tlsLog);
+    }
+
+    private RunningBroker start(boolean verifyPeer) throws Exception {
+        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, verifyPeer,
+                verifyPeer);
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().managementTls(tls).build());
+    }
+
+    private static HttpResponse<String> overview(RunningBroker b, String clientCert) throws Exception {
+        HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext("TLSv1.3", clientCert))
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("https://localhost:" + b.server().managementTlsPort()
+                        + "/api/overview"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        "guest:guest".getBytes(StandardCharsets.UTF_8)))
+                .timeout(Duration.ofSeconds(10)).build();
+        return https.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theManagementApiAnswersOverHttpsAndPlainHttpStaysAsConfigured() throws Exception {
+        try (RunningBroker b = start(false)) {
+            HttpResponse<String> r = overview(b, null);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("\"product_name\"");
+            assertThat(r.sslSession()).hasValueSatisfying(s -> assertThat(s.getProtocol()).isIn("TLSv1.3", "TLSv1.2"));
+            assertThat(Management.request(b, "GET", "/api/overview", "guest", "guest", null).statusCode())
+                    .isEqualTo(200);
+        }
+    }
+
+    @Test
+    void withVerifyPeerOnlyClientsWithACertificateFromTheCaGetIn() throws Exception {
+        try (RunningBroker b = start(true)) {
+            assertThat(overview(b, "client").statusCode()).isEqualTo(200);
+            assertThatThrownBy(() -> overview(b, null)).isInstanceOf(IOException.class);
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream().anyMatch(e ->
+                    e.getFormattedMessage().contains("on the management HTTPS listener: TLS handshake failed")));
+        }
+    }
+
+    @Test
+    void aPlainHttpClientOnTheHttpsPortIsRefusedWithOneClearLogLine() throws Exception {
+        try (RunningBroker b = start(false)) {
+            HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + b.server().managementTlsPort() + "/api/overview")).timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> plain.send(request, HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(IOException.class);
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream().anyMatch(e ->
+                    e.getFormattedMessage().contains("not a TLS handshake (a plain HTTP client on the management "
+                            + "HTTPS port?)")));
+            assertThat(overview(b, null).statusCode()).as("the HTTPS listener goes on").isEqualTo(200);
+        }
+    }
+}
