@@ -33,6 +33,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -97,6 +98,9 @@ public final class ManagementHttp implements AutoCloseable {
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
                 new BrokerMetrics(engine, health, connections, diskAlarm, memory)).routes();
         new AccessApi(engine, closeVirtualHost).addTo(routes);
+        CoreClient core = new CoreClient(engine);
+        new TopologyApi(engine, core).addTo(routes);
+        new MessageApi(engine, core).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
@@ -147,12 +151,14 @@ public final class ManagementHttp implements AutoCloseable {
                 return;
             }
             String method = request.method().name();
-            String path = new QueryStringDecoder(request.uri()).rawPath();
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            String path = uri.rawPath();
+            Map<String, List<String>> query = uri.parameters();
             byte[] body = ByteBufUtil.getBytes(request.content());
             String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
             InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
             try {
-                handlers.execute(() -> write(ctx, answer(method, path, body, authorization, peer), keepAlive,
+                handlers.execute(() -> write(ctx, answer(method, path, query, body, authorization, peer), keepAlive,
                         method.equals("HEAD")));
             } catch (RejectedExecutionException e) {
                 write(ctx, error(503, "unavailable", "the management listener is stopping"), false, false);
@@ -172,7 +178,8 @@ public final class ManagementHttp implements AutoCloseable {
     }
 
     /** The response to one request; never throws. Runs on a handler thread. */
-    private Routes.Response answer(String method, String path, byte[] body, String authorization,
+    private Routes.Response answer(String method, String path, Map<String, List<String>> query, byte[] body,
+                                   String authorization,
                                    InetSocketAddress peer) {
         String lookup = method.equals("HEAD") ? "GET" : method;
         Routes.Match match = routes.match(lookup, path);
@@ -194,7 +201,7 @@ public final class ManagementHttp implements AutoCloseable {
         }
         try {
             return match.handler().handle(new Routes.Request(method, path, match.variables(), body, who.user(),
-                    peer.getAddress().getHostAddress()));
+                    peer.getAddress().getHostAddress(), query));
         } catch (BadRequest e) {
             return error(400, "bad_request", e.getMessage());
         } catch (CompletionException e) { // from Engine.query: a timeout, or what the query threw
