@@ -77,6 +77,48 @@ class CtlTest {
     }
 
     @Test
+    void purgeQueueAndDeleteQueueAsRabbitmqctlDoes() throws Exception {
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            ch.queueDeclare("ctl-work", true, false, false, null);
+            ch.confirmSelect();
+            for (int i = 0; i < 4; i++) {
+                ch.basicPublish("", "ctl-work", MessageProperties.PERSISTENT_BASIC, "w".getBytes());
+            }
+            ch.waitForConfirmsOrDie(10_000);
+            assertThat(ctl("delete_queue", "--if-empty", "ctl-work")).isEqualTo(64);
+            assertThat(out).contains("Deleting queue 'ctl-work' on vhost '/' if queue is empty ...");
+            assertThat(err).contains("Error: Queue is not empty");
+            Channel consumer = c.createChannel();
+            consumer.basicConsume("ctl-work", false, (t, d) -> { }, t -> { });
+            assertThat(ctl("delete_queue", "--if-unused", "ctl-work")).isEqualTo(64);
+            assertThat(err).contains("Error: Queue is in use");
+            consumer.close(); // its unacked deliveries go back to the queue
+            assertThat(ch.queueDeclarePassive("ctl-work").getMessageCount()).isEqualTo(4);
+
+            assertThat(ctl("purge_queue", "ctl-work")).isZero();
+            assertThat(out).contains("Purging queue 'ctl-work' in vhost '/' ...");
+            assertThat(ch.queueDeclarePassive("ctl-work").getMessageCount()).isZero();
+            ch.basicPublish("", "ctl-work", MessageProperties.PERSISTENT_BASIC, "w".getBytes());
+            ch.waitForConfirmsOrDie(10_000);
+
+            assertThat(ctl("delete_queue", "ctl-work")).isZero();
+            assertThat(out).contains("Deleting queue 'ctl-work' on vhost '/' ...")
+                    .contains("Queue was successfully deleted with 1 ready messages");
+        }
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            assertThat(ch.queueDeclare("ctl-work", true, false, false, null).getMessageCount())
+                    .as("gone, so declared afresh").isZero();
+            ch.queueDelete("ctl-work");
+        }
+        assertThat(ctl("purge_queue", "-p", "/", "ctl-missing")).isEqualTo(64);
+        assertThat(err).contains("Error: Queue not found");
+        assertThat(ctl("delete_queue", "ctl-missing")).isEqualTo(64);
+        assertThat(err).contains("Error: Queue not found");
+        assertThat(ctl("purge_queue", "-p", "no-vhost", "ctl-work")).isEqualTo(64);
+    }
+
+    @Test
     void listExchangesBindingsAndVhosts() {
         assertThat(ctl("-q", "list_exchanges")).isZero();
         assertThat(out).contains("events\tfanout\n").contains("amq.topic\ttopic\n");

@@ -22,7 +22,8 @@ import picocli.CommandLine.ScopeType;
         AccessVerbs.SetUserTags.class, AccessVerbs.ListUsers.class, AccessVerbs.AuthenticateUser.class,
         AccessVerbs.AddVhost.class, AccessVerbs.DeleteVhost.class, AccessVerbs.SetPermissions.class,
         AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
-        AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class})
+        AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class, QueueVerbs.PurgeQueue.class,
+        QueueVerbs.DeleteQueue.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
