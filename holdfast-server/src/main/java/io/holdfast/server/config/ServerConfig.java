@@ -41,6 +41,8 @@ import java.nio.file.Path;
  *                           and {@code GET /metrics} answer without credentials (for probes and scrapers);
  *                           everything else on the management listener always needs them
  * @param tls                the AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}), or null
+ * @param loadDefinitions    {@code load_definitions}: a definitions file (RabbitMQ's JSON) imported at every
+ *                           start, before the listeners open; null for none
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -49,7 +51,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            boolean managementEnabled, String managementBindAddress, int managementPort,
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
-                           boolean managementHealthOpen, TlsConfig tls) {
+                           boolean managementHealthOpen, TlsConfig tls, Path loadDefinitions) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -71,7 +73,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 "guest", "guest", true, FsyncPolicy.ALWAYS, 200, 64L * 1024 * 1024, 10_000, 512L * 1024 * 1024,
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
-                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null);
+                (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null, null);
     }
 
     public Builder toBuilder() {
@@ -116,6 +118,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private long memoryHighWatermarkBytes;
         private boolean managementHealthOpen;
         private TlsConfig tls;
+        private Path loadDefinitions;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -142,6 +145,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             memoryHighWatermarkBytes = c.memoryHighWatermarkBytes;
             managementHealthOpen = c.managementHealthOpen;
             tls = c.tls;
+            loadDefinitions = c.loadDefinitions;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -192,12 +196,14 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder tls(TlsConfig v) { tls = v; return this; }
 
+        public Builder loadDefinitions(Path v) { loadDefinitions = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
-                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls);
+                    residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, loadDefinitions);
         }
     }
 }

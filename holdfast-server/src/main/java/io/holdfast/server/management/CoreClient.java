@@ -43,6 +43,11 @@ final class CoreClient implements ChannelOutput {
         this.connectionId = engine.nextConnectionId();
     }
 
+    /** The pseudo connection the management API's channels belong to. */
+    long connectionId() {
+        return connectionId;
+    }
+
     /**
      * Runs {@code command} on the broker thread on a fresh channel in {@code vhost}, then closes the channel and
      * saves any durable topology change, and returns what the command returned.

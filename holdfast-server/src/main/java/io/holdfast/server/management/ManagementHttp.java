@@ -101,6 +101,7 @@ public final class ManagementHttp implements AutoCloseable {
         CoreClient core = new CoreClient(engine);
         new TopologyApi(engine, core).addTo(routes);
         new MessageApi(engine, core).addTo(routes);
+        new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
