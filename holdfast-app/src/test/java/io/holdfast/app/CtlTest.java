@@ -2,6 +2,8 @@ package io.holdfast.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.MessageProperties;
@@ -9,6 +11,7 @@ import io.holdfast.it.RunningBroker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,6 +119,33 @@ class CtlTest {
         assertThat(ctl("delete_queue", "ctl-missing")).isEqualTo(64);
         assertThat(err).contains("Error: Queue not found");
         assertThat(ctl("purge_queue", "-p", "no-vhost", "ctl-work")).isEqualTo(64);
+    }
+
+    @Test
+    void exportAndImportDefinitions() throws Exception {
+        Path file = dataDir.resolve("export.json");
+        assertThat(ctl("export_definitions", file.toString())).isZero();
+        assertThat(out).contains("Exporting definitions in JSON to a file at \"" + file + "\" ...");
+        JsonNode exported = new ObjectMapper().readTree(Files.readString(file));
+        assertThat(exported.get("queues")).anySatisfy(q -> assertThat(q.get("name").asText()).isEqualTo("audit"));
+        assertThat(ctl("-q", "export_definitions", "-")).isZero();
+        assertThat(new ObjectMapper().readTree(out).get("exchanges")).isNotEmpty();
+
+        Path defs = dataDir.resolve("import.json");
+        Files.writeString(defs, "{\"queues\":[{\"name\":\"ctl-imported\",\"vhost\":\"/\",\"durable\":true,"
+                + "\"arguments\":{}}],\"bindings\":[{\"source\":\"events\",\"vhost\":\"/\",\"destination\":"
+                + "\"ctl-imported\",\"destination_type\":\"queue\",\"routing_key\":\"\"}]}");
+        assertThat(ctl("import_definitions", defs.toString())).isZero();
+        assertThat(out).contains("Importing definitions in JSON from a file at \"" + defs + "\" ...")
+                .contains("  1 queues\n  1 bindings\n").contains("Successfully imported definitions.");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("ctl-imported").getQueue()).isEqualTo("ctl-imported");
+            ch.queueDelete("ctl-imported");
+        }
+        Files.writeString(defs, "{\"queues\":[{\"name\":\"q\",\"vhost\":\"nowhere\"}]}");
+        assertThat(ctl("import_definitions", defs.toString())).isEqualTo(65);
+        assertThat(err).contains("Error: queues[0]: no vhost 'nowhere' in the broker or the file");
+        assertThat(ctl("import_definitions", dataDir.resolve("missing.json").toString())).isEqualTo(66);
     }
 
     @Test
