@@ -149,6 +149,28 @@ class CtlTest {
     }
 
     @Test
+    void listConnectionsAndCloseConnection() throws Exception {
+        Connection c = broker.connect();
+        try {
+            int port = ((com.rabbitmq.client.impl.NetworkConnection) c).getLocalPort();
+            assertThat(ctl("list_connections")).isZero();
+            assertThat(out).contains("Listing connections ...\nuser\tpeer_host\tpeer_port\tstate\n")
+                    .contains("guest\t127.0.0.1\t" + port + "\trunning\n");
+            String name = "127.0.0.1:" + port + " -> 127.0.0.1:" + broker.port();
+            assertThat(ctl("-q", "list_connections", "name", "vhost", "channels")).isZero();
+            assertThat(out).contains(name + "\t/\t0\n");
+            assertThat(ctl("close_connection", name, "go away")).isZero();
+            assertThat(out).contains("Closing connection " + name + ", reason: go away...");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !c.isOpen());
+            assertThat(c.getCloseReason().getMessage()).contains("CONNECTION_FORCED - Closed via management plugin");
+            assertThat(ctl("close_connection", name)).isEqualTo(65);
+            assertThat(err).contains("Error: no connection named '" + name + "'");
+        } finally {
+            c.abort();
+        }
+    }
+
+    @Test
     void listExchangesBindingsAndVhosts() {
         assertThat(ctl("-q", "list_exchanges")).isZero();
         assertThat(out).contains("events\tfanout\n").contains("amq.topic\ttopic\n");

@@ -55,7 +55,7 @@ public final class HoldfastServer implements AutoCloseable {
             HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                     engine::messageReadFailures);
             management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
-                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost);
+                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost, amqp);
         } catch (IOException | RuntimeException e) {
             stopListeners();
             throw e;

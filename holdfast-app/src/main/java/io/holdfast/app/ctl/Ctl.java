@@ -23,7 +23,8 @@ import picocli.CommandLine.ScopeType;
         AccessVerbs.AddVhost.class, AccessVerbs.DeleteVhost.class, AccessVerbs.SetPermissions.class,
         AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
         AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class, QueueVerbs.PurgeQueue.class,
-        QueueVerbs.DeleteQueue.class, DefinitionsVerbs.Export.class, DefinitionsVerbs.Import.class})
+        QueueVerbs.DeleteQueue.class, DefinitionsVerbs.Export.class, DefinitionsVerbs.Import.class,
+        ListVerbs.ListConnections.class, ConnectionVerbs.CloseConnection.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.engine.ClientConnections;
 import io.holdfast.server.engine.Engine;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
@@ -86,10 +87,12 @@ public final class ManagementHttp implements AutoCloseable {
     /**
      * @param closeVirtualHost ends the AMQP connections on a vhost, then runs the given task on the broker
      *     thread (vhost deletion)
+     * @param clientConnections the AMQP connections, to list and close
      */
     public static ManagementHttp startIfEnabled(ServerConfig config, Engine engine, HealthState health,
                                                 IntSupplier connections, BooleanSupplier diskAlarm,
-                                                MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost)
+                                                MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost,
+                                                ClientConnections clientConnections)
             throws IOException {
         if (!config.managementEnabled()) {
             log.info("management HTTP is off (management.enabled = false)");
@@ -102,6 +105,7 @@ public final class ManagementHttp implements AutoCloseable {
         new TopologyApi(engine, core).addTo(routes);
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
+        new ConnectionsApi(engine, clientConnections).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
