@@ -102,7 +102,9 @@ class ManagementWriteTest extends SharedBrokerTest {
     @Test
     void deleteQueueHonoursIfEmptyAndIfUnused() throws Exception {
         ch.queueDeclare("w-del", true, false, false, null);
+        ch.confirmSelect();
         ch.basicPublish("", "w-del", null, "x".getBytes());
+        ch.waitForConfirmsOrDie(5000);
         assertThat(reason(expect(400, "DELETE", "/api/queues/%2F/w-del?if-empty=true", null)))
                 .isEqualTo("406 PRECONDITION_FAILED - queue 'w-del' in vhost '/' is not empty");
         var consumer = conn.createChannel();
@@ -119,9 +121,11 @@ class ManagementWriteTest extends SharedBrokerTest {
     @Test
     void purgeRemovesTheReadyMessages() throws Exception {
         ch.queueDeclare("w-purge", false, false, false, null);
+        ch.confirmSelect(); // the publishes are in the queue before the purge comes by another way
         for (int i = 0; i < 3; i++) {
             ch.basicPublish("", "w-purge", null, "x".getBytes());
         }
+        ch.waitForConfirmsOrDie(5000);
         expect(204, "DELETE", "/api/queues/%2F/w-purge/contents", null);
         assertThat(ch.queueDeclarePassive("w-purge").getMessageCount()).isZero();
         expect(404, "DELETE", "/api/queues/%2F/w-missing/contents", null);
