@@ -135,6 +135,7 @@ final class ConfigFile {
                         : number(key, value, 1, Long.MAX_VALUE));
                 case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
                 case "message_memory_limit.absolute" -> b.residentMessageBytesMax(bytes(key, value));
+                case "load_definitions" -> b.loadDefinitions(Path.of(nonEmpty(key, value)));
                 case WATERMARK_RELATIVE -> b.memoryHighWatermarkBytes(watermark(key,
                         (long) (fraction(key, value) * Runtime.getRuntime().maxMemory())));
                 case WATERMARK_ABSOLUTE -> b.memoryHighWatermarkBytes(watermark(key, heapSize(key, value)));

@@ -2,6 +2,8 @@ package io.holdfast.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.MessageProperties;
@@ -9,6 +11,7 @@ import io.holdfast.it.RunningBroker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +77,97 @@ class CtlTest {
         assertThat(ctl("-q", "list_queues", "name", "durable", "arguments", "messages_ready")).isZero();
         assertThat(out).startsWith("name\tdurable\targuments\tmessages_ready\n")
                 .contains("audit\ttrue\t[{\"x-max-length\",100}]\t3\n").doesNotContain("Listing");
+    }
+
+    @Test
+    void purgeQueueAndDeleteQueueAsRabbitmqctlDoes() throws Exception {
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            ch.queueDeclare("ctl-work", true, false, false, null);
+            ch.confirmSelect();
+            for (int i = 0; i < 4; i++) {
+                ch.basicPublish("", "ctl-work", MessageProperties.PERSISTENT_BASIC, "w".getBytes());
+            }
+            ch.waitForConfirmsOrDie(10_000);
+            assertThat(ctl("delete_queue", "--if-empty", "ctl-work")).isEqualTo(64);
+            assertThat(out).contains("Deleting queue 'ctl-work' on vhost '/' if queue is empty ...");
+            assertThat(err).contains("Error: Queue is not empty");
+            Channel consumer = c.createChannel();
+            consumer.basicConsume("ctl-work", false, (t, d) -> { }, t -> { });
+            assertThat(ctl("delete_queue", "--if-unused", "ctl-work")).isEqualTo(64);
+            assertThat(err).contains("Error: Queue is in use");
+            consumer.close(); // its unacked deliveries go back to the queue
+            assertThat(ch.queueDeclarePassive("ctl-work").getMessageCount()).isEqualTo(4);
+
+            assertThat(ctl("purge_queue", "ctl-work")).isZero();
+            assertThat(out).contains("Purging queue 'ctl-work' in vhost '/' ...");
+            assertThat(ch.queueDeclarePassive("ctl-work").getMessageCount()).isZero();
+            ch.basicPublish("", "ctl-work", MessageProperties.PERSISTENT_BASIC, "w".getBytes());
+            ch.waitForConfirmsOrDie(10_000);
+
+            assertThat(ctl("delete_queue", "ctl-work")).isZero();
+            assertThat(out).contains("Deleting queue 'ctl-work' on vhost '/' ...")
+                    .contains("Queue was successfully deleted with 1 ready messages");
+        }
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            assertThat(ch.queueDeclare("ctl-work", true, false, false, null).getMessageCount())
+                    .as("gone, so declared afresh").isZero();
+            ch.queueDelete("ctl-work");
+        }
+        assertThat(ctl("purge_queue", "-p", "/", "ctl-missing")).isEqualTo(64);
+        assertThat(err).contains("Error: Queue not found");
+        assertThat(ctl("delete_queue", "ctl-missing")).isEqualTo(64);
+        assertThat(err).contains("Error: Queue not found");
+        assertThat(ctl("purge_queue", "-p", "no-vhost", "ctl-work")).isEqualTo(64);
+    }
+
+    @Test
+    void exportAndImportDefinitions() throws Exception {
+        Path file = dataDir.resolve("export.json");
+        assertThat(ctl("export_definitions", file.toString())).isZero();
+        assertThat(out).contains("Exporting definitions in JSON to a file at \"" + file + "\" ...");
+        JsonNode exported = new ObjectMapper().readTree(Files.readString(file));
+        assertThat(exported.get("queues")).anySatisfy(q -> assertThat(q.get("name").asText()).isEqualTo("audit"));
+        assertThat(ctl("-q", "export_definitions", "-")).isZero();
+        assertThat(new ObjectMapper().readTree(out).get("exchanges")).isNotEmpty();
+
+        Path defs = dataDir.resolve("import.json");
+        Files.writeString(defs, "{\"queues\":[{\"name\":\"ctl-imported\",\"vhost\":\"/\",\"durable\":true,"
+                + "\"arguments\":{}}],\"bindings\":[{\"source\":\"events\",\"vhost\":\"/\",\"destination\":"
+                + "\"ctl-imported\",\"destination_type\":\"queue\",\"routing_key\":\"\"}]}");
+        assertThat(ctl("import_definitions", defs.toString())).isZero();
+        assertThat(out).contains("Importing definitions in JSON from a file at \"" + defs + "\" ...")
+                .contains("  1 queues\n  1 bindings\n").contains("Successfully imported definitions.");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("ctl-imported").getQueue()).isEqualTo("ctl-imported");
+            ch.queueDelete("ctl-imported");
+        }
+        Files.writeString(defs, "{\"queues\":[{\"name\":\"q\",\"vhost\":\"nowhere\"}]}");
+        assertThat(ctl("import_definitions", defs.toString())).isEqualTo(65);
+        assertThat(err).contains("Error: queues[0]: no vhost 'nowhere' in the broker or the file");
+        assertThat(ctl("import_definitions", dataDir.resolve("missing.json").toString())).isEqualTo(66);
+    }
+
+    @Test
+    void listConnectionsAndCloseConnection() throws Exception {
+        Connection c = broker.connect();
+        try {
+            int port = ((com.rabbitmq.client.impl.NetworkConnection) c).getLocalPort();
+            assertThat(ctl("list_connections")).isZero();
+            assertThat(out).contains("Listing connections ...\nuser\tpeer_host\tpeer_port\tstate\n")
+                    .contains("guest\t127.0.0.1\t" + port + "\trunning\n");
+            String name = "127.0.0.1:" + port + " -> 127.0.0.1:" + broker.port();
+            assertThat(ctl("-q", "list_connections", "name", "vhost", "channels")).isZero();
+            assertThat(out).contains(name + "\t/\t0\n");
+            assertThat(ctl("close_connection", name, "go away")).isZero();
+            assertThat(out).contains("Closing connection " + name + ", reason: go away...");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !c.isOpen());
+            assertThat(c.getCloseReason().getMessage()).contains("CONNECTION_FORCED - Closed via management plugin");
+            assertThat(ctl("close_connection", name)).isEqualTo(65);
+            assertThat(err).contains("Error: no connection named '" + name + "'");
+        } finally {
+            c.abort();
+        }
     }
 
     @Test

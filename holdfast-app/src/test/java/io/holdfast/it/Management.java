@@ -26,8 +26,13 @@ final class Management {
     /** A request as {@code user} (no Authorization header when null), with a JSON body when not null. */
     static HttpResponse<String> request(RunningBroker broker, String method, String path, String user,
                                         String password, String jsonBody) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.managementPort()
-                        + path))
+        return request(broker.managementPort(), method, path, user, password, jsonBody);
+    }
+
+    /** As above, to the management listener on {@code port} of 127.0.0.1 (a child broker's). */
+    static HttpResponse<String> request(int port, String method, String path, String user, String password,
+                                        String jsonBody) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10))
                 .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(jsonBody));

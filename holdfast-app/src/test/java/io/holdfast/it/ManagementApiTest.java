@@ -149,11 +149,14 @@ class ManagementApiTest {
     }
 
     @Test
-    void writeMethodsAreNotAllowedYetAndSaySo() throws Exception {
-        HttpResponse<String> r = Management.request(broker, "DELETE", "/api/queues/%2F/orders");
+    void aMethodAPathDoesNotTakeIsNotAllowedAndTheAnswerSaysWhichAre() throws Exception {
+        HttpResponse<String> r = Management.request(broker, "DELETE", "/api/overview");
         assertThat(r.statusCode()).isEqualTo(405);
         assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
         assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("method_not_allowed");
+        r = Management.request(broker, "POST", "/api/queues/%2F/orders");
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).hasValue("GET, PUT, DELETE, HEAD");
         assertThat(get("/api/queues/%2F/orders", 200).get("messages").asLong()).isEqualTo(3);
     }
 }

@@ -1,6 +1,7 @@
 package io.holdfast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -82,6 +83,45 @@ class RabbitmqadminTest {
             assertThat(q.get("durable").asBoolean()).isTrue();
         });
         assertThat(run("list", "queues", "name", "messages")).containsPattern("\\| audit +\\| 5 +\\|");
+    }
+
+    @Test
+    void declaresPublishesGetsPurgesAndDeletes() throws Exception {
+        run("declare", "queue", "name=q", "durable=true");
+        run("declare", "exchange", "name=admin-x", "type=direct", "durable=true");
+        run("declare", "binding", "source=admin-x", "destination=q", "routing_key=to-q");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("q").getMessageCount()).isZero();
+            ch.exchangeDeclare("admin-x", "direct", true); // equivalent, so the same type and durability
+            ch.confirmSelect();
+            ch.basicPublish("admin-x", "to-q", null, "via-binding".getBytes(StandardCharsets.UTF_8));
+            ch.waitForConfirmsOrDie(10_000);
+            assertThat(ch.basicGet("q", true).getBody()).asString(StandardCharsets.UTF_8).isEqualTo("via-binding");
+        }
+        assertThat(run("publish", "routing_key=q", "payload=hello")).contains("Message published").doesNotContain("NOT routed");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("q").getMessageCount()).isEqualTo(1);
+        }
+        JsonNode got = JSON.readTree(run("-f", "raw_json", "get", "queue=q", "ackmode=ack_requeue_false"));
+        assertThat(got.get(0).get("payload").asText()).isEqualTo("hello");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("q").getMessageCount()).isZero();
+            ch.basicPublish("", "q", null, "one".getBytes(StandardCharsets.UTF_8));
+            ch.basicPublish("", "q", null, "two".getBytes(StandardCharsets.UTF_8));
+        }
+        run("purge", "queue", "name=q");
+        try (Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            assertThat(ch.queueDeclarePassive("q").getMessageCount()).isZero();
+        }
+        run("delete", "binding", "source=admin-x", "destination_type=queue", "destination=q",
+                "properties_key=to-q");
+        run("delete", "exchange", "name=admin-x");
+        run("delete", "queue", "name=q");
+        try (Connection c = broker.connect()) {
+            assertThatThrownBy(() -> c.createChannel().queueDeclarePassive("q")).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> c.createChannel().exchangeDeclarePassive("admin-x"))
+                    .isInstanceOf(IOException.class);
+        }
     }
 
     @Test

@@ -101,8 +101,8 @@ class SecurityTest {
                 ch3.queueDeclarePassive("alice.jobs"); // passive declares need no configure
                 // A publish is asynchronous: wait for the close rather than race it with another call.
                 ch3.basicPublish("amq.fanout", "", null, "x".getBytes());
-                assertThat(AmqpAssertions.awaitChannelClosedWith(403, ch3).getReplyText()).isEqualTo("ACCESS_REFUSED - write access to exchange 'amq.fanout' in vhost 'orders'"
-                        + " refused for user 'alice'");
+                assertThat(AmqpAssertions.awaitChannelClosedWith(403, ch3).getReplyText()).isEqualTo(
+                        "ACCESS_REFUSED - write access to exchange 'amq.fanout' in vhost 'orders' refused for user 'alice'");
                 Channel ch4 = c.createChannel();
                 assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ch4.queueBind("alice.jobs", "amq.topic", "#"))
                         .getReplyText()).contains("read access to exchange 'amq.topic'");

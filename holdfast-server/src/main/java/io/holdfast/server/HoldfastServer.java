@@ -7,6 +7,7 @@ import io.holdfast.server.amqp.AmqpListener;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.management.Definitions;
 import io.holdfast.server.management.HealthState;
 import io.holdfast.server.management.ManagementHttp;
 import java.io.IOException;
@@ -47,11 +48,14 @@ public final class HoldfastServer implements AutoCloseable {
         memoryMonitor.start();
         monitors.scheduleAtFixedRate(memoryMonitor::tick, 1, 1, TimeUnit.SECONDS);
         try {
+            if (config.loadDefinitions() != null) { // as RabbitMQ: before any client can connect
+                Definitions.load(engine, config.loadDefinitions());
+            }
             amqp.bind();
             HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                     engine::messageReadFailures);
             management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
-                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost);
+                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost, amqp);
         } catch (IOException | RuntimeException e) {
             stopListeners();
             throw e;

@@ -10,9 +10,9 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code holdfast ctl VERB}: operate a running broker with rabbitmqctl's verbs, output and exit codes,
- * through the broker's management listener (so it works from wherever that listener is reachable).
- * Verbs that change things wait for users and permissions; those here read, except
- * {@code acknowledge_damage}, Holdfast's own.
+ * through the broker's management listener (so it works from wherever that listener is reachable):
+ * status and health, lists, users, vhosts and permissions, queues ({@code purge_queue}, {@code delete_queue}),
+ * definitions, and Holdfast's own {@code acknowledge_damage} and {@code audit}.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, description = "Operate a running broker with rabbitmqctl's verbs (through its management "
         + "listener).", subcommands = {NodeVerbs.Status.class, NodeVerbs.Ping.class, NodeVerbs.AwaitStartup.class,
@@ -22,7 +22,9 @@ import picocli.CommandLine.ScopeType;
         AccessVerbs.SetUserTags.class, AccessVerbs.ListUsers.class, AccessVerbs.AuthenticateUser.class,
         AccessVerbs.AddVhost.class, AccessVerbs.DeleteVhost.class, AccessVerbs.SetPermissions.class,
         AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
-        AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class})
+        AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class, QueueVerbs.PurgeQueue.class,
+        QueueVerbs.DeleteQueue.class, DefinitionsVerbs.Export.class, DefinitionsVerbs.Import.class,
+        ListVerbs.ListConnections.class, ConnectionVerbs.CloseConnection.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

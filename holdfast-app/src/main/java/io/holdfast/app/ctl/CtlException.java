@@ -8,8 +8,10 @@ final class CtlException extends Exception {
     /** rabbitmqctl's exit codes. */
     static final int USAGE = 64;
     static final int DATA = 65;
+    static final int NOINPUT = 66;
     static final int SOFTWARE = 70;
     static final int UNAVAILABLE = 69;
+    static final int CANTCREAT = 73;
     static final int TEMPFAIL = 75;
     static final int NOPERM = 77;
 

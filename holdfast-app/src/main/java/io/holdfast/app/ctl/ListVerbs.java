@@ -147,6 +147,23 @@ final class ListVerbs {
         }
     }
 
+    @Command(name = "list_connections", description = "Open client connections (default items: user peer_host "
+            + "peer_port state).")
+    static final class ListConnections extends ListVerb {
+        @Override String what() { return "connections"; }
+
+        @Override String path() { return "/api/connections"; }
+
+        @Override String listing() { return "Listing connections ..."; }
+
+        @Override List<String> defaults() { return List.of("user", "peer_host", "peer_port", "state"); }
+
+        @Override
+        Map<String, Function<JsonNode, Object>> infoItems() {
+            return fields("name", "user", "vhost", "peer_host", "peer_port", "channels", "state", "protocol", "type");
+        }
+    }
+
     private static Map<String, Function<JsonNode, Object>> fields(String... names) {
         Map<String, Function<JsonNode, Object>> m = new LinkedHashMap<>();
         for (String n : names) {

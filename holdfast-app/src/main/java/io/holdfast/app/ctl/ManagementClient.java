@@ -63,6 +63,12 @@ final class ManagementClient {
         return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.noBody()), path);
     }
 
+    /** A POST with a JSON body, already serialised. */
+    JsonNode post(String path, String jsonBody) throws CtlException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody)), path);
+    }
+
     /** A PUT with a JSON body; the answer (201 or 204) has none. */
     void put(String path, Object body) throws CtlException {
         try {

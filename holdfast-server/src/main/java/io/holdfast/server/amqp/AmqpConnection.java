@@ -519,6 +519,19 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
         return session;
     }
 
+    /** The client's address; any thread once connected (the socket's addresses do not change). */
+    InetSocketAddress peerAddress() {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    /** RabbitMQ's name for a connection, {@code "peer_host:peer_port -> host:port"}; any thread once connected. */
+    String name() {
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        InetSocketAddress peer = peerAddress();
+        return peer.getAddress().getHostAddress() + ":" + peer.getPort() + " -> " + local.getAddress().getHostAddress()
+                + ":" + local.getPort();
+    }
+
     /** Broker shutdown: tells the client why (320) and closes. Any thread. */
     void forceClose(String reason) {
         ctx.executor().execute(() -> {

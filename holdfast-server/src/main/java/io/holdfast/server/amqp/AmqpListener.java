@@ -4,6 +4,7 @@ import io.holdfast.protocol.FrameDecoder;
 import io.holdfast.protocol.FrameType;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.config.TlsConfig;
+import io.holdfast.server.engine.ClientConnections;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.tls.Tls;
 import io.holdfast.server.tls.TlsErrors;
@@ -20,6 +21,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * and unblock. Created, then {@link #bind}; {@link #close()} tells every client the broker is shutting
  * down (320 CONNECTION_FORCED) and waits briefly for them to go.
  */
-public final class AmqpListener implements AutoCloseable {
+public final class AmqpListener implements AutoCloseable, ClientConnections {
     private final Engine engine;
     private final Set<AmqpConnection> connections = ConcurrentHashMap.newKeySet();
     private final ResourceAlarms alarms = new ResourceAlarms(connections);
@@ -122,6 +125,33 @@ public final class AmqpListener implements AutoCloseable {
             }
             then.run();
         });
+    }
+
+    @Override
+    public List<ClientConnections.Info> list() {
+        List<ClientConnections.Info> out = new ArrayList<>();
+        for (AmqpConnection c : connections) {
+            Session s = c.sessionForBrokerThread();
+            if (s != null && s.vhost != null && !s.closed()) {
+                InetSocketAddress peer = c.peerAddress();
+                out.add(new ClientConnections.Info(c.name(), s.user, s.vhost, peer.getAddress().getHostAddress(),
+                        peer.getPort(), s.channelCount()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public boolean close(String name, String reason) {
+        for (AmqpConnection c : connections) {
+            Session s = c.sessionForBrokerThread();
+            if (s != null && s.vhost != null && !s.closed() && c.name().equals(name)) {
+                s.close();
+                c.forceClose(reason);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Stops accepting, closes every connection with 320 (up to 3 s for them to go), stops the event loops. */

@@ -137,6 +137,11 @@ final class Session {
         engine.limits().channelClosed(user);
     }
 
+    /** Open channels. */
+    int channelCount() {
+        return channels.size();
+    }
+
     boolean closed() {
         return closed;
     }

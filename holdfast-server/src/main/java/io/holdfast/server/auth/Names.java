@@ -2,11 +2,15 @@ package io.holdfast.server.auth;
 
 import java.nio.charset.StandardCharsets;
 
-/** The rule for user and virtual host names: what an AMQP short string can carry, without control characters. */
-final class Names {
+/**
+ * The rule for user and virtual host names: what an AMQP short string can carry, without control characters.
+ * Any thread.
+ */
+public final class Names {
     private Names() {}
 
-    static void check(String what, String name) {
+    /** @throws AccessException (invalid) saying what is wrong with {@code name} */
+    public static void check(String what, String name) {
         if (name == null || name.isEmpty()) {
             throw AccessException.invalid(what + " name must not be empty");
         }

@@ -44,6 +44,8 @@ import java.nio.file.Path;
  * @param security           login mechanisms and broker-wide connection limits
  * @param managementTls      the management HTTPS listener ({@code management.ssl.*}), or null; the HTTP one
  *                           stays as configured
+ * @param loadDefinitions    {@code load_definitions}: a definitions file (RabbitMQ's JSON) imported at every
+ *                           start, before the listeners open; null for none
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -53,7 +55,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
-                           TlsConfig managementTls) {
+                           TlsConfig managementTls, Path loadDefinitions) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -76,7 +78,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null);
+                SecurityConfig.defaults(), null, null);
     }
 
     public Builder toBuilder() {
@@ -123,6 +125,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private TlsConfig tls;
         private SecurityConfig security;
         private TlsConfig managementTls;
+        private Path loadDefinitions;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -151,6 +154,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             tls = c.tls;
             security = c.security;
             managementTls = c.managementTls;
+            loadDefinitions = c.loadDefinitions;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -204,6 +208,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder security(SecurityConfig v) { security = v; return this; }
 
         public Builder managementTls(TlsConfig v) { managementTls = v; return this; }
+        public Builder loadDefinitions(Path v) { loadDefinitions = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
@@ -211,7 +216,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls);
+                    managementTls, loadDefinitions);
         }
     }
 }

@@ -67,10 +67,17 @@ final class ApiViews {
         m.put("destination_type", b.toQueue() ? "queue" : "exchange");
         m.put("routing_key", b.routingKey());
         m.put("arguments", arguments(b.arguments()));
-        // RabbitMQ's: the routing key ("~" for an empty one), with a hash of the arguments when there are any.
-        m.put("properties_key", b.arguments().isEmpty() ? (b.routingKey().isEmpty() ? "~" : b.routingKey())
-                : b.routingKey() + "~" + Integer.toHexString(b.arguments().hashCode()));
+        m.put("properties_key", propertiesKey(b));
         return m;
+    }
+
+    /**
+     * What names a binding among those between the same two ends in the API's paths, RabbitMQ's way: the routing
+     * key ("~" for an empty one), with a hash of the arguments when there are any.
+     */
+    static String propertiesKey(Binding b) {
+        return b.arguments().isEmpty() ? (b.routingKey().isEmpty() ? "~" : b.routingKey())
+                : b.routingKey() + "~" + Integer.toHexString(b.arguments().hashCode());
     }
 
     static Map<String, Object> vhost(VirtualHost v) {

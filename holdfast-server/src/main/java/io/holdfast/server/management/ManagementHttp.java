@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.TlsConfig;
+import io.holdfast.server.engine.ClientConnections;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.tls.Tls;
 import io.holdfast.server.tls.TlsErrors;
@@ -37,6 +38,7 @@ import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -90,10 +92,12 @@ public final class ManagementHttp implements AutoCloseable {
     /**
      * @param closeVirtualHost ends the AMQP connections on a vhost, then runs the given task on the broker
      *     thread (vhost deletion)
+     * @param clientConnections the AMQP connections, to list and close
      */
     public static ManagementHttp startIfEnabled(ServerConfig config, Engine engine, HealthState health,
                                                 IntSupplier connections, BooleanSupplier diskAlarm,
-                                                MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost)
+                                                MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost,
+                                                ClientConnections clientConnections)
             throws IOException {
         if (!config.managementEnabled()) {
             log.info("management HTTP is off (management.enabled = false)");
@@ -102,6 +106,11 @@ public final class ManagementHttp implements AutoCloseable {
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
                 new BrokerMetrics(engine, health, connections, diskAlarm, memory)).routes();
         new AccessApi(engine, closeVirtualHost).addTo(routes);
+        CoreClient core = new CoreClient(engine);
+        new TopologyApi(engine, core).addTo(routes);
+        new MessageApi(engine, core).addTo(routes);
+        new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
+        new ConnectionsApi(engine, clientConnections).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
@@ -185,7 +194,9 @@ public final class ManagementHttp implements AutoCloseable {
                 return;
             }
             String method = request.method().name();
-            String path = new QueryStringDecoder(request.uri()).rawPath();
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            String path = uri.rawPath();
+            Map<String, List<String>> query = uri.parameters();
             byte[] body = ByteBufUtil.getBytes(request.content());
             String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
             InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
@@ -193,7 +204,7 @@ public final class ManagementHttp implements AutoCloseable {
             long delay = auth.answerDelayMillis(authorization, peer);
             try {
                 handlers.execute(() -> {
-                    Routes.Response r = answer(method, path, body, authorization, peer);
+                    Routes.Response r = answer(method, path, query, body, authorization, peer);
                     if (delay == 0) {
                         write(ctx, r, keepAlive, method.equals("HEAD"));
                     } else { // held on the event loop's timer, not on a handler thread
@@ -219,7 +230,8 @@ public final class ManagementHttp implements AutoCloseable {
     }
 
     /** The response to one request; never throws. Runs on a handler thread. */
-    private Routes.Response answer(String method, String path, byte[] body, String authorization,
+    private Routes.Response answer(String method, String path, Map<String, List<String>> query, byte[] body,
+                                   String authorization,
                                    InetSocketAddress peer) {
         String lookup = method.equals("HEAD") ? "GET" : method;
         Routes.Match match = routes.match(lookup, path);
@@ -241,7 +253,7 @@ public final class ManagementHttp implements AutoCloseable {
         }
         try {
             return match.handler().handle(new Routes.Request(method, path, match.variables(), body, who.user(),
-                    peer.getAddress().getHostAddress()));
+                    peer.getAddress().getHostAddress(), query));
         } catch (BadRequest e) {
             return error(400, "bad_request", e.getMessage());
         } catch (CompletionException e) { // from Engine.query: a timeout, or what the query threw

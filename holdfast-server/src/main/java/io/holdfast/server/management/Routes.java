@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -34,10 +35,20 @@ final class Routes {
         Response handle(Request request) throws Exception;
     }
 
-    /** A request as handlers see it: {@code user} is who logged in (null on an open route). */
-    record Request(String method, String path, List<String> variables, byte[] body, String user, String peer) {
+    /**
+     * A request as handlers see it: {@code user} is who logged in (null on an open route); {@code query} the
+     * decoded query string parameters.
+     */
+    record Request(String method, String path, List<String> variables, byte[] body, String user, String peer,
+                   Map<String, List<String>> query) {
         String variable(int i) {
             return variables.get(i);
+        }
+
+        /** True if the query string has {@code name=true} (RabbitMQ's {@code ?if-empty=true}). */
+        boolean flag(String name) {
+            List<String> values = query.get(name);
+            return values != null && values.contains("true");
         }
     }
 
@@ -112,6 +123,11 @@ final class Routes {
             }
         }
         return vars;
+    }
+
+    /** A path segment as RabbitMQ's paths spell it: percent-encoded, {@code /} as {@code %2F}, space as {@code %20}. */
+    static String encode(String segment) {
+        return java.net.URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /** Segments without the leading slash; a trailing slash is ignored, as RabbitMQ does. */

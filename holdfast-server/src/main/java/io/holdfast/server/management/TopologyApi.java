@@ -1,0 +1,257 @@
+package io.holdfast.server.management;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.core.Binding;
+import io.holdfast.core.BrokerException;
+import io.holdfast.core.ErrorCode;
+import io.holdfast.core.Exchange;
+import io.holdfast.core.Queue;
+import io.holdfast.core.VirtualHost;
+import io.holdfast.protocol.ReplyCode;
+import io.holdfast.server.engine.Engine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * RabbitMQ's API for changing queues, exchanges and bindings, with its paths, bodies and answers:
+ * {@code PUT|DELETE /api/queues/{vhost}/{name}} ({@code ?if-empty=true}, {@code ?if-unused=true}),
+ * {@code DELETE /api/queues/{vhost}/{name}/contents} (purge), {@code PUT|DELETE /api/exchanges/{vhost}/{name}},
+ * {@code GET|POST /api/bindings/{vhost}/e/{source}/q|e/{destination}} and
+ * {@code GET|DELETE .../{props}}. A created object answers 201, a changed or deleted one 204; what the path
+ * names and does not exist is 404 Object Not Found; bad input is 400 with the reason, and what the broker
+ * refuses is 400 with its AMQP text ({@code 406 PRECONDITION_FAILED - inequivalent arg ...}), as RabbitMQ's
+ * plugin reports a channel error. Each runs as a core command on a channel of its own ({@link CoreClient});
+ * administrators only. Handler threads.
+ */
+final class TopologyApi {
+    private final Engine engine;
+    private final CoreClient core;
+
+    TopologyApi(Engine engine, CoreClient core) {
+        this.engine = engine;
+        this.core = core;
+    }
+
+    void addTo(Routes routes) {
+        routes.add("PUT", "/api/queues/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> putQueue(r)))
+                .add("DELETE", "/api/queues/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> deleteQueue(r)))
+                .add("DELETE", "/api/queues/{vhost}/{name}/contents", Routes.Access.ADMIN,
+                        r -> answering(() -> purgeQueue(r)))
+                .add("PUT", "/api/exchanges/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> putExchange(r)))
+                .add("DELETE", "/api/exchanges/{vhost}/{name}", Routes.Access.ADMIN,
+                        r -> answering(() -> deleteExchange(r)));
+        for (String kind : List.of("q", "e")) {
+            String between = "/api/bindings/{vhost}/e/{source}/" + kind + "/{destination}";
+            boolean toQueue = kind.equals("q");
+            routes.add("GET", between, Routes.Access.READ, r -> answering(() -> bindings(r, toQueue, null)))
+                    .add("POST", between, Routes.Access.ADMIN, r -> answering(() -> bind(r, toQueue)))
+                    .add("GET", between + "/{props}", Routes.Access.READ,
+                            r -> answering(() -> bindings(r, toQueue, r.variable(3))))
+                    .add("DELETE", between + "/{props}", Routes.Access.ADMIN, r -> answering(() -> unbind(r, toQueue)));
+        }
+    }
+
+    /** A handler body that may meet a missing vhost or a refusal of the core. */
+    @FunctionalInterface
+    interface Body {
+        Routes.Response run() throws Exception;
+    }
+
+    /** Runs {@code body}; a missing vhost becomes 404 Object Not Found, a refusal of the core RabbitMQ's 404 or 400. */
+    static Routes.Response answering(Body body) throws Exception {
+        try {
+            return body.run();
+        } catch (CoreClient.NoSuchVhost e) {
+            return ManagementApi.notFound();
+        } catch (BrokerException e) {
+            String text = ReplyCode.name(e.code().code()) + " - " + e.getMessage();
+            if (e.code() == ErrorCode.NOT_FOUND) {
+                return ManagementHttp.error(404, "not_found", text);
+            }
+            return ManagementHttp.error(400, "bad_request", e.code().code() + " " + text);
+        }
+    }
+
+    /** RabbitMQ's paths name the default exchange {@code amq.default}. */
+    static String exchangeName(String pathName) {
+        return pathName.equals("amq.default") ? "" : pathName;
+    }
+
+    private static Routes.Response status(int status) {
+        return Routes.Response.of(status, ManagementHttp.JSON, "");
+    }
+
+    private static JsonNode optionalBody(Routes.Request r) {
+        return r.body().length == 0 ? ManagementHttp.MAPPER.createObjectNode() : ManagementHttp.body(r);
+    }
+
+    // ---- queues ----
+
+    private Routes.Response putQueue(Routes.Request r) {
+        JsonNode body = optionalBody(r);
+        String name = r.variable(1);
+        boolean durable = AmqpJson.bool(body, "durable", false);
+        boolean autoDelete = AmqpJson.bool(body, "auto_delete", false);
+        Map<String, Object> arguments = AmqpJson.table(body, "arguments");
+        boolean existed = core.call(r.variable(0), ch -> {
+            boolean exists = engine.broker().virtualHost(ch.vhost()).queue(name) != null;
+            engine.broker().topology().declareQueue(ch, name, false, durable, false, autoDelete, arguments);
+            return exists;
+        });
+        return status(existed ? 204 : 201);
+    }
+
+    private Routes.Response deleteQueue(Routes.Request r) {
+        String name = r.variable(1);
+        boolean ifEmpty = r.flag("if-empty");
+        boolean ifUnused = r.flag("if-unused");
+        boolean found = core.call(r.variable(0), ch -> {
+            if (engine.broker().virtualHost(ch.vhost()).queue(name) == null) {
+                return false;
+            }
+            engine.broker().topology().deleteQueue(ch, name, ifUnused, ifEmpty);
+            return true;
+        });
+        return found ? status(204) : ManagementApi.notFound();
+    }
+
+    private Routes.Response purgeQueue(Routes.Request r) {
+        String name = r.variable(1);
+        boolean found = core.call(r.variable(0), ch -> {
+            if (engine.broker().virtualHost(ch.vhost()).queue(name) == null) {
+                return false;
+            }
+            engine.broker().topology().purgeQueue(ch, name);
+            return true;
+        });
+        return found ? status(204) : ManagementApi.notFound();
+    }
+
+    // ---- exchanges ----
+
+    private Routes.Response putExchange(Routes.Request r) {
+        JsonNode body = ManagementHttp.body(r);
+        String name = exchangeName(r.variable(1));
+        String type = AmqpJson.text(body, "type");
+        boolean durable = AmqpJson.bool(body, "durable", false);
+        boolean autoDelete = AmqpJson.bool(body, "auto_delete", false);
+        boolean internal = AmqpJson.bool(body, "internal", false);
+        Map<String, Object> arguments = AmqpJson.table(body, "arguments");
+        boolean existed = core.call(r.variable(0), ch -> {
+            boolean exists = engine.broker().virtualHost(ch.vhost()).exchange(name) != null;
+            engine.broker().topology().declareExchange(ch, name, type, false, durable, autoDelete, internal,
+                    arguments);
+            return exists;
+        });
+        return status(existed ? 204 : 201);
+    }
+
+    private Routes.Response deleteExchange(Routes.Request r) {
+        String name = exchangeName(r.variable(1));
+        boolean ifUnused = r.flag("if-unused");
+        boolean found = core.call(r.variable(0), ch -> {
+            if (engine.broker().virtualHost(ch.vhost()).exchange(name) == null) {
+                return false;
+            }
+            engine.broker().topology().deleteExchange(ch, name, ifUnused);
+            return true;
+        });
+        return found ? status(204) : ManagementApi.notFound();
+    }
+
+    // ---- bindings ----
+
+    /** The bindings from {@code source} to {@code destination} ({@code props} non-null: the one it names); null if an end is missing. */
+    private static List<Binding> between(VirtualHost v, String source, String destination, boolean toQueue,
+                                         String props) {
+        Exchange x = v.exchange(source);
+        boolean destinationExists = toQueue ? v.queue(destination) != null : v.exchange(destination) != null;
+        if (x == null || !destinationExists) {
+            return null;
+        }
+        List<Binding> out = new ArrayList<>();
+        for (Binding b : x.bindings()) {
+            if (b.toQueue() == toQueue && b.destination().equals(destination)
+                    && (props == null || ApiViews.propertiesKey(b).equals(props))) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    private Routes.Response bindings(Routes.Request r, boolean toQueue, String props) {
+        String source = exchangeName(r.variable(1));
+        String destination = r.variable(2);
+        Object found = engine.query(b -> {
+            VirtualHost v = b.virtualHost(r.variable(0));
+            if (v == null) {
+                return null;
+            }
+            if (source.isEmpty() && toQueue && v.queue(destination) != null) { // the default exchange's implicit one
+                Binding implicit = new Binding("", destination, true, destination, Map.of());
+                return props == null || ApiViews.propertiesKey(implicit).equals(props)
+                        ? List.of(ApiViews.binding(v, implicit)) : List.of();
+            }
+            List<Binding> bs = between(v, source, destination, toQueue, props);
+            return bs == null ? null : bs.stream().map(x -> ApiViews.binding(v, x)).toList();
+        });
+        if (found == null || props != null && ((List<?>) found).isEmpty()) {
+            return ManagementApi.notFound();
+        }
+        return ManagementHttp.json(200, props == null ? found : ((List<?>) found).get(0));
+    }
+
+    private Routes.Response bind(Routes.Request r, boolean toQueue) {
+        JsonNode body = optionalBody(r);
+        String source = exchangeName(r.variable(1));
+        String destination = r.variable(2);
+        JsonNode key = body.path("routing_key");
+        if (!key.isMissingNode() && !key.isNull() && !key.isValueNode()) {
+            throw new ManagementHttp.BadRequest("\"routing_key\" must be a string, not " + key);
+        }
+        String routingKey = key.isValueNode() ? key.asText() : "";
+        Map<String, Object> arguments = AmqpJson.table(body, "arguments");
+        Binding made = core.call(r.variable(0), ch -> {
+            VirtualHost v = engine.broker().virtualHost(ch.vhost());
+            boolean endsExist = (source.isEmpty() || v.exchange(source) != null)
+                    && (toQueue ? v.queue(destination) != null : v.exchange(destination) != null);
+            if (!endsExist) {
+                return null;
+            }
+            if (toQueue) {
+                engine.broker().topology().bindQueue(ch, destination, source, routingKey, arguments);
+            } else {
+                engine.broker().topology().bindExchange(ch, destination, source, routingKey, arguments);
+            }
+            return new Binding(source, destination, toQueue, routingKey, arguments);
+        });
+        if (made == null) {
+            return ManagementApi.notFound();
+        }
+        String location = "/api/bindings/" + Routes.encode(r.variable(0)) + "/e/" + Routes.encode(r.variable(1))
+                + "/" + (toQueue ? "q" : "e") + "/" + Routes.encode(destination) + "/"
+                + Routes.encode(ApiViews.propertiesKey(made));
+        return status(201).withHeader("Location", location);
+    }
+
+    private Routes.Response unbind(Routes.Request r, boolean toQueue) {
+        String source = exchangeName(r.variable(1));
+        String destination = r.variable(2);
+        String props = r.variable(3);
+        boolean found = core.call(r.variable(0), ch -> {
+            List<Binding> bs = between(engine.broker().virtualHost(ch.vhost()), source, destination, toQueue, props);
+            if (bs == null || bs.isEmpty()) {
+                return false;
+            }
+            Binding b = bs.get(0);
+            if (toQueue) {
+                engine.broker().topology().unbindQueue(ch, destination, source, b.routingKey(), b.arguments());
+            } else {
+                engine.broker().topology().unbindExchange(ch, destination, source, b.routingKey(), b.arguments());
+            }
+            return true;
+        });
+        return found ? status(204) : ManagementApi.notFound();
+    }
+}
