@@ -208,6 +208,7 @@ class CtlTest {
         assertThat(ctl("authenticate_user", "carol", "pw-1")).isZero();
         assertThat(out).contains("Success");
         assertThat(ctl("authenticate_user", "carol", "wrong")).isEqualTo(77);
+        assertThat(err).contains("failed to authenticate user \"carol\"");
         assertThat(ctl("add_vhost", "billing")).isZero();
         assertThat(ctl("set_permissions", "-p", "billing", "carol", "^carol-", ".*", ".*")).isZero();
         assertThat(ctl("-q", "list_permissions", "-p", "billing")).isZero();

@@ -123,8 +123,13 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Authenticating user \"" + name + "\" ...");
-            new ManagementClient(ctl.host, ctl.port, Duration.ofSeconds(Math.max(1, ctl.timeoutSeconds)), name,
-                    password).get("/api/whoami");
+            try {
+                new ManagementClient(ctl.host, ctl.port, Duration.ofSeconds(Math.max(1, ctl.timeoutSeconds)), name,
+                        password).get("/api/whoami");
+            } catch (CtlException e) {
+                throw e.exitCode() == CtlException.NOPERM ? new CtlException(CtlException.NOPERM,
+                        "failed to authenticate user \"" + name + "\": user '" + name + "' - invalid credentials") : e;
+            }
             out().println("Success");
             return 0;
         }

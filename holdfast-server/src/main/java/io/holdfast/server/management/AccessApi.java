@@ -114,8 +114,8 @@ final class AccessApi {
         }, exists ? 204 : 201);
     }
 
-    /** RabbitMQ takes tags as a comma-separated string or, since 3.x, a list. */
-    private static List<String> tags(JsonNode n) {
+    /** RabbitMQ's tags: a comma-separated string (before 3.9) or a list; for the API and definitions. */
+    static List<String> tags(JsonNode n) {
         List<String> out = new ArrayList<>();
         if (n.isArray()) {
             n.forEach(t -> out.add(t.asText().trim()));

@@ -234,7 +234,7 @@ public final class Definitions {
                         : PasswordHash.MD5; // as RabbitMQ: a file without the field predates 3.6, whose hashes were MD5
                 String hash = e.text("password_hash");
                 PasswordHash h = e.get(() -> new PasswordHash(algorithm, hash));
-                users.add(new UserDef(name, h, tags(e.body.path("tags"))));
+                users.add(new UserDef(name, h, AccessApi.tags(e.body.path("tags"))));
             }
             for (Entry e : entries(root, "vhosts")) {
                 String name = e.text("name");
@@ -429,20 +429,6 @@ public final class Definitions {
         if (!inFile.contains(vhost) && e.definitions.engine.access().vhost(vhost).isEmpty()) {
             throw e.invalid("no vhost '" + vhost + "' in the broker or the file");
         }
-    }
-
-    /** RabbitMQ's tags: a comma-separated string (before 3.9) or a list. */
-    private static List<String> tags(JsonNode n) {
-        List<String> out = new ArrayList<>();
-        if (n.isArray()) {
-            n.forEach(t -> out.add(t.asText().trim()));
-        } else if (n.isTextual()) {
-            for (String t : n.asText().split(",")) {
-                out.add(t.trim());
-            }
-        }
-        out.removeIf(String::isEmpty);
-        return out;
     }
 
     private List<Entry> entries(JsonNode root, String section) {
