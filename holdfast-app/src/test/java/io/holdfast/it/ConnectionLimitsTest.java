@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.rabbitmq.client.Connection;
 import io.holdfast.server.config.SecurityConfig;
 import java.io.IOException;
@@ -16,11 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Broker-wide connection limits: {@code connection_max} refuses connection.open beyond it with RabbitMQ's 530,
@@ -31,26 +26,17 @@ class ConnectionLimitsTest {
     @TempDir
     Path dataDir;
 
-    private final ListAppender<ILoggingEvent> limitLog = new ListAppender<>();
-    private final Logger limitLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.amqp.ConnectionLimits");
+    @RegisterExtension
+    final LogLines limitLog = LogLines.of("io.holdfast.server.amqp.ConnectionLimits");
 
-    @BeforeEach
-    void setUp() {
-        limitLog.start();
-        limitLogger.addAppender(limitLog);
-    }
 
-    @AfterEach
-    void tearDown() {
-        limitLogger.detachAppender(limitLog);
-    }
 
     private RunningBroker start(SecurityConfig security) throws IOException {
         return RunningBroker.start(dataDir, c -> c.toBuilder().security(security).build());
     }
 
     private long logLines(String text) {
-        return limitLog.list.stream().filter(e -> e.getFormattedMessage().contains(text)).count();
+        return limitLog.count(m -> m.contains(text));
     }
 
     @Test

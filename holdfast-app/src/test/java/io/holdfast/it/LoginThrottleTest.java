@@ -3,9 +3,6 @@ package io.holdfast.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.rabbitmq.client.AuthenticationFailureException;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -16,11 +13,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Failed-login throttling: after wrong passwords from an address, the answer to its next logins comes after a
@@ -33,19 +28,10 @@ class LoginThrottleTest {
     @TempDir
     Path dataDir;
 
-    private final ListAppender<ILoggingEvent> authLog = new ListAppender<>();
-    private final Logger authLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.auth.Authenticator");
+    @RegisterExtension
+    final LogLines authLog = LogLines.of("io.holdfast.server.auth.Authenticator");
 
-    @BeforeEach
-    void setUp() {
-        authLog.start();
-        authLogger.addAppender(authLog);
-    }
 
-    @AfterEach
-    void tearDown() {
-        authLogger.detachAppender(authLog);
-    }
 
     private static ConnectionFactory from(RunningBroker b, String localAddress, String user, String password) {
         ConnectionFactory f = b.factory();
@@ -62,8 +48,7 @@ class LoginThrottleTest {
     }
 
     private long failedLoginLines() {
-        return authLog.list.stream().filter(e -> e.getFormattedMessage().startsWith("failed login from 127.0.0.1"))
-                .count();
+        return authLog.count(m -> m.startsWith("failed login from 127.0.0.1"));
     }
 
     @Test

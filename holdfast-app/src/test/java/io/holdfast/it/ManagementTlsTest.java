@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import io.holdfast.server.config.TlsConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,12 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The management HTTPS listener ({@code management.ssl.*}, as RabbitMQ's management plugin names them): the
@@ -36,8 +30,8 @@ class ManagementTlsTest {
     static Path certDir;
 
     private static TestCertificates certs;
-    private final ListAppender<ILoggingEvent> tlsLog = new ListAppender<>();
-    private final Logger tlsLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.tls.TlsErrors");
+    @RegisterExtension
+    final LogLines tlsLog = LogLines.of("io.holdfast.server.tls.TlsErrors");
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -45,21 +39,10 @@ class ManagementTlsTest {
         certs.signed("client", "/CN=guest", null, "ca");
     }
 
-    @BeforeEach
-    void setUp() {
-        tlsLog.start();
-        tlsLogger.addAppender(tlsLog);
-    }
 
-    @AfterEach
-    void tearDown() {
-        tlsLogger.detachAppender(tlsLog);
-    }
 
     private RunningBroker start(boolean verifyPeer) throws Exception {
-        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, verifyPeer,
-                verifyPeer);
-        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().managementTls(tls).build());
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().managementTls(certs.serverTls(verifyPeer)).build());
     }
 
     private static HttpResponse<String> overview(RunningBroker b, String clientCert) throws Exception {
@@ -90,8 +73,8 @@ class ManagementTlsTest {
         try (RunningBroker b = start(true)) {
             assertThat(overview(b, "client").statusCode()).isEqualTo(200);
             assertThatThrownBy(() -> overview(b, null)).isInstanceOf(IOException.class);
-            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream().anyMatch(e ->
-                    e.getFormattedMessage().contains("on the management HTTPS listener: TLS handshake failed")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.anyContains(
+                    "on the management HTTPS listener: TLS handshake failed"));
         }
     }
 
@@ -103,9 +86,8 @@ class ManagementTlsTest {
                     + b.server().managementTlsPort() + "/api/overview")).timeout(Duration.ofSeconds(10)).build();
             assertThatThrownBy(() -> plain.send(request, HttpResponse.BodyHandlers.ofString()))
                     .isInstanceOf(IOException.class);
-            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream().anyMatch(e ->
-                    e.getFormattedMessage().contains("not a TLS handshake (a plain HTTP client on the management "
-                            + "HTTPS port?)")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.anyContains(
+                    "not a TLS handshake (a plain HTTP client on the management HTTPS port?)"));
             assertThat(overview(b, null).statusCode()).as("the HTTPS listener goes on").isEqualTo(200);
         }
     }

@@ -1,5 +1,6 @@
 package io.holdfast.it;
 
+import io.holdfast.server.config.TlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,11 @@ final class TestCertificates {
                 "-subj", "/CN=Holdfast Test CA");
         c.signed("server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1", "ca");
         return c;
+    }
+
+    /** The server side of a TLS listener on this CA: verify_peer and fail_if_no_peer_cert together, or neither. */
+    TlsConfig serverTls(boolean verifyPeer) {
+        return new TlsConfig(null, 0, serverCert, serverKey, null, caCert, verifyPeer, verifyPeer);
     }
 
     /** A key and a certificate for {@code subject}, signed by the CA ("ca") or by itself (null). */

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
-import io.holdfast.server.config.TlsConfig;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}): TLS clients publish and consume,
@@ -39,8 +33,8 @@ class TlsTest {
     static Path certDir;
 
     private static TestCertificates certs;
-    private final ListAppender<ILoggingEvent> tlsLog = new ListAppender<>();
-    private final Logger tlsLogger = (Logger) LoggerFactory.getLogger("io.holdfast.server.tls.TlsErrors");
+    @RegisterExtension
+    final LogLines tlsLog = LogLines.of("io.holdfast.server.tls.TlsErrors");
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -49,21 +43,10 @@ class TlsTest {
         certs.signed("stranger", "/CN=guest", null, null);
     }
 
-    @BeforeEach
-    void setUp() {
-        tlsLog.start();
-        tlsLogger.addAppender(tlsLog);
-    }
 
-    @AfterEach
-    void tearDown() {
-        tlsLogger.detachAppender(tlsLog);
-    }
 
     private RunningBroker start(boolean verifyPeer) throws Exception {
-        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, verifyPeer,
-                verifyPeer);
-        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(tls).build());
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(certs.serverTls(verifyPeer)).build());
     }
 
     private ConnectionFactory tlsFactory(RunningBroker b, String protocol, String clientCert) throws Exception {
@@ -115,8 +98,8 @@ class TlsTest {
             plain.setPort(b.server().tlsPort());
             plain.setConnectionTimeout(5000);
             assertThatThrownBy(plain::newConnection).isInstanceOf(Exception.class);
-            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream().anyMatch(e ->
-                    e.getFormattedMessage().contains("not a TLS handshake (a plain AMQP client on the AMQPS port?)")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.anyContains(
+                    "not a TLS handshake (a plain AMQP client on the AMQPS port?)"));
             try (Socket garbage = new Socket("127.0.0.1", b.server().tlsPort())) {
                 OutputStream out = garbage.getOutputStream();
                 out.write(new byte[] {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}); // a handshake record of nonsense
@@ -143,8 +126,8 @@ class TlsTest {
             ConnectionFactory untrusted = tlsFactory(b, "TLSv1.2", "stranger");
             untrusted.setConnectionTimeout(5000);
             assertThatThrownBy(untrusted::newConnection).isInstanceOf(Exception.class);
-            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.list.stream()
-                    .filter(e -> e.getFormattedMessage().contains("TLS handshake failed")).count() >= 2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.count(
+                    m -> m.contains("TLS handshake failed")) >= 2);
         }
     }
 

@@ -208,6 +208,13 @@ final class AccessVerbs {
         }
     }
 
+    /** rabbitmqctl's permissions table: the {@code who} column (user or vhost), then configure, write, read. */
+    private static void printPermissions(Ctl.Verb verb, String who, JsonNode rows) {
+        verb.out().println(who + "\tconfigure\twrite\tread");
+        rows.forEach(p -> verb.out().println(p.path(who).asText() + "\t" + p.path("configure").asText() + "\t"
+                + p.path("write").asText() + "\t" + p.path("read").asText()));
+    }
+
     @Command(name = "list_permissions", description = "Every user's permissions in a vhost.")
     static final class ListPermissions extends Ctl.Verb {
         @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
@@ -221,9 +228,7 @@ final class AccessVerbs {
                 throw missing(e, "virtual host '" + vhost + "' does not exist");
             }
             info("Listing permissions for vhost \"" + vhost + "\" ...");
-            out().println("user\tconfigure\twrite\tread");
-            rows.forEach(p -> out().println(p.path("user").asText() + "\t" + p.path("configure").asText() + "\t"
-                    + p.path("write").asText() + "\t" + p.path("read").asText()));
+            printPermissions(this, "user", rows);
             return 0;
         }
     }
@@ -241,9 +246,7 @@ final class AccessVerbs {
                 throw missing(e, "no such user '" + user + "'");
             }
             info("Listing permissions for user \"" + user + "\" ...");
-            out().println("vhost\tconfigure\twrite\tread");
-            rows.forEach(p -> out().println(p.path("vhost").asText() + "\t" + p.path("configure").asText() + "\t"
-                    + p.path("write").asText() + "\t" + p.path("read").asText()));
+            printPermissions(this, "vhost", rows);
             return 0;
         }
     }
