@@ -8,17 +8,20 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Stream;
+import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
@@ -192,6 +195,26 @@ public final class ClusterNode implements AutoCloseable {
         RaftServer.Division division = server.getDivision(group.groupId());
         return new ReplicaStatus(division.getInfo().isLeader(), hosted.machine().appliedIndex(),
                 hosted.machine().appliedCommands(), hosted.machine().snapshotsLoaded());
+    }
+
+    /** This node's view of {@code group}'s leader, term, commit index and, on the leader, each follower's lag. */
+    public GroupStatus groupStatus(ReplicaGroup group) throws IOException {
+        hosted(group);
+        RaftServer.Division division = server.getDivision(group.groupId());
+        DivisionInfo info = division.getInfo();
+        long commit = division.getRaftLog().getLastCommittedIndex();
+        Map<String, Long> lag = new TreeMap<>();
+        if (info.isLeader()) {
+            // Ratis lists the followers in the same (appender) order in the role info and the match indices.
+            List<RaftProtos.ServerRpcProto> followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+            long[] match = info.getFollowerMatchIndices();
+            for (int i = 0; i < followers.size() && i < match.length; i++) {
+                lag.put(followers.get(i).getId().getId().toStringUtf8(), Math.max(0, commit - match[i]));
+            }
+        }
+        RaftPeerId leaderId = info.getLeaderId();
+        return new GroupStatus(leaderId == null ? null : leaderId.toString(), info.isLeader(), info.getCurrentTerm(),
+                commit, info.getLastAppliedIndex(), lag);
     }
 
     public ClusterConfig config() {
