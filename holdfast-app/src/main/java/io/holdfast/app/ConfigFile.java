@@ -1,6 +1,7 @@
 package io.holdfast.app;
 
 import io.holdfast.core.ConsumerTimeoutAction;
+import io.holdfast.server.config.ClusterSettings;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.SecurityConfig;
 import io.holdfast.server.config.TlsConfig;
@@ -65,6 +66,7 @@ final class ConfigFile {
     static final class Builder {
         private static final String WATERMARK_RELATIVE = "vm_memory_high_watermark.relative";
         private static final String WATERMARK_ABSOLUTE = "vm_memory_high_watermark.absolute";
+        private static final String CLUSTER_NODES = "cluster_formation.classic_config.nodes.";
 
         private final ServerConfig.Builder b;
         /** ssl_options.* as given; made into a TlsConfig at build, when listeners.ssl.default is set. */
@@ -77,12 +79,19 @@ final class ConfigFile {
         /** auth_mechanisms.N as given, by N; replaces the default list at build when any is set. */
         private final java.util.TreeMap<String, String> mechanisms = new java.util.TreeMap<>();
         private SecurityConfig security;
+        /** cluster_formation.classic_config.nodes.N as given, by N; with nodename they make the cluster at build. */
+        private final java.util.TreeMap<Integer, ClusterSettings.Node> clusterNodes = new java.util.TreeMap<>();
+        private String nodeName;
+        private final ClusterSettings baseCluster;
+        private java.time.Duration electionTimeout = ClusterSettings.DEFAULT_ELECTION_TIMEOUT;
+        private java.time.Duration commitTimeout = ClusterSettings.DEFAULT_COMMIT_TIMEOUT;
         /** Which of the two vm_memory_high_watermark keys has been set, if any: only one may be. */
         private String watermarkKey;
 
         Builder(ServerConfig c) {
             b = c.toBuilder();
             security = c.security();
+            baseCluster = c.cluster();
         }
 
         void set(String key, String value) {
@@ -136,10 +145,22 @@ final class ConfigFile {
                 case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
                 case "message_memory_limit.absolute" -> b.residentMessageBytesMax(bytes(key, value));
                 case "load_definitions" -> b.loadDefinitions(Path.of(nonEmpty(key, value)));
+                case "nodename" -> nodeName = nonEmpty(key, value);
+                // RabbitMQ's name for the only peer discovery Holdfast has: the list in the config file.
+                case "cluster_formation.peer_discovery_backend" -> oneOf(key, value, "classic_config",
+                        "rabbit_peer_discovery_classic_config");
+                case "raft.election_timeout" -> electionTimeout = java.time.Duration.ofMillis(
+                        number(key, value, 100, 60_000));
+                case "raft.commit_timeout" -> commitTimeout = java.time.Duration.ofMillis(
+                        number(key, value, 100, 600_000));
                 case WATERMARK_RELATIVE -> b.memoryHighWatermarkBytes(watermark(key,
                         (long) (fraction(key, value) * Runtime.getRuntime().maxMemory())));
                 case WATERMARK_ABSOLUTE -> b.memoryHighWatermarkBytes(watermark(key, heapSize(key, value)));
                 default -> {
+                    if (key.startsWith(CLUSTER_NODES)) {
+                        clusterNode(key, value);
+                        return;
+                    }
                     if (!key.startsWith("auth_mechanisms.")) {
                         throw new IllegalArgumentException("unknown key '" + key + "' (known keys are listed in README.md)");
                     }
@@ -214,6 +235,49 @@ final class ConfigFile {
             } else {
                 b.port((int) number("listeners.tcp.default", value, 0, 65535));
             }
+        }
+
+        /** {@code cluster_formation.classic_config.nodes.N = name@host:port}: a member and its Raft peer port. */
+        private void clusterNode(String key, String value) {
+            int n = (int) number(key, key.substring(CLUSTER_NODES.length()), 1, 1000);
+            int at = value.indexOf('@');
+            int colon = value.lastIndexOf(':');
+            if (at < 1 || colon < at + 2 || colon == value.length() - 1) {
+                throw new IllegalArgumentException(key + " must be name@host:port (the port peers reach this node's "
+                        + "Raft listener on), such as holdfast1@127.0.0.1:7001, got '" + value + "'");
+            }
+            ClusterSettings.Node node = new ClusterSettings.Node(value.substring(0, at),
+                    value.substring(at + 1, colon), (int) number(key, value.substring(colon + 1), 1, 65535));
+            if (clusterNodes.containsKey(n)) {
+                throw new IllegalArgumentException(key + " is set twice");
+            }
+            for (ClusterSettings.Node other : clusterNodes.values()) {
+                if (other.name().equals(node.name())) {
+                    throw new IllegalArgumentException(key + " names node '" + node.name() + "', as an entry above "
+                            + "does (" + other + "): every node needs its own name");
+                }
+                if (other.address().equals(node.address())) {
+                    throw new IllegalArgumentException(key + " gives " + node.address() + ", as an entry above does ("
+                            + other + "): every node needs its own peer port");
+                }
+            }
+            clusterNodes.put(n, node);
+        }
+
+        private ClusterSettings cluster() {
+            if (clusterNodes.isEmpty() && nodeName == null) {
+                return baseCluster;
+            }
+            if (nodeName == null) {
+                throw new IllegalArgumentException("cluster_formation.classic_config.nodes is set but nodename is not: "
+                        + "name this node (nodename = one of the names listed)");
+            }
+            if (clusterNodes.isEmpty()) {
+                throw new IllegalArgumentException("nodename is set but cluster_formation.classic_config.nodes is not: "
+                        + "list every node of the cluster, this one included");
+            }
+            return new ClusterSettings(nodeName, java.util.List.copyOf(clusterNodes.values()), electionTimeout,
+                    commitTimeout);
         }
 
         private long watermark(String key, long bytes) {
@@ -324,7 +388,7 @@ final class ConfigFile {
             if (!mechanisms.isEmpty()) {
                 security = security.withAuthMechanisms(java.util.List.copyOf(mechanisms.values()));
             }
-            return b.security(security).build();
+            return b.security(security).cluster(cluster()).build();
         }
     }
 }

@@ -46,6 +46,8 @@ import java.nio.file.Path;
  *                           stays as configured
  * @param loadDefinitions    {@code load_definitions}: a definitions file (RabbitMQ's JSON) imported at every
  *                           start, before the listeners open; null for none
+ * @param cluster            the cluster this node belongs to ({@code cluster_formation.*}), or null for a
+ *                           single node (no Raft, nothing replicated)
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -55,7 +57,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
-                           TlsConfig managementTls, Path loadDefinitions) {
+                           TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -78,7 +80,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null);
+                SecurityConfig.defaults(), null, null, null);
     }
 
     public Builder toBuilder() {
@@ -126,6 +128,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private SecurityConfig security;
         private TlsConfig managementTls;
         private Path loadDefinitions;
+        private ClusterSettings cluster;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -155,6 +158,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             security = c.security;
             managementTls = c.managementTls;
             loadDefinitions = c.loadDefinitions;
+            cluster = c.cluster;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -210,13 +214,15 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder managementTls(TlsConfig v) { managementTls = v; return this; }
         public Builder loadDefinitions(Path v) { loadDefinitions = v; return this; }
 
+        public Builder cluster(ClusterSettings v) { cluster = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions);
+                    managementTls, loadDefinitions, cluster);
         }
     }
 }
