@@ -54,6 +54,8 @@ public final class AccessControl {
     private final AccessFile file;
     private final AuditLog audit;
     private volatile State state;
+    /** Non-null on a cluster node: changes go through the cluster and come back through {@link #install}. */
+    private volatile AccessReplication replication;
 
     private AccessControl(AccessFile file, AuditLog audit, State state) {
         this.file = file;
@@ -243,9 +245,40 @@ public final class AccessControl {
                 "max-channels", String.valueOf(maxChannels)), new State(users, s.vhosts(), s.permissions()));
     }
 
+    // ---- the cluster's seam: changes replicated through the metadata log ----
+
+    /** From now on changes go through {@code r} (a cluster node); set once, before clients connect. */
+    public void replicateThrough(AccessReplication r) {
+        replication = r;
+    }
+
+    /** The current state in the bytes {@link AccessReplication} and {@link #install} carry. */
+    public byte[] encoded() {
+        try {
+            return AccessFile.encode(state);
+        } catch (IOException e) {
+            throw new IllegalStateException("the access state does not encode", e);
+        }
+    }
+
+    /**
+     * Makes {@code encoded} the state (a change committed in the cluster's log, or its snapshot): written to
+     * this node's file, then visible. Called by the cluster's apply thread only, never with this lock held.
+     */
+    public void install(byte[] encoded) throws IOException {
+        State next = AccessFile.decode(encoded);
+        file.save(next);
+        state = next;
+    }
+
     private void commit(Actor who, String action, Map<String, String> details, State next) {
         try {
             audit.append(who, action, details);
+            AccessReplication r = replication;
+            if (r != null) {
+                r.replicate(AccessFile.encode(state), AccessFile.encode(next)); // installed here when it returns
+                return;
+            }
             file.save(next);
         } catch (IOException e) {
             throw new AccessException(AccessException.Kind.STORAGE, "could not store the change (" + action + "): "

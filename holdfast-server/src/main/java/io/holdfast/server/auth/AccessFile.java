@@ -42,10 +42,19 @@ final class AccessFile {
         if (content.isEmpty()) {
             return Optional.empty();
         }
-        JsonNode root = JSON.readTree(content.get());
+        try {
+            return Optional.of(decode(content.get()));
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The content's JSON, as {@link #encode} wrote it (also how a cluster replicates the state). */
+    static AccessControl.State decode(byte[] content) throws IOException {
+        JsonNode root = JSON.readTree(content);
         int version = root.path("version").asInt(-1);
         if (version != VERSION) {
-            throw new IOException(file + " has format version " + version + "; this Holdfast reads " + VERSION);
+            throw new IOException("access state has format version " + version + "; this Holdfast reads " + VERSION);
         }
         Map<String, AccessControl.User> users = new LinkedHashMap<>();
         for (JsonNode u : root.path("users")) {
@@ -67,10 +76,15 @@ final class AccessFile {
                     p.path("vhost").asText(), Permission.of(p.path("configure").asText(), p.path("write").asText(),
                             p.path("read").asText()));
         }
-        return Optional.of(new AccessControl.State(users, vhosts, permissions));
+        return new AccessControl.State(users, vhosts, permissions);
     }
 
     void save(AccessControl.State s) throws IOException {
+        AtomicFile.write(file, encode(s));
+    }
+
+    /** The same state always gives the same bytes (sorted, fixed layout): replicas compare them. */
+    static byte[] encode(AccessControl.State s) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", VERSION);
         ArrayNode users = root.putArray("users");
@@ -104,6 +118,6 @@ final class AccessFile {
                     n.put("write", p.write());
                     n.put("read", p.read());
                 }));
-        AtomicFile.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     }
 }

@@ -251,6 +251,8 @@ final class AccessApi {
                 case NOT_FOUND -> ManagementApi.notFound();
                 case EXISTS, INVALID -> ManagementHttp.error(400, "bad_request", e.getMessage());
                 case STORAGE -> ManagementHttp.error(500, "internal_error", e.getMessage());
+                case UNAVAILABLE -> ManagementHttp.error(503, "service_unavailable", e.getMessage());
+                case CONFLICT -> ManagementHttp.error(409, "conflict", e.getMessage());
             };
         } catch (IllegalArgumentException e) { // a regular expression that does not compile, a bad hash
             return ManagementHttp.error(400, "bad_request", e.getMessage());
