@@ -4,6 +4,7 @@ import io.holdfast.server.alarms.DiskMonitor;
 import io.holdfast.server.alarms.MemoryMonitor;
 import io.holdfast.server.alarms.ResourceAlarms;
 import io.holdfast.server.amqp.AmqpListener;
+import io.holdfast.server.cluster.MetadataGroup;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
@@ -19,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A whole Holdfast broker, assembled: the {@link Engine} (broker thread, journal, topology), the AMQP
- * listener, the resource alarms that block its publishers, and the management HTTP listener (health,
- * metrics). {@link #close()} stops management, then the AMQP clients (320 CONNECTION_FORCED), then the
+ * listener, the resource alarms that block its publishers, the management HTTP listener (health,
+ * metrics) and, on a cluster node, the {@link MetadataGroup} that replicates users, vhosts and exchanges. {@link #close()} stops management, then the AMQP clients (320 CONNECTION_FORCED), then the
  * engine, so nothing is left half-written.
  */
 public final class HoldfastServer implements AutoCloseable {
@@ -36,6 +37,7 @@ public final class HoldfastServer implements AutoCloseable {
     private final DiskMonitor diskMonitor;
     private final MemoryMonitor memoryMonitor;
     private final ManagementHttp management; // null when management.enabled = false
+    private final MetadataGroup cluster; // null on a single node
 
     private HoldfastServer(Engine engine) throws IOException {
         this.engine = engine;
@@ -48,6 +50,12 @@ public final class HoldfastServer implements AutoCloseable {
         memoryMonitor.start();
         monitors.scheduleAtFixedRate(memoryMonitor::tick, 1, 1, TimeUnit.SECONDS);
         try {
+            cluster = config.cluster() == null ? null : MetadataGroup.start(config, engine, amqp::closeVirtualHost);
+        } catch (IOException | RuntimeException e) {
+            stopListeners();
+            throw e;
+        }
+        try {
             if (config.loadDefinitions() != null) { // as RabbitMQ: before any client can connect
                 Definitions.load(engine, config.loadDefinitions());
             }
@@ -55,9 +63,12 @@ public final class HoldfastServer implements AutoCloseable {
             HealthState health = HealthState.load(config.dataDir(), engine.recoveryReport(),
                     engine::messageReadFailures);
             management = ManagementHttp.startIfEnabled(config, engine, health, amqp::connectionCount,
-                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost, amqp);
+                    diskMonitor::alarmed, memoryMonitor, amqp::closeVirtualHost, amqp, cluster);
         } catch (IOException | RuntimeException e) {
             stopListeners();
+            if (cluster != null) {
+                cluster.close();
+            }
             throw e;
         }
     }
@@ -133,6 +144,9 @@ public final class HoldfastServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         stopListeners();
+        if (cluster != null) {
+            cluster.close(); // after the clients, before the engine its effects run on
+        }
         engine.close();
         log.info("Holdfast stopped cleanly");
     }

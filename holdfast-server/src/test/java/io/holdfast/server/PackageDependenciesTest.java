@@ -28,9 +28,10 @@ class PackageDependenciesTest {
             "alarms", Set.of(),
             "tls", Set.of("config"),
             "engine", Set.of("config", "auth", "persistence"),
+            "cluster", Set.of("config", "auth", "engine"),
             "amqp", Set.of("config", "auth", "persistence", "engine", "alarms", "tls"),
-            "management", Set.of("config", "auth", "persistence", "engine", "alarms", "tls"),
-            "", Set.of("config", "engine", "alarms", "amqp", "management"));
+            "management", Set.of("config", "auth", "persistence", "engine", "alarms", "tls", "cluster"),
+            "", Set.of("config", "engine", "alarms", "amqp", "management", "cluster"));
     private static final Pattern SERVER_REFERENCE = Pattern.compile("io\\.holdfast\\.server(?:\\.([a-z]+))?\\.[A-Z]");
 
     @Test

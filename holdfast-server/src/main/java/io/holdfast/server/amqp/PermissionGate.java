@@ -124,7 +124,7 @@ final class PermissionGate {
     }
 
     /** Names are checked as the broker will use them: line breaks are stripped (see the core's naming rules). */
-    private static String clean(String name) {
+    static String clean(String name) {
         return name.indexOf('\n') < 0 && name.indexOf('\r') < 0 ? name : name.replace("\n", "").replace("\r", "");
     }
 

@@ -5,20 +5,26 @@ import io.holdfast.core.BrokerException;
 import io.holdfast.core.ChannelOutput;
 import io.holdfast.core.ChannelState;
 import io.holdfast.core.ErrorCode;
+import io.holdfast.core.Exchange;
 import io.holdfast.core.Message;
 import io.holdfast.core.QueueEntry;
 import io.holdfast.core.Topology;
 import io.holdfast.core.TxSettlements;
+import io.holdfast.core.VirtualHost;
 import io.holdfast.protocol.BasicProperties;
 import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.engine.MessageCounters;
+import io.holdfast.server.engine.ReplicatedTopology;
 import io.holdfast.server.persistence.WriteBarrier;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The broker thread's side of one AMQP channel: turns channel methods into core commands and core
@@ -36,6 +42,11 @@ final class ServerChannel implements ChannelOutput {
     private ConfirmTracker confirms;
     /** Non-null in tx mode: the publishes and settlements of the open transaction. */
     private List<Runnable> transaction;
+    /**
+     * Non-null while a topology change of this channel is being committed in the cluster: the methods and
+     * publishes that arrive meanwhile wait here, in order, as they would behind any synchronous method.
+     */
+    private ArrayDeque<Runnable> held;
 
     ServerChannel(Session session, int number) {
         this.session = session;
@@ -51,6 +62,7 @@ final class ServerChannel implements ChannelOutput {
 
     /** The channel is over: consumers cancelled, unacked deliveries back to their queues. */
     void release() {
+        closing = true; // methods held behind a cluster commit must not run on a released channel
         if (state != null) {
             broker.advanceClock(System.currentTimeMillis());
             broker.closeChannel(state);
@@ -62,6 +74,10 @@ final class ServerChannel implements ChannelOutput {
         if (closing) {
             return;
         }
+        if (held != null) {
+            held.add(() -> handle(m));
+            return;
+        }
         try {
             // Deliveries this command causes (an ack frees credit, a consume starts) judge expiry by now.
             broker.advanceClock(System.currentTimeMillis());
@@ -71,6 +87,44 @@ final class ServerChannel implements ChannelOutput {
             session.engine.afterCommand();
             refuse(e, m);
         }
+    }
+
+    private Exchange exchange(String name) {
+        VirtualHost v = broker.virtualHost(session.vhost);
+        return v == null ? null : v.exchange(name);
+    }
+
+    /**
+     * Holds this channel's later methods until the cluster has committed (and this node applied) {@code change},
+     * then runs {@code committed}; if the cluster did not commit it, runs {@code undo} and closes the connection
+     * with 541 INTERNAL_ERROR saying so (the client must not take the change as made). Broker thread.
+     */
+    private void awaitCluster(Method m, CompletableFuture<Void> change, Runnable committed, Runnable undo) {
+        held = new ArrayDeque<>();
+        change.whenComplete((ok, error) -> session.engine.loop().execute(() -> {
+            ArrayDeque<Runnable> waiting = held;
+            held = null;
+            try {
+                if (error == null) {
+                    if (!closing) {
+                        committed.run();
+                    }
+                } else {
+                    undo.run();
+                    Throwable why = error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                    session.connection.hardErrorFromBroker(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR - "
+                            + why.getMessage(), m.classId(), m.methodId());
+                    closing = true;
+                }
+            } catch (BrokerException e) {
+                refuse(e, m);
+            }
+            session.engine.afterCommand();
+            for (Runnable r : waiting) {
+                r.run(); // each runs, or waits again behind a change it started
+            }
+        }));
     }
 
     /** Closes this channel with a soft error; the client answers close-ok. */
@@ -158,12 +212,37 @@ final class ServerChannel implements ChannelOutput {
                 reply(new QueueDeleteOk(n));
             }
         } else if (m instanceof ExchangeDeclare d) {
+            String name = PermissionGate.clean(d.exchange());
+            boolean creates = !d.passive() && d.durable() && exchange(name) == null;
             t.declareExchange(state, d.exchange(), d.type(), d.passive(), d.durable(), d.autoDelete(), d.internal(),
                     d.arguments());
-            if (!d.nowait()) {
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (creates && cluster != null) {
+                // Declared here (checked by the core); answered once the whole cluster has it, else undone.
+                awaitCluster(m, cluster.exchangeDeclared(session.vhost, name, d.type(), d.autoDelete(), d.internal(),
+                        d.arguments()), () -> {
+                            if (!d.nowait()) {
+                                reply(new ExchangeDeclareOk());
+                            }
+                        }, () -> t.deleteExchange(state, name, false));
+            } else if (!d.nowait()) {
                 reply(new ExchangeDeclareOk());
             }
         } else if (m instanceof ExchangeDelete d) {
+            String name = PermissionGate.clean(d.exchange());
+            Exchange x = exchange(name);
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (cluster != null && x != null && x.durable() && !name.startsWith("amq.")
+                    && !(d.ifUnused() && !x.bindings().isEmpty())) {
+                // Deleted through the cluster first: a delete cannot be undone here if the cluster refuses it.
+                awaitCluster(m, cluster.exchangeDeleted(session.vhost, name), () -> {
+                    t.deleteExchange(state, d.exchange(), d.ifUnused());
+                    if (!d.nowait()) {
+                        reply(new ExchangeDeleteOk());
+                    }
+                }, () -> { });
+                return;
+            }
             t.deleteExchange(state, d.exchange(), d.ifUnused());
             if (!d.nowait()) {
                 reply(new ExchangeDeleteOk());
@@ -267,6 +346,10 @@ final class ServerChannel implements ChannelOutput {
     /** A fully assembled basic.publish with its content. */
     void publish(BasicPublish p, byte[] properties, byte[] body) {
         if (closing) {
+            return;
+        }
+        if (held != null) {
+            held.add(() -> publish(p, properties, body));
             return;
         }
         if (p.immediate()) {

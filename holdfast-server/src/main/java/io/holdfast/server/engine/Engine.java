@@ -58,6 +58,8 @@ public final class Engine implements AutoCloseable {
     private final MessageCounters counters = new MessageCounters();
     private final AtomicLong connectionIds = new AtomicLong();
     private final RecoveryReport recoveryReport;
+    /** Non-null on a cluster node: durable exchange changes go through the cluster first. */
+    private volatile ReplicatedTopology replicatedTopology;
 
     private Engine(ServerConfig config, Journal journal, JournalReplay replay, boolean unclean, AuditLog audit,
                    AccessControl access) throws IOException {
@@ -231,6 +233,12 @@ public final class Engine implements AutoCloseable {
     public AuditLog audit() { return audit; }
 
     public long nextConnectionId() { return connectionIds.incrementAndGet(); }
+
+    /** The cluster's topology log on a cluster node, or null on a single node. Any thread. */
+    public ReplicatedTopology replicatedTopology() { return replicatedTopology; }
+
+    /** Set once by the server, before clients connect, when this node is one of a cluster. */
+    public void replicateTopologyThrough(ReplicatedTopology r) { replicatedTopology = r; }
 
     /** Called on the broker thread after each command: durable topology changes are saved first. */
     public void afterCommand() {

@@ -9,9 +9,12 @@ import io.holdfast.core.Queue;
 import io.holdfast.core.VirtualHost;
 import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.engine.ReplicatedTopology;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * RabbitMQ's API for changing queues, exchanges and bindings, with its paths, bodies and answers:
@@ -130,34 +133,70 @@ final class TopologyApi {
 
     // ---- exchanges ----
 
-    private Routes.Response putExchange(Routes.Request r) {
+    private Routes.Response putExchange(Routes.Request r) throws InterruptedException {
         JsonNode body = ManagementHttp.body(r);
+        String vhost = r.variable(0);
         String name = exchangeName(r.variable(1));
         String type = AmqpJson.text(body, "type");
         boolean durable = AmqpJson.bool(body, "durable", false);
         boolean autoDelete = AmqpJson.bool(body, "auto_delete", false);
         boolean internal = AmqpJson.bool(body, "internal", false);
         Map<String, Object> arguments = AmqpJson.table(body, "arguments");
-        boolean existed = core.call(r.variable(0), ch -> {
+        boolean existed = core.call(vhost, ch -> {
             boolean exists = engine.broker().virtualHost(ch.vhost()).exchange(name) != null;
             engine.broker().topology().declareExchange(ch, name, type, false, durable, autoDelete, internal,
                     arguments);
             return exists;
         });
+        ReplicatedTopology cluster = engine.replicatedTopology();
+        if (!existed && durable && cluster != null) {
+            // Declared here (checked by the core); answered once the cluster has it, else undone here.
+            String refused = committed(cluster.exchangeDeclared(vhost, name, type, autoDelete, internal, arguments));
+            if (refused != null) {
+                core.call(vhost, ch -> {
+                    engine.broker().topology().deleteExchange(ch, name, false);
+                    return null;
+                });
+                return ManagementHttp.error(503, "service_unavailable", refused);
+            }
+        }
         return status(existed ? 204 : 201);
     }
 
-    private Routes.Response deleteExchange(Routes.Request r) {
+    private Routes.Response deleteExchange(Routes.Request r) throws InterruptedException {
+        String vhost = r.variable(0);
         String name = exchangeName(r.variable(1));
         boolean ifUnused = r.flag("if-unused");
-        boolean found = core.call(r.variable(0), ch -> {
+        ReplicatedTopology cluster = engine.replicatedTopology();
+        boolean replicated = cluster != null && core.call(vhost, ch -> {
+            Exchange x = engine.broker().virtualHost(ch.vhost()).exchange(name);
+            return x != null && x.durable() && !name.isEmpty() && !name.startsWith("amq.")
+                    && !(ifUnused && !x.bindings().isEmpty());
+        });
+        if (replicated) { // through the cluster first: a delete cannot be undone here if the cluster refuses it
+            String refused = committed(cluster.exchangeDeleted(vhost, name));
+            if (refused != null) {
+                return ManagementHttp.error(503, "service_unavailable", refused);
+            }
+        }
+        boolean found = core.call(vhost, ch -> {
             if (engine.broker().virtualHost(ch.vhost()).exchange(name) == null) {
-                return false;
+                return replicated; // the cluster's delete has taken it already
             }
             engine.broker().topology().deleteExchange(ch, name, ifUnused);
             return true;
         });
         return found ? status(204) : ManagementApi.notFound();
+    }
+
+    /** Waits for a cluster change; null once this node applied it, else why it was not committed. */
+    private static String committed(CompletableFuture<Void> change) throws InterruptedException {
+        try {
+            change.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause().getMessage();
+        }
     }
 
     // ---- bindings ----

@@ -1,0 +1,101 @@
+package io.holdfast.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The metadata state every node applies: first bootstrap wins, stale changes are refused, snapshots restore it. */
+class MetadataStateTest {
+    /** What the state asked this node to do, in order. */
+    private static final class Recorded implements MetadataState.Effects {
+        final List<String> effects = new ArrayList<>();
+        final List<String> refusals = new ArrayList<>();
+
+        @Override
+        public void accessChanged(byte[] access) {
+            effects.add("access " + new String(access, StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void exchangeDeclared(MetadataState.ExchangeDecl x) {
+            effects.add("declare " + x.vhost() + "/" + x.name() + " " + x.type());
+        }
+
+        @Override
+        public void exchangeDeleted(String vhost, String name) {
+            effects.add("delete " + vhost + "/" + name);
+        }
+
+        @Override
+        public void applied(String origin, long seq, String refusal) {
+            refusals.add(refusal);
+        }
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static MetadataState.ExchangeDecl exchange(String name) {
+        return new MetadataState.ExchangeDecl("/", name, "topic", false, false, new byte[] {0, 0, 0, 0});
+    }
+
+    @Test
+    void theFirstBootstrapCommittedWinsAndLaterOnesAreIgnored() {
+        Recorded r = new Recorded();
+        MetadataState s = new MetadataState(r);
+        s.apply(MetadataState.bootstrapAccess("a", 1, b("users of a")), 0);
+        s.apply(MetadataState.bootstrapAccess("b", 1, b("users of b")), 0);
+        assertThat(r.effects).containsExactly("access users of a");
+        assertThat(r.refusals).containsOnlyNulls();
+    }
+
+    @Test
+    void aChangeMadeFromAStaleStateIsRefusedAndChangesNothing() {
+        Recorded r = new Recorded();
+        MetadataState s = new MetadataState(r);
+        s.apply(MetadataState.setAccess("a", 1, b("v0"), b("v1")), 0);
+        s.apply(MetadataState.bootstrapAccess("a", 2, b("v0")), 0);
+        s.apply(MetadataState.setAccess("a", 3, b("v0"), b("v1")), 0);
+        s.apply(MetadataState.setAccess("b", 1, b("v0"), b("v2")), 0);
+        assertThat(r.refusals).containsExactly(MetadataState.NOT_FORMED, null, null, MetadataState.CONFLICT);
+        assertThat(r.effects).containsExactly("access v0", "access v1");
+    }
+
+    @Test
+    void aSnapshotRestoresTheAccessStateAndTheExchangesAndDropsTheOnesItLacks() throws Exception {
+        MetadataState leader = new MetadataState(new Recorded());
+        leader.apply(MetadataState.bootstrapAccess("a", 1, b("users")), 0);
+        leader.apply(MetadataState.declareExchange("a", 2, exchange("kept")), 0);
+        leader.apply(MetadataState.declareExchange("a", 3, exchange("gone")), 0);
+        leader.apply(MetadataState.deleteExchange("a", 4, "/", "gone"), 0);
+        ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
+        leader.writeSnapshot(snapshot);
+
+        Recorded r = new Recorded();
+        MetadataState behind = new MetadataState(r);
+        behind.apply(MetadataState.declareExchange("a", 3, exchange("gone")), 0);
+        r.effects.clear();
+        behind.readSnapshot(new ByteArrayInputStream(snapshot.toByteArray()));
+        assertThat(r.effects).containsExactly("access users", "delete //gone", "declare //kept topic");
+
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        behind.writeSnapshot(again);
+        assertThat(again.toByteArray()).as("the same state gives the same snapshot").isEqualTo(snapshot.toByteArray());
+    }
+
+    @Test
+    void aRepeatedDeclareOrADeleteOfNothingHasNoEffect() {
+        Recorded r = new Recorded();
+        MetadataState s = new MetadataState(r);
+        s.apply(MetadataState.declareExchange("a", 1, exchange("x")), 0);
+        s.apply(MetadataState.declareExchange("b", 1, exchange("x")), 0);
+        s.apply(MetadataState.deleteExchange("a", 2, "/", "y"), 0);
+        assertThat(r.effects).containsExactly("declare //x topic");
+    }
+}
