@@ -33,11 +33,13 @@ import java.util.regex.Pattern;
  */
 final class ChildBroker implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening for AMQP 0-9-1 on .*:(\\d+),");
+    private static final Pattern MANAGEMENT = Pattern.compile("management HTTP listening on http://.*:(\\d+) ");
     private static final int TAIL_LINES = 60;
 
     private final Process process;
     private final Path logFile;
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Integer> managementPort = new CompletableFuture<>();
     private final CompletableFuture<Void> outputClosed = new CompletableFuture<>();
     private final List<LineWatch> watches = new CopyOnWriteArrayList<>();
 
@@ -103,6 +105,12 @@ final class ChildBroker implements AutoCloseable {
                         w.seen().complete(line);
                     }
                 }
+                if (!managementPort.isDone()) {
+                    Matcher m = MANAGEMENT.matcher(line);
+                    if (m.find()) {
+                        managementPort.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
                 if (!port.isDone()) {
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
@@ -114,6 +122,7 @@ final class ChildBroker implements AutoCloseable {
             port.completeExceptionally(e);
         } finally {
             port.completeExceptionally(new IllegalStateException("the broker's output ended before it listened"));
+            managementPort.completeExceptionally(new IllegalStateException("no management HTTP listener"));
             outputClosed.complete(null);
         }
     }
@@ -140,6 +149,19 @@ final class ChildBroker implements AutoCloseable {
         CompletableFuture<String> seen = new CompletableFuture<>();
         watches.add(new LineWatch(text, seen));
         return seen;
+    }
+
+    /** The management HTTP port, once {@link #awaitListening} has returned (it is logged before AMQP's line). */
+    int managementPort() {
+        return managementPort.getNow(-1);
+    }
+
+    /** Waits for the process to end by itself (a refused start) and returns its exit code. */
+    int awaitExitCode(long seconds) {
+        if (!awaitExit(seconds)) {
+            throw new IllegalStateException("the child broker still runs after " + seconds + " s; tail:\n" + tail());
+        }
+        return process.exitValue();
     }
 
     boolean listening() {

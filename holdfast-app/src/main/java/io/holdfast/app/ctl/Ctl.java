@@ -15,8 +15,8 @@ import picocli.CommandLine.ScopeType;
  * definitions, and Holdfast's own {@code acknowledge_damage} and {@code audit}.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, description = "Operate a running broker with rabbitmqctl's verbs (through its management "
-        + "listener).", subcommands = {NodeVerbs.Status.class, NodeVerbs.Ping.class, NodeVerbs.AwaitStartup.class,
-        NodeVerbs.Health.class, NodeVerbs.AcknowledgeDamage.class, ListVerbs.ListQueues.class,
+        + "listener).", subcommands = {NodeVerbs.Status.class, NodeVerbs.ClusterStatus.class, NodeVerbs.Ping.class,
+        NodeVerbs.AwaitStartup.class, NodeVerbs.Health.class, NodeVerbs.AcknowledgeDamage.class, ListVerbs.ListQueues.class,
         ListVerbs.ListExchanges.class, ListVerbs.ListBindings.class, ListVerbs.ListVhosts.class,
         AccessVerbs.AddUser.class, AccessVerbs.DeleteUser.class, AccessVerbs.ChangePassword.class,
         AccessVerbs.SetUserTags.class, AccessVerbs.ListUsers.class, AccessVerbs.AuthenticateUser.class,

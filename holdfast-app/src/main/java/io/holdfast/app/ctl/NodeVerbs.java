@@ -40,6 +40,44 @@ final class NodeVerbs {
         }
     }
 
+    @Command(name = "cluster_status", description = "The cluster's nodes, which are running, and the metadata "
+            + "group's leader, term, commit index and followers' lag.")
+    static final class ClusterStatus extends Ctl.Verb {
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode cluster = client.get("/api/health").path("cluster");
+            if (cluster.isMissingNode()) {
+                JsonNode overview = client.get("/api/overview");
+                info("Cluster status of node " + overview.path("node").asText() + " ...");
+                out().println("Single node: no cluster_formation keys in its config, nothing replicated");
+                return 0;
+            }
+            info("Cluster status of node " + cluster.path("node").asText() + " ...");
+            List<String> all = new ArrayList<>();
+            List<String> running = new ArrayList<>();
+            for (JsonNode n : cluster.path("nodes")) {
+                all.add(n.path("name").asText() + " (" + n.path("address").asText() + ")");
+                if (n.path("running").asBoolean()) {
+                    running.add(n.path("name").asText());
+                }
+            }
+            out().println("Disk Nodes: " + String.join(", ", all));
+            out().println("Running Nodes: " + String.join(", ", running));
+            JsonNode leader = cluster.path("leader");
+            out().println("Metadata group '" + cluster.path("group").asText() + "': leader "
+                    + (leader.isNull() ? "(none: no majority)" : leader.asText()) + ", term "
+                    + cluster.path("term").asLong() + ", commit index " + cluster.path("commit_index").asLong()
+                    + ", applied here " + cluster.path("applied_index").asLong());
+            List<String> lag = new ArrayList<>();
+            for (JsonNode f : cluster.path("followers")) {
+                lag.add(f.path("peer").asText() + " " + f.path("lag").asLong() + " behind");
+            }
+            out().println("Followers: " + (lag.isEmpty() ? "(their lag is known on the leader only)"
+                    : String.join(", ", lag)));
+            return 0;
+        }
+    }
+
     @Command(name = "ping", description = "Checks that the broker answers.")
     static final class Ping extends Ctl.Verb {
         @Override

@@ -4,6 +4,7 @@ import io.holdfast.core.Broker;
 import io.holdfast.core.Queue;
 import io.holdfast.core.VirtualHost;
 import io.holdfast.server.alarms.MemoryMonitor;
+import io.holdfast.server.cluster.MetadataGroup;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.engine.MessageCounters;
 import io.holdfast.server.persistence.JournalStore;
@@ -46,13 +47,15 @@ final class BrokerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private volatile Snapshot snapshot = new Snapshot(List.of(), 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final List<PerQueue> perQueue = new ArrayList<>();
+    private final RaftMetrics raft; // null on a single node
 
     /** One per-queue series family: a name, its help, and the value it takes from a sample. */
     private record PerQueue(MultiGauge gauge, ToDoubleFunction<QueueSample> value) {}
 
     BrokerMetrics(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
-                  MemoryMonitor memory) {
+                  MemoryMonitor memory, MetadataGroup cluster) {
         this.engine = engine;
+        this.raft = cluster == null ? null : new RaftMetrics(cluster, registry);
         var r = health.report();
         gauge("holdfast_degraded", "1 while journal damage (found by recovery, or reading a message back) is not"
                 + " acknowledged (POST /api/health/acknowledge)", () -> health.degraded() ? 1 : 0);
@@ -185,6 +188,9 @@ final class BrokerMetrics {
                 rows.add(MultiGauge.Row.of(Tags.of("vhost", q.vhost(), "queue", q.name()), family.value().applyAsDouble(q)));
             }
             family.gauge().register(rows, true);
+        }
+        if (raft != null) {
+            raft.update();
         }
         return registry.scrape();
     }

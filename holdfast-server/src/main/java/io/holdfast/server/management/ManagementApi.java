@@ -36,9 +36,11 @@ final class ManagementApi {
     private final BooleanSupplier diskAlarm;
     private final MemoryMonitor memory;
     private final BrokerMetrics metrics;
+    private final ClusterApi cluster;
 
     ManagementApi(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
-                  MemoryMonitor memory, BrokerMetrics metrics) {
+                  MemoryMonitor memory, BrokerMetrics metrics, ClusterApi cluster) {
+        this.cluster = cluster;
         this.engine = engine;
         this.health = health;
         this.connections = connections;
@@ -104,7 +106,7 @@ final class ManagementApi {
         return ManagementHttp.error(404, "Object Not Found", "Not Found");
     }
 
-    private Map<String, Object> health() {
+    private Map<String, Object> health() throws IOException {
         RecoveryReport r = health.report();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", health.degraded() ? "degraded" : "ok");
@@ -117,10 +119,14 @@ final class ManagementApi {
         m.put("unreadable_messages_dropped", health.readFailures());
         m.put("disk_alarm", diskAlarm.getAsBoolean());
         m.put("memory_alarm", memory.alarmed());
+        Map<String, Object> clusterPart = cluster.health();
+        if (clusterPart != null) {
+            m.put("cluster", clusterPart);
+        }
         return m;
     }
 
-    private Routes.Response acknowledge() {
+    private Routes.Response acknowledge() throws IOException {
         try {
             health.acknowledge();
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.server.alarms.MemoryMonitor;
+import io.holdfast.server.cluster.MetadataGroup;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.TlsConfig;
 import io.holdfast.server.engine.ClientConnections;
@@ -97,14 +98,16 @@ public final class ManagementHttp implements AutoCloseable {
     public static ManagementHttp startIfEnabled(ServerConfig config, Engine engine, HealthState health,
                                                 IntSupplier connections, BooleanSupplier diskAlarm,
                                                 MemoryMonitor memory, BiConsumer<String, Runnable> closeVirtualHost,
-                                                ClientConnections clientConnections)
+                                                ClientConnections clientConnections, MetadataGroup cluster)
             throws IOException {
         if (!config.managementEnabled()) {
             log.info("management HTTP is off (management.enabled = false)");
             return null;
         }
+        ClusterApi clusterApi = new ClusterApi(cluster);
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
-                new BrokerMetrics(engine, health, connections, diskAlarm, memory)).routes();
+                new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster), clusterApi).routes();
+        clusterApi.addTo(routes);
         new AccessApi(engine, closeVirtualHost).addTo(routes);
         CoreClient core = new CoreClient(engine);
         new TopologyApi(engine, core).addTo(routes);
