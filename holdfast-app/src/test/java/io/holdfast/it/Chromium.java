@@ -56,7 +56,7 @@ final class Chromium implements AutoCloseable {
             // Chromium writes the port it chose and the browser's WebSocket path here once it listens.
             Path activePort = profile.resolve("DevToolsActivePort");
             await("Chromium's DevTools port (see " + profile.resolveSibling("chromium.log") + ")")
-                    .atMost(Duration.ofSeconds(20)).until(() -> Files.exists(activePort)
+                    .atMost(Duration.ofSeconds(30)).until(() -> Files.exists(activePort)
                             && Files.readAllLines(activePort).size() >= 2);
             List<String> lines = Files.readAllLines(activePort);
             return new Chromium(p, URI.create("ws://127.0.0.1:" + lines.get(0).trim() + lines.get(1).trim()));
