@@ -37,6 +37,7 @@ final class Chromium implements AutoCloseable {
     private final WebSocket socket;
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final List<String> targets = new ArrayList<>();
     /** Uncaught script exceptions, from every tab. */
     final List<String> scriptErrors = Collections.synchronizedList(new ArrayList<>());
 
@@ -91,9 +92,18 @@ final class Chromium implements AutoCloseable {
         String session = call(null, "Target.attachToTarget", Map.of("targetId", target, "flatten", true))
                 .get("sessionId").asText();
         Tab tab = new Tab(session);
+        targets.add(target);
         call(session, "Runtime.enable", Map.of());
         call(session, "Page.enable", Map.of());
         return tab;
+    }
+
+    /** Closes every tab opened so far, so none keeps polling the broker. */
+    void closeTabs() throws Exception {
+        for (String target : targets) {
+            call(null, "Target.closeTarget", Map.of("targetId", target));
+        }
+        targets.clear();
     }
 
     /** One page, driven through its DevTools session. */

@@ -35,8 +35,8 @@ class DashboardFilesTest extends ClassBroker {
         assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/dashboard/dashboard.css")).build(),
                 HttpResponse.BodyHandlers.ofString()).headers().firstValue("Content-Type"))
                 .hasValue("text/css; charset=utf-8");
-        for (String path : new String[] {"/dashboard/nope.js", "/dashboard/index.html", "/dashboard/..%2FDashboardFiles.class",
-                "/dashboard/../ManagementHttp.class", "/dashboard/%2e%2e%2f%2e%2e%2fpom.xml", "/dashboard"}) {
+        for (String path : new String[] {"/dashboard/nope.js", "/dashboard/index.html",
+                "/dashboard/..%2FDashboardFiles.class", "/dashboard/../ManagementHttp.class", "/dashboard/%2e%2e%2f%2e%2e%2fpom.xml", "/dashboard"}) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(path).isEqualTo(404);

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,6 +79,11 @@ class DashboardTest {
         }
     }
 
+    @AfterEach
+    void closeTabs() throws Exception {
+        chromium.closeTabs();
+    }
+
     private static void publishTo(String queue, int messages) throws Exception {
         publish.confirmSelect();
         for (int i = 0; i < messages; i++) {
@@ -107,8 +113,8 @@ class DashboardTest {
         tab.navigate(url());
         logIn(tab, "guest", "guest");
         await("logged in: the menu shown, the form gone").atMost(SHOWN).until(() -> tab.evaluate(
-                "document.getElementById('nav').checkVisibility() && !document.getElementById('login').checkVisibility()")
-                .asBoolean());
+                "document.getElementById('nav').checkVisibility()"
+                        + " && !document.getElementById('login').checkVisibility()").asBoolean());
         return tab;
     }
 

@@ -124,8 +124,9 @@ public final class ManagementHttp implements AutoCloseable {
             throw new IOException("cannot listen for management HTTP on " + where + ": " + e.getMessage()
                     + " (set management.tcp.ip / management.tcp.port, or management.enabled = false)", e);
         }
-        log.info("management HTTP listening on http://{}:{} (the dashboard at /, GET /api/health, POST /api/health/acknowledge, GET "
-                + "/metrics, GET /api/overview, /api/vhosts, /api/queues, /api/exchanges, /api/bindings)",
+        log.info("management HTTP listening on http://{}:{} (the dashboard at /, GET /api/health, POST "
+                + "/api/health/acknowledge, GET /metrics, GET /api/overview, /api/vhosts, /api/queues, /api/exchanges, "
+                + "/api/bindings)",
                 config.managementBindAddress(), http.port());
         try {
             http.bindTls(config);
