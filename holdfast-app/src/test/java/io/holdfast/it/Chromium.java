@@ -114,6 +114,11 @@ final class Chromium implements AutoCloseable {
             this.session = session;
         }
 
+        /** Runs {@code script} in every document this tab loads from now on, before the document's own scripts. */
+        void beforeEachDocument(String script) throws Exception {
+            call(session, "Page.addScriptToEvaluateOnNewDocument", Map.of("source", script));
+        }
+
         /** Goes to {@code url} and waits until its document has loaded. */
         void navigate(String url) throws Exception {
             call(session, "Page.navigate", Map.of("url", url));

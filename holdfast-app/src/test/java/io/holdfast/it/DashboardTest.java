@@ -219,6 +219,48 @@ class DashboardTest {
         tab.screenshot(SCREENSHOTS.resolve("connections.png"));
     }
 
+    /**
+     * Fields this broker does not report yet (rates, channel counts, the consumers API), added to the API's real
+     * answers inside the page with RabbitMQ's shapes: the page shows them once the broker sends them.
+     */
+    @Test
+    void fieldsTheBrokerAddsLaterAreShownWithoutAChangeToThePage() throws Exception {
+        Chromium.Tab tab = chromium.open();
+        tab.beforeEachDocument("""
+                const realFetch = window.fetch;
+                const stats = { publish_details: { rate: 12.5 }, deliver_get_details: { rate: 3 } };
+                window.fetch = async (url, init) => {
+                  if (url === 'api/consumers/%2F') {
+                    return new Response(JSON.stringify([{ consumer_tag: 'amq.ctag-1', ack_required: true,
+                      prefetch_count: 3, queue: { name: 'dash-b', vhost: '/' }, channel_details: { name: 'ch 1' } }]));
+                  }
+                  const r = await realFetch(url, init);
+                  if (url !== 'api/overview' && url !== 'api/queues') {
+                    return r;
+                  }
+                  const body = await r.json();
+                  if (Array.isArray(body)) {
+                    body.forEach(q => { q.message_stats = stats; });
+                  } else {
+                    body.message_stats = stats;
+                    body.object_totals.channels = 4;
+                  }
+                  return new Response(JSON.stringify(body), { status: r.status });
+                };
+                """);
+        tab.navigate(url());
+        logIn(tab, "guest", "guest");
+        awaitShown(tab, "[data-field='message_stats.publish_details']", "12.5/s");
+        assertThat(tab.text("[data-field='message_stats.deliver_get_details']")).isEqualTo("3.0/s");
+        assertThat(tab.text("[data-field='message_stats.ack_details']")).isEqualTo("–");
+        assertThat(tab.text("[data-field='object_totals.channels']")).isEqualTo("4");
+        tab.evaluate("location.hash = '#/queues'");
+        awaitShown(tab, "[data-queue='//dash-a'] [data-field='publish_rate']", "12.5/s");
+        tab.evaluate("location.hash = '#/queues/%2F/dash-b'");
+        awaitShown(tab, "[data-field='consumer_tag']", "amq.ctag-1");
+        assertThat(tab.text("[data-field='prefetch_count']")).isEqualTo("3");
+    }
+
     @Test
     void aWrongPasswordIsRefusedPlainlyOnTheLoginForm() throws Exception {
         Chromium.Tab tab = chromium.open();
