@@ -10,16 +10,12 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
-import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,7 +115,7 @@ class HealthTest {
             }
             ch.waitForConfirmsOrDie(10_000);
         }
-        String firstDamage = corruptRecord(2); // m2, with m3 and m4 after it in the same segment
+        String firstDamage = JournalFiles.corruptRecord(dir.resolve("journal"), 2); // m2; m3 and m4 follow it
 
         try (RunningBroker broker = RunningBroker.start(dir)) {
             HttpResponse<String> health = request(broker, "GET", "/api/health");
@@ -149,7 +145,7 @@ class HealthTest {
             assertThat(sample(metrics(broker), "holdfast_journal_corrupt_records_skipped_total")).isEqualTo(1);
         }
 
-        String secondDamage = corruptRecord(0); // m0: new damage, not acknowledged
+        String secondDamage = JournalFiles.corruptRecord(dir.resolve("journal"), 0); // m0: new damage, not acknowledged
         try (RunningBroker broker = RunningBroker.start(dir); Connection c = broker.connect()) {
             HttpResponse<String> health = request(broker, "GET", "/api/health");
             assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
@@ -166,29 +162,5 @@ class HealthTest {
             }
             assertThat(served).containsExactly("m1", "m3", "m4");
         }
-    }
-
-    /**
-     * Flips bytes in the middle of the payload of the {@code index}th record of the only journal segment,
-     * so its CRC fails while the records around it stay good. Returns {@code "file@offset"} of the record,
-     * as recovery names damage.
-     */
-    private String corruptRecord(int index) throws IOException {
-        Path segment;
-        try (Stream<Path> files = Files.list(dir.resolve("journal"))) {
-            List<Path> segments = files.filter(p -> p.toString().endsWith(".seg")).sorted().toList();
-            assertThat(segments).hasSize(1);
-            segment = segments.get(0);
-        }
-        byte[] data = Files.readAllBytes(segment);
-        List<JournalFiles.Record> records = JournalFiles.records(segment);
-        assertThat(records).hasSizeGreaterThan(index + 1);
-        int record = records.get(index).start();
-        int payloadBytes = ByteBuffer.wrap(data, record, 4).getInt();
-        for (int i = 0; i < 3; i++) {
-            data[record + 8 + payloadBytes / 2 + i] ^= (byte) 0xA5;
-        }
-        Files.write(segment, data);
-        return segment.getFileName() + "@" + record;
     }
 }

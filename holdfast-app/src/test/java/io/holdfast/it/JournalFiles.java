@@ -1,5 +1,7 @@
 package io.holdfast.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -31,6 +33,26 @@ final class JournalFiles {
         try (Stream<Path> files = Files.list(journalDir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
         }
+    }
+
+    /**
+     * Flips three bytes in the middle of record {@code index}'s payload in the only segment of {@code journalDir},
+     * so recovery finds a CRC mismatch there; returns where, as recovery names it ({@code file@offset}).
+     */
+    static String corruptRecord(Path journalDir, int index) throws IOException {
+        List<Path> segments = segments(journalDir);
+        assertThat(segments).hasSize(1);
+        Path segment = segments.get(0);
+        byte[] data = Files.readAllBytes(segment);
+        List<Record> records = records(segment);
+        assertThat(records).hasSizeGreaterThan(index + 1);
+        int record = records.get(index).start();
+        int payloadBytes = ByteBuffer.wrap(data, record, 4).getInt();
+        for (int i = 0; i < 3; i++) {
+            data[record + RECORD_HEADER_BYTES + payloadBytes / 2 + i] ^= (byte) 0xA5;
+        }
+        Files.write(segment, data);
+        return segment.getFileName() + "@" + record;
     }
 
     /** Every record that checks out, in file order; stops at the first that does not. */

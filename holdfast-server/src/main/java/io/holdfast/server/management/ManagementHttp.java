@@ -38,8 +38,10 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -114,6 +116,7 @@ public final class ManagementHttp implements AutoCloseable {
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
         new ConnectionsApi(engine, clientConnections).addTo(routes);
+        new DashboardFiles().addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
@@ -124,8 +127,9 @@ public final class ManagementHttp implements AutoCloseable {
             throw new IOException("cannot listen for management HTTP on " + where + ": " + e.getMessage()
                     + " (set management.tcp.ip / management.tcp.port, or management.enabled = false)", e);
         }
-        log.info("management HTTP listening on http://{}:{} (GET /api/health, POST /api/health/acknowledge, GET "
-                + "/metrics, GET /api/overview, /api/vhosts, /api/queues, /api/exchanges, /api/bindings)",
+        log.info("management HTTP listening on http://{}:{} (the dashboard at /, GET /api/health, POST "
+                + "/api/health/acknowledge, GET /metrics, GET /api/overview, /api/vhosts, /api/queues, /api/exchanges, "
+                + "/api/bindings)",
                 config.managementBindAddress(), http.port());
         try {
             http.bindTls(config);
@@ -201,13 +205,15 @@ public final class ManagementHttp implements AutoCloseable {
             String path = uri.rawPath();
             Map<String, List<String>> query = uri.parameters();
             byte[] body = ByteBufUtil.getBytes(request.content());
-            String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+            Map<String, String> headers = new HashMap<>();
+            request.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+            String authorization = headers.get("authorization");
             InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
             // Read before the answer counts this request's failure: the delay comes from earlier ones.
             long delay = auth.answerDelayMillis(authorization, peer);
             try {
                 handlers.execute(() -> {
-                    Routes.Response r = answer(method, path, query, body, authorization, peer);
+                    Routes.Response r = answer(method, path, query, body, headers, peer);
                     if (delay == 0) {
                         write(ctx, r, keepAlive, method.equals("HEAD"));
                     } else { // held on the event loop's timer, not on a handler thread
@@ -234,8 +240,7 @@ public final class ManagementHttp implements AutoCloseable {
 
     /** The response to one request; never throws. Runs on a handler thread. */
     private Routes.Response answer(String method, String path, Map<String, List<String>> query, byte[] body,
-                                   String authorization,
-                                   InetSocketAddress peer) {
+                                   Map<String, String> headers, InetSocketAddress peer) {
         String lookup = method.equals("HEAD") ? "GET" : method;
         Routes.Match match = routes.match(lookup, path);
         if (match == null) {
@@ -250,13 +255,15 @@ public final class ManagementHttp implements AutoCloseable {
             return error(405, "method_not_allowed", path + " takes " + String.join(" or ", allowed) + ", not " + method)
                     .withHeader("Allow", String.join(", ", allowed));
         }
-        HttpAuth.Outcome who = auth.check(match.access(), authorization, peer);
+        HttpAuth.Outcome who = auth.check(match.access(), headers.get("authorization"), peer);
         if (who.refusal() != null) {
-            return who.refusal();
+            // A page's script (the dashboard) shows the refusal itself: no challenge, so no browser login box.
+            return "XMLHttpRequest".equals(headers.get("x-requested-with")) ? who.refusal().withoutHeaders()
+                    : who.refusal();
         }
         try {
             return match.handler().handle(new Routes.Request(method, path, match.variables(), body, who.user(),
-                    peer.getAddress().getHostAddress(), query));
+                    peer.getAddress().getHostAddress(), query, headers));
         } catch (BadRequest e) {
             return error(400, "bad_request", e.getMessage());
         } catch (CompletionException e) { // from Engine.query: a timeout, or what the query threw

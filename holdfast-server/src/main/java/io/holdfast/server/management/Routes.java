@@ -16,6 +16,8 @@ import java.util.Set;
 final class Routes {
     /** Who may call a route: RabbitMQ's user tags decide. */
     enum Access {
+        /** No credentials, ever: the dashboard's static files (the API they call stays authenticated). */
+        PUBLIC,
         /** No credentials when {@code management.unauthenticated_health_and_metrics} is on, else as READ. */
         HEALTH,
         /** Any user who logs in (whoami). */
@@ -37,12 +39,17 @@ final class Routes {
 
     /**
      * A request as handlers see it: {@code user} is who logged in (null on an open route); {@code query} the
-     * decoded query string parameters.
+     * decoded query string parameters; {@code headers} the request's headers, names in lower case.
      */
     record Request(String method, String path, List<String> variables, byte[] body, String user, String peer,
-                   Map<String, List<String>> query) {
+                   Map<String, List<String>> query, Map<String, String> headers) {
         String variable(int i) {
             return variables.get(i);
+        }
+
+        /** The header {@code name} (lower case), or null. */
+        String header(String name) {
+            return headers.get(name);
         }
 
         /** True if the query string has {@code name=true} (RabbitMQ's {@code ?if-empty=true}). */
@@ -56,6 +63,10 @@ final class Routes {
     record Response(int status, String contentType, byte[] body, List<String[]> headers) {
         static Response of(int status, String contentType, String body) {
             return new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8), List.of());
+        }
+
+        Response withoutHeaders() {
+            return new Response(status, contentType, body, List.of());
         }
 
         Response withHeader(String name, String value) {
