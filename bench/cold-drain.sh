@@ -9,7 +9,7 @@
 #      latency, the drain rate, and how much of the backlog is left.
 # The S5 p99 of 3 against 2 is the cost of the cold drain to everyone else (issue target: <= 5 ms).
 #
-#   bench/cold-drain.sh [--messages 1000000] [--seconds 30] [--heap 1g] [--port 5677] [--management-port 15677]
+#   bench/cold-drain.sh [--messages 1000000] [--seconds 30] [--heap 1g] [--port 5791] [--management-port 15791]
 #                       [--app DIR] [--data-copy DIR]
 #
 # --app DIR runs the holdfast.jar (and lib/) in DIR instead of this checkout's holdfast-app/target, to measure
@@ -24,8 +24,8 @@ root="$(dirname "$here")"
 messages=1000000
 seconds=30
 heap=1g
-port=5677
-mport=15677
+port=5791
+mport=15791
 app="$root/holdfast-app/target"
 data_copy=""
 while (($#)); do
@@ -51,6 +51,7 @@ exec > >(tee -a "$out") 2>&1
 
 tmp="$(mktemp -d /tmp/holdfast-cold-drain.XXXXXX)"
 mkdir -p "$tmp/data" "$tmp/app"
+touch "$tmp/broker.log"
 cp "$app/holdfast.jar" "$tmp/app/"
 cp -r "$app/lib" "$tmp/app/lib"
 uri="amqp://guest:guest@127.0.0.1:$port"
@@ -65,12 +66,16 @@ trap finish EXIT
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 perftest() { java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "$@"; }
 
+listening() { awk '/listening for AMQP/ { n++ } END { print n + 0 }' "$tmp/broker.log"; }
 start() {
+  local seen
+  seen="$(listening)"
   java "-Xmx$heap" -XX:+UseG1GC -jar "$tmp/app/holdfast.jar" server --port "$port" --management-port "$mport" \
     --data-dir "$tmp/data" >> "$tmp/broker.log" 2>&1 &
   pid=$!
-  until (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "broker died:"; tail -20 "$tmp/broker.log"; exit 1; }
+  # Its log line, not an open port: another process may hold the port (the broker then exits, saying so).
+  until (( $(listening) > seen )); do
+    kill -0 "$pid" 2>/dev/null || { echo "broker died:"; tail -20 "$tmp/broker.log"; pid=""; exit 1; }
     sleep 0.1
   done
 }

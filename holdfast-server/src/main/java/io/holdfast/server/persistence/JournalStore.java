@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class JournalStore implements MessageStore {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
     static final int READER_THREADS = 2;
-    static final int READ_AHEAD_MESSAGES = 256;
-    static final int READ_AHEAD_QUEUE_MIB = 4;
+    static final int READ_AHEAD_MESSAGES = 2048;
+    static final int READ_AHEAD_QUEUE_MIB = 8;
     static final int READ_AHEAD_TOTAL_MIB = 32;
 
     private final Journal journal;

@@ -39,7 +39,7 @@ final class ReadAhead {
     record Outcome(Message message, Exception error, long position) {}
 
     /** Reads one task takes at most, so that the first results come back while the rest are read. */
-    private static final int BATCH_MAX = 32;
+    private static final int BATCH_MAX = 64;
 
     private final Reader reader;
     private final Executor readers;
@@ -89,12 +89,13 @@ final class ReadAhead {
     /**
      * True if the message of {@code head}, the paged-out entry {@code queue} delivers next, has been read (or
      * found unreadable); {@link #take} then gives it. Otherwise starts reading it, if it is not being read, and
-     * answers false. Either way tops up the reads ahead of it.
+     * answers false. Either way tops up the reads ahead of it, once a batch's worth of room is free: reads are
+     * kept that far ahead, so that a reader thread slow to be scheduled does not leave the queue waiting.
      */
     boolean readable(Queue queue, QueueEntry head) {
         Slot s = slots.get(head);
         Window w = windows.get(queue);
-        if (s == null || w == null || w.messages <= queueMessagesMax / 2) {
+        if (s == null || w == null || w.messages <= queueMessagesMax - Math.min(BATCH_MAX, queueMessagesMax / 2)) {
             readAhead(queue, head);
         }
         return s != null && s.done;

@@ -90,8 +90,8 @@ class ReadAheadTest {
 
     @Test
     void resultsAreKeptByEntryWhateverOrderTheReadsFinishIn() {
-        ReadAhead r = readAhead(64, 1 << 20, 1 << 20);
-        Queue q = coldQueue("q", 40);
+        ReadAhead r = readAhead(128, 1 << 20, 1 << 20);
+        Queue q = coldQueue("q", 100);
         r.readable(q, head(q));
         assertThat(readerTasks).as("two batches").hasSize(2);
 
@@ -106,7 +106,7 @@ class ReadAheadTest {
             bodies.add(body(r.take(it.next())));
         }
         assertThat(bodies.get(0)).isEqualTo("m1");
-        assertThat(bodies).hasSize(40).doesNotHaveDuplicates();
+        assertThat(bodies).hasSize(100).doesNotHaveDuplicates();
         assertThat(r.size()).isZero();
         assertThat(r.bytes()).isZero();
     }
