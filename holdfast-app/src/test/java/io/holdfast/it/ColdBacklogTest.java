@@ -10,14 +10,11 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,21 +138,6 @@ class ColdBacklogTest {
 
     /** Flips a byte in the stored body of message {@code n}, as a failing disk would. */
     private void damageBodyOf(int n) throws Exception {
-        byte[] needle = ByteBuffer.allocate(8).putInt(n).putInt(~n).array();
-        try (Stream<Path> files = Files.list(dir.resolve("journal"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".seg")).sorted().toList()) {
-                byte[] content = Files.readAllBytes(f);
-                for (int i = 0; i + needle.length <= content.length; i++) {
-                    if (java.util.Arrays.equals(content, i, i + needle.length, needle, 0, needle.length)) {
-                        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-                            raf.seek(i + 100);
-                            raf.write(content[i + 100] ^ 0x20);
-                        }
-                        return;
-                    }
-                }
-            }
-        }
-        throw new AssertionError("message " + n + " is not in the journal");
+        JournalFiles.flipByteAt(dir.resolve("journal"), ByteBuffer.allocate(8).putInt(n).putInt(~n).array(), 100);
     }
 }
