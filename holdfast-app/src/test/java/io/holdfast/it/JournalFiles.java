@@ -55,6 +55,26 @@ final class JournalFiles {
         return segment.getFileName() + "@" + record;
     }
 
+    /**
+     * Flips one bit of the byte {@code offset} bytes into the first place {@code needle} is stored in
+     * {@code journalDir}'s segments, as a failing disk would.
+     */
+    static void flipByteAt(Path journalDir, byte[] needle, int offset) throws IOException {
+        for (Path f : segments(journalDir)) {
+            byte[] content = Files.readAllBytes(f);
+            for (int i = 0; i + needle.length <= content.length; i++) {
+                if (Arrays.equals(content, i, i + needle.length, needle, 0, needle.length)) {
+                    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+                        raf.seek(i + offset);
+                        raf.write(content[i + offset] ^ 0x20);
+                    }
+                    return;
+                }
+            }
+        }
+        throw new AssertionError("the bytes are not in the journal");
+    }
+
     /** Every record that checks out, in file order; stops at the first that does not. */
     static List<Record> records(Path segment) throws IOException {
         byte[] data = Files.readAllBytes(segment);

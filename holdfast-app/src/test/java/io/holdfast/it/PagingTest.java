@@ -9,15 +9,12 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
-import java.io.RandomAccessFile;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,21 +113,6 @@ class PagingTest {
 
     /** Flips one byte of {@code text} where it is stored in the journal, as a failing disk would. */
     private void flipByteOf(String text) throws Exception {
-        byte[] needle = text.getBytes(StandardCharsets.UTF_8);
-        try (Stream<Path> files = Files.list(dir.resolve("journal"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".seg")).toList()) {
-                byte[] content = Files.readAllBytes(f);
-                for (int i = 0; i + needle.length <= content.length; i++) {
-                    if (java.util.Arrays.equals(content, i, i + needle.length, needle, 0, needle.length)) {
-                        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-                            raf.seek(i + 5);
-                            raf.write(content[i + 5] ^ 0x20);
-                        }
-                        return;
-                    }
-                }
-            }
-        }
-        throw new AssertionError("'" + text + "' is not in the journal");
+        JournalFiles.flipByteAt(dir.resolve("journal"), text.getBytes(StandardCharsets.UTF_8), 5);
     }
 }

@@ -479,6 +479,17 @@ public final class Broker {
         deliveries.dispatch();
     }
 
+    /**
+     * The store can now give what {@code q}'s head waited for (see {@link MessageStore#readable}): the queue
+     * delivers again.
+     */
+    public void readable(Queue q) {
+        if (!q.deleted) {
+            deliveries.schedule(q);
+            deliveries.dispatch();
+        }
+    }
+
     /** basic.cancel from the client; false if no such consumer. Its unacked deliveries stay ackable. */
     public boolean cancel(ChannelState ch, String tag) {
         Consumer c = ch.consumers.get(tag);

@@ -128,7 +128,7 @@ final class Deliveries {
     private void dispatch(Queue q) {
         if (q.singleActiveConsumer()) {
             Consumer active = q.activeConsumer();
-            while (active != null && expireHead(q) && active.canTake()) {
+            while (active != null && expireHead(q) && active.canTake() && headReadable(q)) {
                 deliver(q, active);
             }
             return;
@@ -139,9 +139,18 @@ final class Deliveries {
                 q.consumers.block(c);
                 continue;
             }
+            if (!headReadable(q)) {
+                return; // the store is reading it; Broker#readable dispatches the queue again
+            }
             q.consumers.delivered(c);
             deliver(q, c);
         }
+    }
+
+    /** The head of {@code q} (which has one) is in memory, or its store can give it without waiting for the disk. */
+    private boolean headReadable(Queue q) {
+        QueueEntry head = q.peek();
+        return head.message != null || broker.store().readable(q, head);
     }
 
     /** {@code c} may be able to take again: back in its queue's turn, and its queue is dispatched. */

@@ -7,7 +7,8 @@ package io.holdfast.core;
  * memory.
  *
  * <p>A store may {@link QueueEntry#pageOut page out} a message it holds durably, to keep memory bounded;
- * the core then asks for it with {@link #load} when it delivers it.
+ * the core then asks for it with {@link #load} when it delivers it. A store that reads on another thread says,
+ * through {@link #readable}, whether a queue's paged-out head can be loaded without waiting for the disk.
  */
 public interface MessageStore {
     /** A persistent message was enqueued on a durable queue. */
@@ -54,6 +55,17 @@ public interface MessageStore {
      * drops the entry rather than deliver something it cannot vouch for.
      */
     Message load(Queue queue, QueueEntry entry);
+
+    /**
+     * Whether {@link #load} can give the message of {@code head}, the paged-out entry its queue would deliver
+     * next, without waiting for the disk (including when it will answer null for a damaged copy). False when the
+     * store is reading it elsewhere: the queue then delivers nothing until the store calls
+     * {@link Broker#readable(Queue)}, so order is kept while other queues go on. The default reads in
+     * {@link #load}, on the caller's thread.
+     */
+    default boolean readable(Queue queue, QueueEntry head) {
+        return true;
+    }
 
     MessageStore NONE = new MessageStore() {
         @Override public void enqueued(Queue queue, QueueEntry entry) {}

@@ -196,6 +196,16 @@ final class PriorityLevels {
     }
 
     /** Every entry in delivery order. */
+    /** As {@link #snapshot}, without copying: valid until the levels next change. */
+    java.util.Iterator<QueueEntry> inOrder() {
+        List<java.util.Iterator<QueueEntry>> parts = new ArrayList<>();
+        for (int i = Math.min(top, levels.length - 1); i >= 0; i--) {
+            parts.add(levels[i].requeued.values().iterator());
+            parts.add(levels[i].ready.iterator());
+        }
+        return Queue.chain(parts);
+    }
+
     List<QueueEntry> snapshot() {
         List<QueueEntry> out = new ArrayList<>(size);
         for (int i = levels.length - 1; i >= 0; i--) {

@@ -419,7 +419,7 @@ public final class Queue {
         return head == null ? QueueEntry.NEVER : head.expiresAtMillis;
     }
 
-    private QueueEntry peek() {
+    QueueEntry peek() {
         if (levels != null) {
             return levels.peek();
         }
@@ -495,6 +495,40 @@ public final class Queue {
             out.add(it.next());
         }
         return out;
+    }
+
+    /**
+     * The ready entries in the order the queue delivers them, without copying (for a store reading ahead);
+     * valid until the queue next changes.
+     */
+    public Iterator<QueueEntry> readyInOrder() {
+        if (levels != null) {
+            return levels.inOrder();
+        }
+        return chain(List.of(requeued.values().iterator(), ready.iterator()));
+    }
+
+    /** The elements of {@code parts}, one part after the other. */
+    static <T> Iterator<T> chain(List<Iterator<T>> parts) {
+        return new Iterator<>() {
+            private int part;
+
+            @Override
+            public boolean hasNext() {
+                while (part < parts.size() && !parts.get(part).hasNext()) {
+                    part++;
+                }
+                return part < parts.size();
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return parts.get(part).next();
+            }
+        };
     }
 
     /** Visits every entry the queue holds, ready, held back or out for delivery (for the store's compaction). */

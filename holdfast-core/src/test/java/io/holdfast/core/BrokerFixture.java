@@ -244,6 +244,10 @@ final class BrokerFixture {
         private final Map<QueueEntry, Message> held = new IdentityHashMap<>();
         /** Positions whose stored copy reads back as damaged. */
         final Set<Long> unreadable = new java.util.HashSet<>();
+        /** Positions being read elsewhere: {@link #readable} says no until the test removes them. */
+        final Set<Long> reading = new java.util.HashSet<>();
+        /** Heads {@link #readable} was asked about, by position. */
+        final List<Long> askedReadable = new ArrayList<>();
         int loads;
         int returns;
 
@@ -303,6 +307,12 @@ final class BrokerFixture {
                 problems.add("asked to load a removed entry: " + describe(queue, entry));
             }
             return unreadable.contains(entry.seq()) ? null : held.get(entry);
+        }
+
+        @Override
+        public boolean readable(Queue queue, QueueEntry head) {
+            askedReadable.add(head.storeRef);
+            return !reading.contains(head.storeRef);
         }
 
         /** The body of an entry, whether in memory or paged out by this store. */

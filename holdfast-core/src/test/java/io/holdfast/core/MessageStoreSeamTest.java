@@ -4,6 +4,7 @@ import static io.holdfast.core.BrokerFixture.NO_ARGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import io.holdfast.core.BrokerFixture.RecordingOutput;
 import io.holdfast.core.BrokerFixture.RecordingStore;
 import io.holdfast.core.BrokerFixture.RecordingStore.Event;
 import io.holdfast.core.BrokerFixture.RecordingStore.Kind;
@@ -13,7 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the core tells the {@link MessageStore}: only persistent messages on durable queues, enqueued
- * before removed, and every enqueued entry removed exactly once, whichever way it leaves its queue.
+ * before removed, and every enqueued entry removed exactly once, whichever way it leaves its queue. And what it
+ * asks: a queue whose paged-out head the store is reading elsewhere ({@link MessageStore#readable}) delivers
+ * nothing, in order, until {@link Broker#readable}; every other queue goes on meanwhile.
  */
 class MessageStoreSeamTest {
     private BrokerFixture f;
@@ -228,5 +231,74 @@ class MessageStoreSeamTest {
         assertThat(broker.get(ch, "d", true, 0)).isNull();
         f.publishPersistent(ch, "", "d", "fine");
         assertThat(BrokerFixture.body(broker.get(ch, "d", true, 0).message())).isEqualTo("fine");
+    }
+
+    // ---- MessageStore#readable: a store reading on another thread ----
+
+    private void persistent(String queue, String... bodies) {
+        for (String b : bodies) {
+            assertThat(f.publishPersistent(ch, "", queue, b)).isEqualTo(1);
+        }
+    }
+
+    private long seqOfReady(String queue, int index) {
+        return f.queueState(queue).readySnapshot().get(index).storeRef;
+    }
+
+    @Test
+    void aQueueWaitsForItsHeadBeingReadInOrderWhileAnotherDelivers() {
+        f.durableQueue(ch, "cold");
+        f.durableQueue(ch, "hot");
+        persistent("cold", "c1", "c2", "c3");
+        store.reading.add(seqOfReady("cold", 0));
+        store.reading.add(seqOfReady("cold", 2));
+        ChannelState coldCh = f.channel(2);
+        ChannelState hotCh = f.channel(3);
+        f.consume(coldCh, "cold", true);
+        f.consume(hotCh, "hot", true);
+
+        persistent("hot", "h1", "h2");
+        RecordingOutput cold = f.output(coldCh);
+        assertThat(cold.bodies()).as("c2 is readable, but behind c1").isEmpty();
+        assertThat(f.output(hotCh).bodies()).containsExactly("h1", "h2");
+
+        store.reading.remove(seqOfReady("cold", 0));
+        broker.readable(f.queueState("cold"));
+        assertThat(cold.bodies()).as("up to the next one still being read").containsExactly("c1", "c2");
+
+        store.reading.clear();
+        broker.readable(f.queueState("cold"));
+        assertThat(cold.bodies()).containsExactly("c1", "c2", "c3");
+        assertThat(f.queueState("cold").readyCount()).isZero();
+    }
+
+    @Test
+    void aHeadBeingReadThatLeavesTheQueueIsNotWaitedFor() {
+        f.durableQueue(ch, "cold");
+        persistent("cold", "c1", "c2");
+        store.reading.add(seqOfReady("cold", 0));
+        ChannelState coldCh = f.channel(2);
+        f.consume(coldCh, "cold", false);
+        assertThat(f.output(coldCh).bodies()).isEmpty();
+
+        broker.topology().purgeQueue(ch, "cold");
+        persistent("cold", "c3");
+        assertThat(f.output(coldCh).bodies()).as("the purged head is no longer waited for").containsExactly("c3");
+        broker.readable(f.queueState("cold")); // a late arrival for what was purged changes nothing
+        assertThat(f.output(coldCh).bodies()).containsExactly("c3");
+    }
+
+    @Test
+    void aConsumerWithoutCreditDoesNotAskTheStoreToRead() {
+        f.durableQueue(ch, "cold");
+        persistent("cold", "c1", "c2");
+        ChannelState coldCh = f.channel(2);
+        broker.qos(coldCh, 1, false);
+        f.consume(coldCh, "cold", false);
+        assertThat(f.output(coldCh).bodies()).containsExactly("c1");
+        int asked = store.askedReadable.size();
+
+        persistent("cold", "c3");
+        assertThat(store.askedReadable).as("no credit, no read").hasSize(asked);
     }
 }

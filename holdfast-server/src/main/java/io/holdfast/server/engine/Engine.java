@@ -75,6 +75,10 @@ public final class Engine implements AutoCloseable {
             random.nextBytes(b);
             return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
         }, new BasicPropertiesRewriter());
+        store.onReadable(q -> {
+            broker.readable(q);
+            afterCommand(); // as after every command
+        });
         broker.consumerTimeout(config.consumerTimeoutMillis(), config.consumerTimeoutAction());
         broker.quarantineListener((source, entry, quarantine) -> {
             log.warn("message on queue '{}' in vhost '{}' exceeded x-delivery-limit {} after {} deliveries: moved to {}",
@@ -291,6 +295,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() throws IOException {
         audit.close();
+        store.close();
         if (!loop.stop()) {
             // The broker thread still owns the queues: reading them here would race with it. Without
             // the marker the next start treats this as a crash and flags every message redelivered.

@@ -14,6 +14,11 @@ import org.slf4j.LoggerFactory;
  * on disk. When the oldest closed segment holds few live records, their messages are written again
  * at the head and the old copies settled; the segment then goes. Broker thread only, one round at a
  * time.
+ *
+ * <p>Only a segment that is stuck is compacted: the oldest, with the same few live records at two checks in a
+ * row. A segment whose records are being settled (the head of a backlog being drained) goes by itself soon;
+ * rewriting it would read every one of its cold messages on the broker thread and write them again, just
+ * before they are delivered, and stall every queue while it did (issue 10 item 3).
  */
 public final class Compactor {
     private static final Logger log = LoggerFactory.getLogger(Compactor.class);
@@ -26,6 +31,8 @@ public final class Compactor {
     private int inFlight;
     /** Records the current round started moving (for its log line). */
     private int moved;
+    /** The oldest closed segment at the previous check, or null. */
+    private Journal.SegmentLiveness lastSeen;
 
     public Compactor(Broker broker, Journal journal, JournalStore store) {
         this.broker = broker;
@@ -33,13 +40,15 @@ public final class Compactor {
         this.store = store;
     }
 
-    /** Starts a round if the oldest segment is worth it and no round is running; returns messages moved. */
+    /** Starts a round if the oldest segment is stuck and worth it and no round is running; returns messages moved. */
     public int maybeCompact() {
         if (inFlight > 0) {
             return 0;
         }
         Journal.SegmentLiveness oldest = journal.oldestClosedSegment();
-        if (oldest == null || oldest.liveRecords() == 0 || oldest.liveRecords() > MAX_LIVE_TO_MOVE) {
+        boolean stuck = oldest != null && oldest.equals(lastSeen);
+        lastSeen = oldest;
+        if (!stuck || oldest.liveRecords() == 0 || oldest.liveRecords() > MAX_LIVE_TO_MOVE) {
             return 0;
         }
         long segment = oldest.segmentId();

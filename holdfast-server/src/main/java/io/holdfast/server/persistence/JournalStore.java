@@ -9,6 +9,9 @@ import io.holdfast.protocol.BasicProperties;
 import io.holdfast.store.Journal;
 import java.io.IOException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +28,20 @@ import org.slf4j.LoggerFactory;
  * reads the journal; a backlog costs memory only for its compact index. A record that no longer reads
  * back intact is never served: it is logged, counted, and the core drops the entry.
  *
- * <p>Broker thread only, apart from the journal's own callbacks which hop back onto it.
+ * <p><b>Reads.</b> Deliveries to consumers read on {@value #READER_THREADS} reader threads, ahead of the queue's
+ * head ({@link ReadAhead}: up to {@value #READ_AHEAD_MESSAGES} messages or {@value #READ_AHEAD_QUEUE_MIB} MiB per
+ * queue, {@value #READ_AHEAD_TOTAL_MIB} MiB in all), so a cold queue waits for the disk while the broker thread
+ * serves the others. basic.get, dead-lettering and compaction still read on the broker thread (one message at a
+ * time, or what the read-ahead already holds).
+ *
+ * <p>Broker thread only, apart from the journal's own callbacks and the reads, which hop back onto it.
  */
 public final class JournalStore implements MessageStore {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
+    static final int READER_THREADS = 2;
+    static final int READ_AHEAD_MESSAGES = 2048;
+    static final int READ_AHEAD_QUEUE_MIB = 8;
+    static final int READ_AHEAD_TOTAL_MIB = 32;
 
     private final Journal journal;
     /** The broker thread: journal completions hop back onto it. */
@@ -36,6 +49,8 @@ public final class JournalStore implements MessageStore {
     private final long residentBytesMax;
     private final JournalRecords.Names names = new JournalRecords.Names();
     private final DeduplicationJournal deduplication;
+    private final ExecutorService readers;
+    private final ReadAhead readAhead;
     private WriteBarrier barrier;
     /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
     private long residentBytes;
@@ -50,6 +65,25 @@ public final class JournalStore implements MessageStore {
         this.loop = loop;
         this.residentBytesMax = residentBytesMax;
         this.deduplication = new DeduplicationJournal(journal, loop);
+        AtomicInteger readerIds = new AtomicInteger();
+        this.readers = Executors.newFixedThreadPool(READER_THREADS, r -> {
+            Thread t = new Thread(r, "holdfast-journal-reader-" + readerIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        ThreadLocal<JournalRecords.Names> readerNames = ThreadLocal.withInitial(JournalRecords.Names::new);
+        this.readAhead = new ReadAhead((q, e, position) -> read(q, e, position, readerNames.get()), readers, loop,
+                READ_AHEAD_MESSAGES, (long) READ_AHEAD_QUEUE_MIB << 20, (long) READ_AHEAD_TOTAL_MIB << 20);
+    }
+
+    /** Called on the broker thread when messages a queue waited for have been read (see {@link #readable}). */
+    public void onReadable(java.util.function.Consumer<Queue> listener) {
+        readAhead.onArrival(listener);
+    }
+
+    /** Stops the reader threads; reads in flight finish, and their results are not delivered. */
+    public void close() {
+        readers.shutdown();
     }
 
     /** The barrier that writes issued from now on belong to, or null. */
@@ -73,6 +107,7 @@ public final class JournalStore implements MessageStore {
     @Override
     public void removed(Queue queue, QueueEntry entry) {
         journal.append(JournalRecords.remove(queue, entry), false, (position, error) -> { });
+        readAhead.forget(entry);
         if (entry.storeRef >= 0) {
             if (entry.residentMessage() != null) {
                 residentBytes -= entry.sizeBytes();
@@ -120,24 +155,43 @@ public final class JournalStore implements MessageStore {
     }
 
     @Override
+    public boolean readable(Queue queue, QueueEntry head) {
+        return readAhead.readable(queue, head);
+    }
+
+    /** The message read ahead for the entry, or else read now, on this thread. */
+    @Override
     public Message load(Queue queue, QueueEntry entry) {
         reads++;
+        ReadAhead.Outcome read = readAhead.take(entry);
+        long position = read != null ? read.position() : entry.storeRef;
         try {
-            JournalRecords.Decoded r = JournalRecords.decode(journal.read(entry.storeRef), names, true);
-            if (!r.isEnqueue() || r.seq() != entry.seq() || !r.queue().equals(queue.name())
-                    || !r.vhost().equals(queue.vhost())) {
-                throw new IOException("the record there is " + (r.isEnqueue() ? "seq " + r.seq() + " of queue '"
-                        + r.queue() + "'" : "not an enqueue record"));
+            if (read == null) {
+                return read(queue, entry, position, names);
             }
-            return new Message(r.exchange(), r.routingKey(), r.properties(),
-                    BasicProperties.decode(r.properties()).headers(), true, Message.NO_EXPIRATION, r.body());
-        } catch (IOException | RuntimeException e) {
+            if (read.error() != null) {
+                throw read.error();
+            }
+            return read.message();
+        } catch (Exception e) {
             readFailures = readFailures + 1;
             log.error("message seq {} on queue '{}' in vhost '{}' cannot be read back from journal segment {} offset "
                     + "{} and is dropped, never delivered: {}", entry.seq(), queue.name(), queue.vhost(),
-                    Journal.segmentOf(entry.storeRef), Journal.offsetOf(entry.storeRef), e.toString());
+                    Journal.segmentOf(position), Journal.offsetOf(position), e.toString());
             return null;
         }
+    }
+
+    /** Reads and checks the entry's enqueue record at {@code position}; any thread, with its own {@code names}. */
+    private Message read(Queue queue, QueueEntry entry, long position, JournalRecords.Names names) throws IOException {
+        JournalRecords.Decoded r = JournalRecords.decode(journal.read(position), names, true);
+        if (!r.isEnqueue() || r.seq() != entry.seq() || !r.queue().equals(queue.name())
+                || !r.vhost().equals(queue.vhost())) {
+            throw new IOException("the record there is " + (r.isEnqueue() ? "seq " + r.seq() + " of queue '"
+                    + r.queue() + "'" : "not an enqueue record"));
+        }
+        return new Message(r.exchange(), r.routingKey(), r.properties(),
+                BasicProperties.decode(r.properties()).headers(), true, Message.NO_EXPIRATION, r.body());
     }
 
     /**
