@@ -175,11 +175,18 @@ public final class QuorumQueue {
                 broker.recover(ch);
             }
         } else if (command instanceof QuorumCommand.NodeDown d) {
-            for (RemoteChannel ref : new ArrayList<>(channels.keySet())) {
+            List<ChannelState> gone = new ArrayList<>();
+            channels.forEach((ref, ch) -> {
                 if (ref.node().equals(d.node())) {
-                    close(ref);
+                    gone.add(ch);
                 }
+            });
+            // Every consumer of the node first: what one channel gives back must not go to another of the dead node's
+            // channels (and count a delivery that never happened).
+            for (ChannelState ch : gone) {
+                new ArrayList<>(ch.consumers.values()).forEach(broker::removeConsumer);
             }
+            gone.forEach(broker::closeChannel);
         } else if (command instanceof QuorumCommand.Purge) {
             return broker.topology().purge(queue);
         } else if (command instanceof QuorumCommand.Get g) {

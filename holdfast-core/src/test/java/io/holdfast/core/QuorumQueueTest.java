@@ -160,6 +160,17 @@ class QuorumQueueTest {
     }
 
     @Test
+    void aNodeDownGivesNothingToAnotherOfTheDeadNodesChannels() {
+        publish("a");
+        attach(A, "c1", 0);
+        attach(new RemoteChannel("n1", 2), "c2", 0);
+        attach(B, "c3", 0);
+        QuorumEffect.Deliver back = deliveries(apply(new QuorumCommand.NodeDown("n1"))).get(0);
+        assertThat(back.channel()).isEqualTo(B);
+        assertThat(back.deliveryCount()).isEqualTo(2); // one real delivery before, none counted on the dead node
+    }
+
+    @Test
     void aCancelledConsumersDeliveriesStayAckableAndClosingTheChannelReturnsThem() {
         publish("a", "b");
         List<QuorumEffect.Deliver> out = deliveries(attach(A, "c1", 0));
