@@ -8,7 +8,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Runs {@link QuorumSimulation} for many seeds: {@code -Dholdfast.quorum.seed=N} replays one,
- * {@code -Dholdfast.quorum.seeds=K} runs 1..K (default 150), {@code -Dholdfast.quorum.steps=S} sets the steps
+ * {@code -Dholdfast.quorum.seeds=K} runs 1..K (default 60), {@code -Dholdfast.quorum.steps=S} sets the steps
  * (default {@value QuorumSimulation#DEFAULT_STEPS}).
  */
 class QuorumSimulationTest {
@@ -18,7 +18,7 @@ class QuorumSimulationTest {
         int steps = Integer.getInteger("holdfast.quorum.steps", QuorumSimulation.DEFAULT_STEPS);
         String replay = System.getProperty("holdfast.quorum.seed");
         LongStream seeds = replay != null && !replay.isBlank() ? LongStream.of(Long.parseLong(replay.trim()))
-                : LongStream.rangeClosed(1, Integer.getInteger("holdfast.quorum.seeds", 150));
+                : LongStream.rangeClosed(1, Integer.getInteger("holdfast.quorum.seeds", 60));
         return seeds.mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> QuorumSimulation.run(seed, steps)));
     }
 
