@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -186,6 +187,22 @@ public final class Broker {
     void deadLetterHandoff(DeadLetterHandoff handoff) {
         deadLetters.handoff(handoff);
         quarantine.handoff(handoff);
+    }
+
+    /**
+     * Carries out a replicated queue's {@link QuorumEffect.DeadLetter} in this broker: {@code message} is republished
+     * to {@code source}'s dead-letter exchange, with its {@code x-death}, exactly as if {@code source} had dead-lettered
+     * it here (nothing happens when {@code source} has no dead-letter exchange). The message's
+     * {@link Message#headers()} must be decoded from its properties first: a replicated message carries them only
+     * there.
+     *
+     * @param reason the effect's reason ({@code rejected}, {@code expired}, {@code maxlen}, {@code delivery_limit})
+     */
+    public void deadLetter(Queue source, Message message, String reason) {
+        if (source.deadLetterExchange() != null) {
+            deadLetters.republish(source, message, DeadLetters.Reason.valueOf(reason.toUpperCase(Locale.ROOT)));
+            dispatch();
+        }
     }
 
     /** Sets who hears of dead-lettered messages that were dropped (by default nobody). */

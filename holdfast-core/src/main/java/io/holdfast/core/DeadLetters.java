@@ -96,7 +96,7 @@ final class DeadLetters {
         republish(q, m, Reason.MAXLEN);
     }
 
-    private void republish(Queue q, Message m, Reason reason) {
+    void republish(Queue q, Message m, Reason reason) {
         if (handoff != null) {
             handoff.deadLettered(q, m, reason.text);
             deadLettered++;
