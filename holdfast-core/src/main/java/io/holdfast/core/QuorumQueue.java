@@ -31,8 +31,9 @@ public final class QuorumQueue {
     /**
      * What the queue was declared with; fixed for its life and the same on every replica.
      *
-     * @param arguments             the queue's {@code x-} arguments (integers, strings, booleans), checked by
-     *                              {@link QuorumQueueRules#checkDeclare}
+     * @param arguments             the queue's arguments, checked by {@link QuorumQueueRules#checkDeclare}; only the
+     *                              integers, strings and booleans are kept (every argument the queue reads is one:
+     *                              others, such as a client's own tables, stay with the declaration, not here)
      * @param consumerTimeoutMillis the cluster's {@code consumer_timeout} (a queue's {@code x-consumer-timeout} wins);
      *                              negative for none
      */
@@ -40,7 +41,13 @@ public final class QuorumQueue {
         public Definition {
             Objects.requireNonNull(vhost, "vhost");
             Objects.requireNonNull(name, "name");
-            arguments = Map.copyOf(arguments);
+            Map<String, Object> kept = new java.util.HashMap<>();
+            arguments.forEach((key, value) -> {
+                if (value instanceof Boolean || QueueArguments.isIntegral(value) || QueueArguments.isText(value)) {
+                    kept.put(key, value);
+                }
+            });
+            arguments = Map.copyOf(kept);
         }
     }
 

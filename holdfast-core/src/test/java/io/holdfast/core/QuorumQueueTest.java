@@ -304,6 +304,16 @@ class QuorumQueueTest {
     }
 
     @Test
+    void aDefinitionKeepsOnlyTheArgumentsAQueueCanReadSoItsSnapshotAlwaysWrites() {
+        var d = new QuorumQueue.Definition("/", "qq", Map.of("x-max-length", 3, "x-mine", Map.of("a", 1),
+                "x-single-active-consumer", true, "x-dead-letter-exchange", "dlx"), -1);
+        assertThat(d.arguments()).containsOnlyKeys("x-max-length", "x-single-active-consumer", "x-dead-letter-exchange");
+        QuorumQueue restored = QuorumSimulation.restore(QuorumSimulation.snapshot(new QuorumQueue(d,
+                PropertiesRewriter.UNCHANGED)));
+        assertThat(restored.definition().arguments()).containsEntry("x-max-length", 3L);
+    }
+
+    @Test
     void deliveryIdsNeverRepeatOnAChannelWhoseStateWasDropped() {
         publish("a", "b");
         long first = deliveries(apply(new QuorumCommand.Get(A, true))).get(0).deliveryId();
