@@ -3,6 +3,7 @@ package io.holdfast.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.holdfast.core.Message;
 import io.holdfast.core.PropertiesRewriter;
 import io.holdfast.core.QuorumCommand;
 import io.holdfast.core.QuorumEffect;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A quorum queue on real Ratis, three nodes in this JVM: enqueue, deliver, ack; the leader (which hosts the consumer)
  * is killed; the new leader holds the very same state, and once the dead node is declared down its unacked
- * deliveries go, redelivered and in order, to a consumer on a survivor.
+ * deliveries go, redelivered and in order, to a consumer on a survivor. A replica whose disk was replaced catches
+ * up from the leader's queue snapshot.
  */
 @Timeout(120)
 class QuorumReplicationTest {
@@ -70,8 +72,7 @@ class QuorumReplicationTest {
 
             List<QuorumCommand.Publish> batch = new ArrayList<>();
             for (int i = 1; i <= 20; i++) {
-                batch.add(new QuorumCommand.Publish(publisher, i, new io.holdfast.core.Message("", "qq", new byte[0],
-                        Map.of(), true, -1, ("m" + i).getBytes(StandardCharsets.UTF_8))));
+                batch.add(publish(publisher, i));
             }
             QuorumCommandCodec.Result enqueued = submit(cluster, publisherNode, new QuorumCommand.Enqueue(batch));
             assertThat(enqueued.effects()).hasSize(20).allMatch(e -> e instanceof QuorumEffect.Confirm c
@@ -108,6 +109,46 @@ class QuorumReplicationTest {
             assertThat(again.subList(10, 15)).noneMatch(QuorumEffect.Deliver::redelivered);
             awaitSameState(cluster);
         }
+    }
+
+    @Test
+    void aReplicaWithAWipedDiskCatchesUpFromTheLeadersQueueSnapshot() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withSnapshotThresholdEntries(4).withLogSizes(4096, 16384),
+                this::replica)) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            RemoteChannel publisher = new RemoteChannel(cluster.nodeId(leader), 1);
+            RemoteChannel consumer = new RemoteChannel(cluster.nodeId(leader), 2);
+            for (int i = 1; i <= 30; i++) {
+                submit(cluster, leader, enqueueOne(publisher, i));
+            }
+            submit(cluster, leader, new QuorumCommand.Attach(consumer, "c", 5, false, false, 0));
+            await().atMost(Duration.ofSeconds(30)).until(() -> delivered.get(leader).size() == 5);
+            long third = new ArrayList<>(delivered.get(leader)).get(2).deliveryId();
+            submit(cluster, leader, new QuorumCommand.Settle(consumer, third, true, QuorumCommand.Disposition.ACK));
+
+            cluster.stop(follower);
+            cluster.wipe(follower);
+            for (int i = 31; i <= 60; i++) {
+                submit(cluster, leader, enqueueOne(publisher, i));
+            }
+            cluster.rejoin(follower);
+
+            awaitSameState(cluster);
+            assertThat(cluster.status(follower).snapshotsLoaded()).as("caught up from a snapshot").isPositive();
+            QuorumQueueReplica caughtUp = state(cluster, follower);
+            assertThat(caughtUp.unackedCount()).isEqualTo(5);
+            assertThat(caughtUp.messageCount()).isEqualTo(52); // 60 published, 3 acked, 5 out
+        }
+    }
+
+    private static QuorumCommand.Enqueue enqueueOne(RemoteChannel publisher, int i) {
+        return new QuorumCommand.Enqueue(List.of(publish(publisher, i)));
+    }
+
+    private static QuorumCommand.Publish publish(RemoteChannel publisher, int i) {
+        return new QuorumCommand.Publish(publisher, i, new Message("", "qq", new byte[0], Map.of(), true,
+                Message.NO_EXPIRATION, ("m" + i).getBytes(StandardCharsets.UTF_8)));
     }
 
     private static String body(QuorumEffect.Deliver d) {
