@@ -13,13 +13,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
  * Three Holdfast nodes in this JVM on free loopback ports, each with its own data directory, hosting one group
- * whose state is a {@link CommandLog}. Nodes can be stopped, wiped and restarted (with a fresh, empty state, as
- * after a process restart). Test thread only.
+ * whose state is a {@link CommandLog} (or what the given factory makes). Nodes can be stopped, wiped and restarted
+ * (with a fresh, empty state, as after a process restart). Test thread only.
  */
 final class ThreeNodes implements AutoCloseable {
     static final Duration LEADER_WAIT = Duration.ofSeconds(30);
@@ -27,9 +28,16 @@ final class ThreeNodes implements AutoCloseable {
     final ReplicaGroup group;
     private final ClusterConfig[] configs = new ClusterConfig[3];
     private final ClusterNode[] nodes = new ClusterNode[3];
-    private final CommandLog[] states = new CommandLog[3];
+    private final ReplicatedState[] states = new ReplicatedState[3];
+    private final IntFunction<ReplicatedState> newState;
 
     ThreeNodes(Path root, UnaryOperator<ClusterConfig> tune) throws IOException {
+        this(root, tune, i -> new CommandLog());
+    }
+
+    /** @param newState a fresh state for node {@code i} (called at every start) */
+    ThreeNodes(Path root, UnaryOperator<ClusterConfig> tune, IntFunction<ReplicatedState> newState) throws IOException {
+        this.newState = newState;
         List<ReplicaGroup.Peer> peers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             configs[i] = tune.apply(ClusterConfig.of("n" + i, "127.0.0.1", freePort(), root.resolve("n" + i)));
@@ -42,13 +50,13 @@ final class ThreeNodes implements AutoCloseable {
     }
 
     void start(int i) throws IOException {
-        states[i] = new CommandLog();
+        states[i] = newState.apply(i);
         nodes[i] = ClusterNode.start(configs[i], Map.of(group, states[i]));
     }
 
     /** Starts node {@code i} with nothing hosted, then has it rejoin the group with an empty state. */
     void rejoin(int i) throws IOException {
-        states[i] = new CommandLog();
+        states[i] = newState.apply(i);
         nodes[i] = ClusterNode.start(configs[i], Map.of());
         nodes[i].rejoin(group, states[i]);
     }
@@ -73,7 +81,20 @@ final class ThreeNodes implements AutoCloseable {
     }
 
     CommandLog state(int i) {
+        return (CommandLog) states[i];
+    }
+
+    ReplicatedState replica(int i) {
         return states[i];
+    }
+
+    /** Node {@code i}'s id, as its peers know it. */
+    String nodeId(int i) {
+        return configs[i].nodeId();
+    }
+
+    boolean running(int i) {
+        return nodes[i] != null;
     }
 
     CommandSubmitter submitter(int i) {
@@ -115,12 +136,12 @@ final class ThreeNodes implements AutoCloseable {
     /** Waits until every running node's state equals node {@code reference}'s and holds at least {@code size}. */
     void awaitSameState(int reference, int size) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            List<String> expected = states[reference].commands();
+            List<String> expected = state(reference).commands();
             if (expected.size() < size) {
                 return false;
             }
             for (int i = 0; i < 3; i++) {
-                if (nodes[i] != null && !states[i].commands().equals(expected)) {
+                if (nodes[i] != null && !state(i).commands().equals(expected)) {
                     return false;
                 }
             }

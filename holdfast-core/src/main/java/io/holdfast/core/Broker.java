@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -76,6 +77,24 @@ public final class Broker {
          *               automatic cycle) or {@code "too deep"} (dead-lettering nested too far)
          */
         void dropped(Queue source, String why);
+    }
+
+    /**
+     * Takes dead-lettered and quarantined messages out of a broker that does not own their targets: a replicated
+     * queue's state machine (see {@link QuorumQueue}) holds one queue and no exchanges, so instead of routing a
+     * dead-lettered copy itself it hands the message out, and the node that carries out the effects routes it.
+     * Called on the broker thread, before the source entry is settled.
+     */
+    public interface DeadLetterHandoff {
+        /**
+         * @param source  the queue the message leaves
+         * @param message the message as it was in the queue (no {@code x-death} added yet)
+         * @param reason  {@code rejected}, {@code expired}, {@code maxlen} or {@code delivery_limit}
+         */
+        void deadLettered(Queue source, Message message, String reason);
+
+        /** The message went over {@code x-delivery-limit} with no dead-letter exchange: it belongs in quarantine. */
+        void quarantined(Queue source, Message message, int deliveryCount);
     }
 
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
@@ -159,6 +178,31 @@ public final class Broker {
     /** Sets who hears of messages moved to {@link #QUARANTINE_QUEUE} (by default nobody). */
     public void quarantineListener(QuarantineListener listener) {
         quarantine.listener(listener);
+    }
+
+    /**
+     * Hands dead-lettered and quarantined messages to {@code handoff} instead of routing them here (by default they
+     * are routed in this broker).
+     */
+    void deadLetterHandoff(DeadLetterHandoff handoff) {
+        deadLetters.handoff(handoff);
+        quarantine.handoff(handoff);
+    }
+
+    /**
+     * Carries out a replicated queue's {@link QuorumEffect.DeadLetter} in this broker: {@code message} is republished
+     * to {@code source}'s dead-letter exchange, with its {@code x-death}, exactly as if {@code source} had dead-lettered
+     * it here (nothing happens when {@code source} has no dead-letter exchange). The message's
+     * {@link Message#headers()} must be decoded from its properties first: a replicated message carries them only
+     * there.
+     *
+     * @param reason the effect's reason ({@code rejected}, {@code expired}, {@code maxlen}, {@code delivery_limit})
+     */
+    public void deadLetter(Queue source, Message message, String reason) {
+        if (source.deadLetterExchange() != null) {
+            deadLetters.republish(source, message, DeadLetters.Reason.valueOf(reason.toUpperCase(Locale.ROOT)));
+            dispatch();
+        }
     }
 
     /** Sets who hears of dead-lettered messages that were dropped (by default nobody). */
@@ -288,6 +332,11 @@ public final class Broker {
     /** The message-ids queues with {@code x-message-deduplication} remember (see {@link Deduplication}). */
     public Deduplication deduplication() {
         return deduplication;
+    }
+
+    /** The last queue position given out. */
+    long lastSeq() {
+        return lastSeq;
     }
 
     /** The next queue position. */
@@ -452,16 +501,7 @@ public final class Broker {
         if (tag.isEmpty()) {
             tag = generateName("amq.ctag-");
         }
-        if (exclusive && !q.consumers.isEmpty()) {
-            throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + v.name()
-                    + "' in exclusive use");
-        }
-        for (Consumer other : q.consumers) {
-            if (other.exclusive) {
-                throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + v.name()
-                        + "' in exclusive use");
-            }
-        }
+        checkExclusiveUse(q, exclusive);
         Consumer c = new Consumer(tag, ch, q, noAck, exclusive, ch.prefetchPerConsumer, arguments);
         ch.consumers.put(tag, c);
         q.consumers.add(c);
@@ -469,6 +509,17 @@ public final class Broker {
         q.used(clockMillis);
         deliveries.schedule(q);
         return tag;
+    }
+
+    /** Refuses (403) a consumer that would share {@code q} with an exclusive one. */
+    static void checkExclusiveUse(Queue q, boolean exclusive) {
+        boolean inUse = exclusive && !q.consumers.isEmpty();
+        for (Consumer other : q.consumers) {
+            inUse |= other.exclusive;
+        }
+        if (inUse) {
+            throw BrokerException.accessRefused("queue '" + q.name() + "' in vhost '" + q.vhost() + "' in exclusive use");
+        }
     }
 
     /**

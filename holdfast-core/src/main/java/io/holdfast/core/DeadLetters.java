@@ -47,6 +47,8 @@ final class DeadLetters {
     private long deadLettered;
     private long dropped;
     private Broker.DeadLetterDropListener dropListener = (source, why) -> { };
+    /** Set in a broker that hands dead-lettered messages out instead of routing them (see {@link QuorumQueue}). */
+    private Broker.DeadLetterHandoff handoff;
 
     DeadLetters(Broker broker, PropertiesRewriter rewriter) {
         this.broker = broker;
@@ -55,6 +57,10 @@ final class DeadLetters {
 
     void dropListener(Broker.DeadLetterDropListener listener) {
         this.dropListener = listener;
+    }
+
+    void handoff(Broker.DeadLetterHandoff handoff) {
+        this.handoff = handoff;
     }
 
     /** Copies republished to a dead-letter exchange (once per source message, however many targets). */
@@ -90,7 +96,12 @@ final class DeadLetters {
         republish(q, m, Reason.MAXLEN);
     }
 
-    private void republish(Queue q, Message m, Reason reason) {
+    void republish(Queue q, Message m, Reason reason) {
+        if (handoff != null) {
+            handoff.deadLettered(q, m, reason.text);
+            deadLettered++;
+            return;
+        }
         VirtualHost v = broker.virtualHost(q.vhost());
         Exchange x = v.exchange(q.deadLetterExchange());
         if (x == null || depth >= MAX_DEPTH) {

@@ -17,6 +17,8 @@ final class Quarantine {
     private final Broker broker;
     private long quarantinedCount;
     private Broker.QuarantineListener listener = (source, entry, quarantine) -> { };
+    /** Set in a broker that hands quarantined messages out instead of keeping them (see {@link QuorumQueue}). */
+    private Broker.DeadLetterHandoff handoff;
 
     Quarantine(Broker broker) {
         this.broker = broker;
@@ -24,6 +26,10 @@ final class Quarantine {
 
     void listener(Broker.QuarantineListener listener) {
         this.listener = listener;
+    }
+
+    void handoff(Broker.DeadLetterHandoff handoff) {
+        this.handoff = handoff;
     }
 
     /** Messages moved to the quarantine queue since the broker started. */
@@ -34,9 +40,18 @@ final class Quarantine {
     /**
      * Moves the entry from {@code source} to its vhost's quarantine queue, creating that queue on first use;
      * returns the quarantine queue, for the caller to dispatch, or null if the message was unreadable (and so
-     * already dropped).
+     * already dropped) or handed out (see {@link Broker.DeadLetterHandoff}).
      */
     Queue move(Queue source, QueueEntry e) {
+        if (handoff != null) {
+            Message m = broker.messageOf(source, e);
+            if (m != null) {
+                handoff.quarantined(source, m, e.deliveryCount);
+                broker.settle(source, e);
+                quarantinedCount++;
+            }
+            return null; // the node carrying out the effects puts it in its vhost's quarantine queue
+        }
         VirtualHost v = broker.requireVhost(source.vhost());
         Queue quarantine = v.queue(Broker.QUARANTINE_QUEUE);
         if (quarantine == null) {

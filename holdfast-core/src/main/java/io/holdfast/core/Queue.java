@@ -485,6 +485,49 @@ public final class Queue {
         return out;
     }
 
+    // ---- a replicated queue's snapshot (see QuorumSnapshot): the live state, exactly as it is ----
+
+    long lastSeq() { return lastSeq; }
+
+    long lastUsedMillis() { return lastUsedMillis; }
+
+    /** Returned entries ahead of {@link #readyEntries}, by sequence (a plain queue's; not a priority queue's). */
+    java.util.Collection<QueueEntry> requeuedEntries() { return requeued.values(); }
+
+    java.util.Collection<QueueEntry> readyEntries() { return ready; }
+
+    /** Delivered and unsettled, in delivery order. */
+    java.util.Collection<QueueEntry> unackedEntries() { return unacked.values(); }
+
+    /** Held back by the backoff, in the order they are due. */
+    void forEachHeld(java.util.function.Consumer<QueueEntry> action) {
+        if (held != null) {
+            held.forEach(action);
+        }
+    }
+
+    /**
+     * Puts back the state {@link #requeuedEntries}, {@link #readyEntries} and {@link #unackedEntries} described, into
+     * a queue just created without a priority; held entries go back through {@link RedeliveryHolds#rehold}.
+     */
+    void restoreLive(List<QueueEntry> requeuedEntries, List<QueueEntry> readyEntries, List<QueueEntry> unackedEntries,
+                     long lastSeq, long lastUsedMillis) {
+        Preconditions.check(levels == null && ready.isEmpty() && requeued.isEmpty(), "restores into an empty plain queue");
+        for (QueueEntry e : requeuedEntries) {
+            requeued.put(e.seq, e);
+            readyBytes += e.sizeBytes;
+        }
+        for (QueueEntry e : readyEntries) {
+            ready.addLast(e);
+            readyBytes += e.sizeBytes;
+        }
+        for (QueueEntry e : unackedEntries) {
+            unacked.put(e.seq, e);
+        }
+        this.lastSeq = lastSeq;
+        this.lastUsedMillis = lastUsedMillis;
+    }
+
     /** Ready entries in queue order, for inspection and tests. */
     public List<QueueEntry> readySnapshot() {
         if (levels != null) {

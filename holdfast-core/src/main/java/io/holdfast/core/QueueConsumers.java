@@ -126,6 +126,29 @@ final class QueueConsumers extends AbstractCollection<Consumer> {
         }
     }
 
+    /** The consumers that may take, in the turn delivery offers them (highest priority first); the rest are blocked. */
+    List<Consumer> inTurn() {
+        List<Consumer> out = new ArrayList<>();
+        for (Level l : levels) {
+            out.addAll(l.active);
+        }
+        return out;
+    }
+
+    /** Puts back consumers as {@link #iterator} (registration order) and {@link #inTurn} listed them. */
+    void restore(List<Consumer> registeredOrder, List<Consumer> inTurn) {
+        Preconditions.check(registered.isEmpty(), "restores into a queue without consumers");
+        for (Consumer c : registeredOrder) {
+            registered.addLast(c);
+            level(c.priority, true).count++;
+            c.blocked = true;
+        }
+        for (Consumer c : inTurn) {
+            c.blocked = false;
+            level(c.priority, false).active.addLast(c);
+        }
+    }
+
     private Level level(int priority, boolean create) {
         int i = 0;
         while (i < levels.size() && levels.get(i).priority > priority) {

@@ -62,6 +62,12 @@ final class RedeliveryHolds {
         track(q);
     }
 
+    /** Puts back an entry held until {@code readyAtMillis}, from a replicated queue's snapshot, in any order. */
+    void rehold(Queue q, QueueEntry e, long readyAtMillis) {
+        q.hold(e, readyAtMillis);
+        track(q);
+    }
+
     /** The earliest time a held entry is due; Long.MAX_VALUE when none is held. */
     long nextWakeMillis() {
         return nextWakeMillis;

@@ -217,7 +217,11 @@ public final class Topology {
     /** queue.purge: removes the ready messages (not the unacked ones); returns how many. */
     public int purgeQueue(ChannelState ch, String name) {
         VirtualHost v = broker.requireVhost(ch.vhost);
-        Queue q = accessibleQueue(v, ch, name);
+        return purge(accessibleQueue(v, ch, name));
+    }
+
+    /** Removes the queue's ready and held messages (not the unacked ones); returns how many. */
+    int purge(Queue q) {
         List<QueueEntry> gone = q.purge();
         for (QueueEntry e : gone) {
             broker.settle(q, e);

@@ -104,6 +104,20 @@ class DeadLetterTest {
     }
 
     @Test
+    void aQuorumQueuesDeadLetterEffectIsRoutedHereWithItsXDeath() {
+        workAndDlq("work");
+        broker.advanceClock(5_000);
+        Queue work = f.queueState("work");
+        broker.deadLetter(work, BrokerFixture.message("", "work", Map.of(), true, "m"), "delivery_limit");
+
+        Message copy = take("dlq").message();
+        assertThat(BrokerFixture.body(copy)).isEqualTo("m");
+        assertThat(deaths(copy)).singleElement().satisfies(d -> assertThat(d).containsEntry("reason", "delivery_limit")
+                .containsEntry("queue", "work"));
+        assertThat(f.ready("work")).isEmpty(); // the source's own state is not touched: the replicated queue has it
+    }
+
+    @Test
     void anXDeathWithRepeatedEntriesFromAnOlderBrokerIsMergedNotGrown() {
         workAndDlq("work");
         // As brokers before RabbitMQ 3.5 wrote it: one entry per death, without counts, newest first.
