@@ -218,7 +218,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 state = State.OPEN;
                 handshakeTimeout.cancel(false);
                 Outbox outbox = new Outbox(ctx.channel(), engine.loop(), handshake.frameMax());
-                session = new Session(engine, id, outbox, this, handshake.user());
+                session = new Session(engine, id, outbox, this, handshake.user(), handshake.clientId());
                 Session s = session;
                 engine.loop().execute(() -> s.open(open.virtualHost()));
                 log.info("connection {} from {} opened by user '{}' on vhost '{}'", id, remote(), handshake.user(),

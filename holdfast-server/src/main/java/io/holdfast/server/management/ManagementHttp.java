@@ -247,7 +247,8 @@ public final class ManagementHttp implements AutoCloseable {
             return error(405, "method_not_allowed", path + " takes " + String.join(" or ", allowed) + ", not " + method)
                     .withHeader("Allow", String.join(", ", allowed));
         }
-        HttpAuth.Outcome who = auth.check(match.access(), authorization, peer);
+        HttpAuth.Outcome who = auth.check(match.access(), match.variables().isEmpty() ? null : match.variables().get(0),
+                authorization, peer);
         if (who.refusal() != null) {
             return who.refusal();
         }
