@@ -121,7 +121,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             state = State.AWAIT_START_OK;
             // By now the TLS handshake (if any) is done: the header came through it.
             send(0, handshake.start(PeerCertificate.userName(ctx.pipeline().get(SslHandler.class),
-                    config.tls() != null && config.tls().verifyPeer(), config.security().certLoginFrom())));
+                    config.tls() != null && config.tls().verifyPeer(), config.security())));
         } else if (msg instanceof BadProtocolHeader) {
             state = State.CLOSED;
             ctx.writeAndFlush(Unpooled.wrappedBuffer(FrameWriter.PROTOCOL_HEADER)).addListener(ChannelFutureListener.CLOSE);
