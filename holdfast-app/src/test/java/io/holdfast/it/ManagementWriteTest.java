@@ -93,7 +93,7 @@ class ManagementWriteTest extends SharedBrokerTest {
     }
 
     @Test
-    void writesNeedTheAdministratorTag() throws Exception {
+    void aUserWithoutPermissionsInTheVhostCannotWriteThere() throws Exception {
         expect(201, "PUT", "/api/users/w-monitor", "{\"password\":\"pw\",\"tags\":\"monitoring\"}");
         HttpResponse<String> r = Management.request(broker, "PUT", "/api/queues/%2F/w-denied", "w-monitor", "pw", "{}");
         assertThat(r.statusCode()).isEqualTo(401);

@@ -38,10 +38,13 @@ final class ConnectionsApi {
     private Routes.Response close(Routes.Request r) {
         String name = r.variable(0);
         boolean admin = engine.access().user(r.user()).map(u -> u.hasTag("administrator")).orElse(false);
-        Boolean closed = engine.query(b -> {
-            boolean mine = connections.list().stream().anyMatch(c -> c.name().equals(name) && c.user().equals(r.user()));
-            return !admin && !mine && connections.list().stream().anyMatch(c -> c.name().equals(name)) ? null
-                    : connections.close(name, CLOSED_VIA_MANAGEMENT);
+        Boolean closed = engine.query(b -> { // null: someone else's, and not an administrator asking
+            ClientConnections.Info c = connections.list().stream().filter(i -> i.name().equals(name)).findFirst()
+                    .orElse(null);
+            if (c == null) {
+                return false;
+            }
+            return admin || c.user().equals(r.user()) ? connections.close(name, CLOSED_VIA_MANAGEMENT) : null;
         });
         if (closed == null) {
             return ManagementHttp.error(401, "not_authorised", "User not authorised to access object");

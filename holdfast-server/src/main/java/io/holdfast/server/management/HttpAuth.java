@@ -5,6 +5,8 @@ import io.holdfast.server.engine.Engine;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HTTP basic authentication against the broker's users, as RabbitMQ's management plugin: the same
@@ -17,7 +19,7 @@ import java.util.Base64;
  * as AMQP ones. Called from management threads.
  */
 final class HttpAuth {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HttpAuth.class);
+    private static final Logger log = LoggerFactory.getLogger(HttpAuth.class);
     static final String REALM = "Basic realm=\"Holdfast Management\"";
 
     /** The user a request runs as (null on an open route), or the response that refuses it. */

@@ -158,7 +158,7 @@ public final class ManagementHttp implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc()),
+                            ch.pipeline().addLast(Tls.handler(tls, ch),
                                     new TlsErrors("management HTTPS", "a plain HTTP client"));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(BODY_BYTES_MAX),
