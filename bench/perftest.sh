@@ -24,9 +24,9 @@
 # (amqps://, TLS 1.3; PerfTest trusts any certificate on amqps), so the pair shares the machine's state.
 # --warmup N first runs N seconds of the transient scenario against each URI, unreported, so the JIT has
 # compiled the hot paths (TLS's AES-GCM especially) before anything is measured; on a busy machine it matters.
-# --user USER:PASSWORD runs as that user instead of guest (creating it, with tags none and permissions
-# '^perf-.*|^amq\.gen-.*' configure, '^perf-.*|^amq\.gen-.*|^amq\.default$' write and read, on vhost /, when
-# Holdfast is started here): the cost of permission checks against guest's '.*'.
+# --user USER:PASSWORD runs as that user instead of guest (creating it, with tags none and the permissions
+# '^perf-.*|^amq\.gen-.*|^direct$' to configure, write and read on vhost /, when Holdfast is started here;
+# PerfTest declares and publishes to the exchange 'direct'): the cost of permission checks against guest's '.*'.
 # Full PerfTest output goes to bench/results/<scenario>-<timestamp>.log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -86,7 +86,7 @@ if [[ -z "$uri" ]]; then
     http="$(grep -oE 'management HTTP listening on http://[0-9.:]+' "$data/broker.log" | grep -oE 'http://[0-9.:]+')"
     api() { curl -fsS -u guest:guest -H 'content-type: application/json' -X PUT "$http$1" -d "$2"; }
     api "/api/users/$name" "{\"password\":\"${user#*:}\",\"tags\":\"\"}"
-    api "/api/permissions/%2F/$name" '{"configure":"^perf-.*|^amq\\.gen-.*","write":"^perf-.*|^amq\\.gen-.*|^amq\\.default$","read":"^perf-.*|^amq\\.gen-.*|^amq\\.default$"}'
+    api "/api/permissions/%2F/$name" '{"configure":"^perf-.*|^amq\\.gen-.*|^direct$","write":"^perf-.*|^amq\\.gen-.*|^direct$","read":"^perf-.*|^amq\\.gen-.*|^direct$"}'
     credentials="$user"
   fi
   uri="amqp://$credentials@127.0.0.1:5673"
