@@ -2,7 +2,8 @@
 # Runs RabbitMQ PerfTest 2.22.1 against a broker and prints, per scenario, the consumed rate, consumer and
 # confirm latency, and the broker's CPU time per message.
 #
-#   bench/perftest.sh [--uri amqp://guest:guest@127.0.0.1:5674 --pid PID] [--seconds 30] [--profile] [scenario...]
+#   bench/perftest.sh [--uri amqp://guest:guest@127.0.0.1:5674 --pid PID] [--seconds 30] [--profile] [--tls]
+#                     [--warmup N] [--user USER:PASSWORD] [scenario...]
 #
 # Without --uri it builds Holdfast, starts it on port 5673 with a fresh data directory, and stops it
 # afterwards. With --uri it measures any broker (RabbitMQ for a side-by-side run in the same sitting);
@@ -18,6 +19,14 @@
 #   confirmed-nondurable  server-named NON-DURABLE exclusive queue, persistent, confirms, manual ack: never
 #               touches the journal (the old "confirmed" scenario, kept under its own name)
 # --rate N caps each producer at N msg/s (to compare latency at equal load).
+# --tls (Holdfast started here only) also gives it an AMQPS listener on 5674 with a throwaway RSA-2048
+# certificate made by openssl, and runs each scenario twice back to back: plaintext, then over TLS
+# (amqps://, TLS 1.3; PerfTest trusts any certificate on amqps), so the pair shares the machine's state.
+# --warmup N first runs N seconds of the transient scenario against each URI, unreported, so the JIT has
+# compiled the hot paths (TLS's AES-GCM especially) before anything is measured; on a busy machine it matters.
+# --user USER:PASSWORD runs as that user instead of guest (creating it, with tags none and the permissions
+# '^perf-.*|^amq\.gen-.*|^direct$' to configure, write and read on vhost /, when Holdfast is started here;
+# PerfTest declares and publishes to the exchange 'direct'): the cost of permission checks against guest's '.*'.
 # Full PerfTest output goes to bench/results/<scenario>-<timestamp>.log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,6 +35,9 @@ uri=""
 pid=""
 seconds=30
 profile=0
+tls=0
+warmup=0
+user=""
 rate=()
 scenarios=()
 while (($#)); do
@@ -35,6 +47,9 @@ while (($#)); do
     --seconds) seconds="$2"; shift 2 ;;
     --rate) rate=(-r "$2"); shift 2 ;;
     --profile) profile=1; shift ;;
+    --tls) tls=1; shift ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --user) user="$2"; shift 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
@@ -49,16 +64,35 @@ cleanup() { [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$b
 trap cleanup EXIT
 if [[ -z "$uri" ]]; then
   data="$(mktemp -d /tmp/holdfast-bench.XXXXXX)"
-  "$root/holdfast" server --port 5673 --management-port 0 --data-dir "$data" > "$data/broker.log" 2>&1 &
+  config=()
+  if ((tls)); then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$data/server.key" -out "$data/server.pem" \
+      -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2> /dev/null
+    printf 'listeners.ssl.default = 5674\nssl_options.certfile = %s\nssl_options.keyfile = %s\n' \
+      "$data/server.pem" "$data/server.key" > "$data/holdfast.conf"
+    config=(--config "$data/holdfast.conf")
+  fi
+  "$root/holdfast" server --port 5673 --management-port 0 --data-dir "$data" "${config[@]}" \
+    > "$data/broker.log" 2>&1 &
   broker_pid=$!
   pid=$broker_pid
   for _ in $(seq 1 120); do
     grep -q "listening for AMQP" "$data/broker.log" 2>/dev/null && break
     sleep 0.5
   done
-  uri="amqp://guest:guest@127.0.0.1:5673"
-elif ((profile)); then
-  echo "--profile needs the Holdfast this script starts (no --uri)" >&2; exit 2
+  credentials="guest:guest"
+  if [[ -n "$user" ]]; then
+    name="${user%%:*}"
+    http="$(grep -oE 'management HTTP listening on http://[0-9.:]+' "$data/broker.log" | grep -oE 'http://[0-9.:]+')"
+    api() { curl -fsS -u guest:guest -H 'content-type: application/json' -X PUT "$http$1" -d "$2"; }
+    api "/api/users/$name" "{\"password\":\"${user#*:}\",\"tags\":\"\"}"
+    api "/api/permissions/%2F/$name" '{"configure":"^perf-.*|^amq\\.gen-.*|^direct$","write":"^perf-.*|^amq\\.gen-.*|^direct$","read":"^perf-.*|^amq\\.gen-.*|^direct$"}'
+    credentials="$user"
+  fi
+  uri="amqp://$credentials@127.0.0.1:5673"
+  tls_uri="amqps://$credentials@127.0.0.1:5674"
+elif ((profile || tls)) || [[ -n "$user" ]]; then
+  echo "--profile, --tls and --user need the Holdfast this script starts (no --uri)" >&2; exit 2
 fi
 
 # CPU seconds (user + system) the broker process has used so far; empty without a pid.
@@ -68,6 +102,14 @@ cpu_seconds() {
 }
 
 mkdir -p "$here/results"
+uris=("$uri")
+((tls)) && uris+=("$tls_uri")
+if ((warmup > 0)); then
+  for u in "${uris[@]}"; do
+    echo "== warm-up: transient for $warmup s against $(sed 's#//[^@]*@#//#' <<< "$u") (not reported)"
+    java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$u" -x 1 -y 1 -s 1000 -a -z "$warmup" > /dev/null 2>&1 || true
+  done
+fi
 for s in "${scenarios[@]}"; do
   common=(-s 1000 -f persistent -c 100 -q 100 -ad false)
   case "$s" in
@@ -78,24 +120,28 @@ for s in "${scenarios[@]}"; do
     confirmed-nondurable) opts=(-x 1 -y 1 -s 1000 -f persistent -c 100 -q 100) ;;
     *) echo "unknown scenario $s" >&2; exit 2 ;;
   esac
-  stamp="$(date +%Y%m%d-%H%M%S)"
-  log="$here/results/$s-$stamp.log"
-  echo "== $s: ${opts[*]} ${rate[*]-} -z $seconds against $uri"
-  if ((profile)); then
-    jcmd "$pid" JFR.start name="$s" settings=profile filename="$here/results/$s-$stamp.jfr" > /dev/null
-  fi
-  cpu_before="$(cpu_seconds)"
-  java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$uri" "${opts[@]}" ${rate[@]+"${rate[@]}"} -z "$seconds" > "$log" 2>&1 || true
-  cpu_after="$(cpu_seconds)"
-  if ((profile)); then
-    jcmd "$pid" JFR.stop name="$s" > /dev/null
-    echo "   profile: $here/results/$s-$stamp.jfr"
-  fi
-  grep -E "^id: [^,]*, (sending rate avg|receiving rate avg|consumer latency|confirm latency)" "$log" | tail -4 \
-    | sed 's/^id: [^,]*, /   /'
-  received="$(grep -E "receiving rate avg" "$log" | tail -1 | grep -oE '[0-9]+ msg/s' | grep -oE '[0-9]+' || true)"
-  if [[ -n "$cpu_before" && -n "$received" && "$received" -gt 0 ]]; then
-    awk -v a="$cpu_before" -v b="$cpu_after" -v r="$received" -v t="$seconds" \
-      'BEGIN { printf "   broker CPU: %.1f s over the run, %.1f us per consumed message\n", b - a, (b - a) * 1e6 / (r * t) }'
-  fi
+  for u in "${uris[@]}"; do
+    stamp="$(date +%Y%m%d-%H%M%S)"
+    kind="${u%%:*}"
+    log="$here/results/$s-$kind-$stamp.log"
+    echo "== $s: ${opts[*]} ${rate[*]-} -z $seconds against $(sed 's#//[^@]*@#//#' <<< "$u")"
+    if ((profile)); then
+      jcmd "$pid" JFR.start name="$s" settings=profile filename="$here/results/$s-$kind-$stamp.jfr" > /dev/null
+    fi
+    cpu_before="$(cpu_seconds)"
+    java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$u" "${opts[@]}" ${rate[@]+"${rate[@]}"} -z "$seconds" \
+      > "$log" 2>&1 || true
+    cpu_after="$(cpu_seconds)"
+    if ((profile)); then
+      jcmd "$pid" JFR.stop name="$s" > /dev/null
+      echo "   profile: $here/results/$s-$kind-$stamp.jfr"
+    fi
+    grep -E "^id: [^,]*, (sending rate avg|receiving rate avg|consumer latency|confirm latency)" "$log" | tail -4 \
+      | sed 's/^id: [^,]*, /   /'
+    received="$(grep -E "receiving rate avg" "$log" | tail -1 | grep -oE '[0-9]+ msg/s' | grep -oE '[0-9]+' || true)"
+    if [[ -n "$cpu_before" && -n "$received" && "$received" -gt 0 ]]; then
+      awk -v a="$cpu_before" -v b="$cpu_after" -v r="$received" -v t="$seconds" \
+        'BEGIN { printf "   broker CPU: %.1f s over the run, %.1f us per consumed message\n", b - a, (b - a) * 1e6 / (r * t) }'
+    fi
+  done
 done

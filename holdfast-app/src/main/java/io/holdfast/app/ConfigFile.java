@@ -105,9 +105,17 @@ final class ConfigFile {
                 case "ssl_options.verify" -> tls.put("verify", oneOf(key, value, "verify_peer", "verify_none"));
                 case "ssl_options.fail_if_no_peer_cert" -> tls.put("fail_if_no_peer_cert",
                         String.valueOf(bool(key, value)));
-                case "ssl_cert_login_from" -> security = security.withCertLoginFrom(
-                        oneOf(key, value, "distinguished_name", "common_name").equals("common_name")
-                                ? SecurityConfig.CertLoginFrom.COMMON_NAME : SecurityConfig.CertLoginFrom.DISTINGUISHED_NAME);
+                case "ssl_cert_login_from" -> security = security.withCertLoginFrom(switch (oneOf(key, value,
+                        "distinguished_name", "common_name", "subject_alternative_name", "subject_alt_name")) {
+                    case "common_name" -> SecurityConfig.CertLoginFrom.COMMON_NAME;
+                    case "distinguished_name" -> SecurityConfig.CertLoginFrom.DISTINGUISHED_NAME;
+                    default -> SecurityConfig.CertLoginFrom.SUBJECT_ALTERNATIVE_NAME;
+                });
+                case "ssl_cert_login_san_type" -> security = security.withCertLoginSan(SecurityConfig.SanType.valueOf(
+                        oneOf(key, value, "dns", "ip", "email", "uri", "other_name").toUpperCase(java.util.Locale.ROOT)),
+                        security.certLoginSanIndex());
+                case "ssl_cert_login_san_index" -> security = security.withCertLoginSan(security.certLoginSanType(),
+                        (int) number(key, value, 0, Integer.MAX_VALUE));
                 case "connection_max" -> security = security.withConnectionMax(value.equals("infinity") ? 0
                         : (int) number(key, value, 1, Integer.MAX_VALUE));
                 case "connection_rate_max" -> security = security.withConnectionRateMax(value.equals("infinity") ? 0

@@ -103,6 +103,20 @@ class ConfigFileTest {
                 .hasMessageContaining("needs management.ssl.certfile and management.ssl.keyfile");
         assertThatThrownBy(() -> load("auth_mechanisms.1 = CRAM-MD5\n")).hasMessageContaining("unknown mechanism");
         assertThatThrownBy(() -> load("ssl_cert_login_from = email\n")).hasMessageContaining("common_name");
+        assertThatThrownBy(() -> load("ssl_cert_login_san_type = x400\n")).hasMessageContaining("other_name");
+        assertThatThrownBy(() -> load("ssl_cert_login_san_index = -1\n")).hasMessageContaining("ssl_cert_login_san_index");
+    }
+
+    @Test
+    void certificateLoginBySubjectAlternativeName() throws Exception {
+        ServerConfig c = load("ssl_cert_login_from = subject_alternative_name\nssl_cert_login_san_type = email\n"
+                + "ssl_cert_login_san_index = 1\n");
+        assertThat(c.security().certLoginFrom()).isEqualTo(SecurityConfig.CertLoginFrom.SUBJECT_ALTERNATIVE_NAME);
+        assertThat(c.security().certLoginSanType()).isEqualTo(SecurityConfig.SanType.EMAIL);
+        assertThat(c.security().certLoginSanIndex()).isEqualTo(1);
+        ServerConfig defaults = load("ssl_cert_login_from = subject_alt_name\n");
+        assertThat(defaults.security().certLoginSanType()).as("RabbitMQ's default").isEqualTo(SecurityConfig.SanType.DNS);
+        assertThat(defaults.security().certLoginSanIndex()).isZero();
     }
 
     @Test

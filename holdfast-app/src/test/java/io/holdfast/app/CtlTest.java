@@ -233,6 +233,37 @@ class CtlTest {
     }
 
     @Test
+    void topicPermissionsAndClearPasswordWithRabbitmqctlsVerbs() {
+        assertThat(ctl("add_user", "dave", "pw-d")).isZero();
+        assertThat(ctl("set_topic_permissions", "dave", "amq.topic", "^dave\\.", "^public\\.")).isZero();
+        assertThat(out).contains("Setting topic permissions on \"amq.topic\" for user \"dave\" in vhost \"/\" ...");
+        assertThat(ctl("set_topic_permissions", "dave", "events", "^{username}\\.", ".*")).isZero();
+        assertThat(ctl("-q", "list_topic_permissions")).isZero();
+        assertThat(out).contains("user\texchange\twrite\tread\n").contains("dave\tamq.topic\t^dave\\.\t^public\\.\n")
+                .contains("dave\tevents\t^{username}\\.\t.*\n");
+        assertThat(ctl("clear_topic_permissions", "dave", "events")).isZero();
+        assertThat(ctl("-q", "list_user_topic_permissions", "dave")).isZero();
+        assertThat(out).isEqualTo("vhost\texchange\twrite\tread\n/\tamq.topic\t^dave\\.\t^public\\.\n");
+        assertThat(ctl("clear_topic_permissions", "dave")).isZero();
+        assertThat(ctl("-q", "list_user_topic_permissions", "dave")).isZero();
+        assertThat(out).isEqualTo("vhost\texchange\twrite\tread\n");
+        assertThat(ctl("set_topic_permissions", "nobody", "amq.topic", ".*", ".*")).isEqualTo(65);
+        assertThat(err).contains("no such user 'nobody' or virtual host '/'");
+        assertThat(ctl("set_topic_permissions", "dave", "amq.topic", "(", ".*")).isEqualTo(65);
+        assertThat(err).contains("invalid write regular expression '('");
+
+        assertThat(ctl("set_user_tags", "dave", "management")).isZero();
+        assertThat(ctl("authenticate_user", "dave", "pw-d")).as("set_user_tags keeps the password").isZero();
+        assertThat(ctl("clear_password", "dave")).isZero();
+        assertThat(out).contains("Clearing password for user \"dave\" ...");
+        assertThat(ctl("authenticate_user", "dave", "pw-d")).isEqualTo(77);
+        assertThat(ctl("authenticate_user", "dave", "")).isEqualTo(77);
+        assertThat(ctl("-q", "audit")).isZero();
+        assertThat(out).contains("set_topic_permissions").contains("clear_topic_permissions").contains("clear_password");
+        assertThat(ctl("delete_user", "dave")).isZero();
+    }
+
+    @Test
     void aBrokerThatIsNotRunningIsUnavailableAndSaysWhatToCheck() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {

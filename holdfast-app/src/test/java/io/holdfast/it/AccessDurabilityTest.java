@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Users, a vhost, permissions, limits and the audit log survive kill -9: each change was answered only once
+ * Users (one without a password), a vhost, permissions, topic permissions, limits and the audit log survive kill -9: each change was answered only once
  * it was on disk, so the broker that comes back enforces exactly what was answered.
  */
 class AccessDurabilityTest {
@@ -86,9 +86,13 @@ class AccessDurabilityTest {
         assertThat(http("PUT", "/api/users/alice", "{\"password\":\"s3cret\",\"tags\":\"monitoring\"}").statusCode())
                 .isEqualTo(201);
         assertThat(http("PUT", "/api/permissions/orders/alice",
-                "{\"configure\":\"^alice\\\\.\",\"write\":\"^alice\\\\.|amq\\\\.default\",\"read\":\"^alice\\\\.\"}")
+                "{\"configure\":\"^alice\\\\.\",\"write\":\"^alice\\\\.|amq\\\\.default|amq\\\\.topic\",\"read\":\"^alice\\\\.\"}")
                 .statusCode()).isEqualTo(201);
         assertThat(http("PUT", "/api/vhost-limits/orders/max-queues", "{\"value\":5}").statusCode()).isEqualTo(204);
+        assertThat(http("PUT", "/api/topic-permissions/orders/alice",
+                "{\"exchange\":\"amq.topic\",\"write\":\"^{username}\\\\.\",\"read\":\".*\"}").statusCode())
+                .isEqualTo(201);
+        assertThat(http("PUT", "/api/users/bob", "{\"tags\":\"\"}").statusCode()).as("no password").isEqualTo(201);
         assertThatThrownBy(() -> alice("guess").newConnection()).isInstanceOf(AuthenticationFailureException.class);
         await().atMost(Duration.ofSeconds(10)).until(() -> http("GET", "/api/audit", null).body()
                 .contains("login_failed")); // listed only once fsynced
@@ -102,13 +106,19 @@ class AccessDurabilityTest {
             assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> c.createChannel().queueDeclare("bob.jobs",
                     true, false, false, null)).getReplyText()).isEqualTo("ACCESS_REFUSED - configure access to queue "
                     + "'bob.jobs' in vhost 'orders' refused for user 'alice'");
+            Channel topic = c.createChannel();
+            topic.basicPublish("amq.topic", "bob.orders", null, new byte[0]);
+            assertThat(AmqpAssertions.awaitChannelClosedWith(403, topic).getReplyText()).isEqualTo("ACCESS_REFUSED - "
+                    + "write access to topic 'bob.orders' in exchange 'amq.topic' in vhost 'orders' refused for user "
+                    + "'alice'");
         }
+        assertThat(JSON.readTree(http("GET", "/api/users/bob", null).body()).get("password_hash").asText()).isEmpty();
         JsonNode user = JSON.readTree(http("GET", "/api/users/alice", null).body());
         assertThat(user.get("tags").toString()).contains("monitoring");
         JsonNode limits = JSON.readTree(http("GET", "/api/vhost-limits/orders", null).body());
         assertThat(limits.get(0).get("value").get("max-queues").asInt()).isEqualTo(5);
         JsonNode audit = JSON.readTree(http("GET", "/api/audit", null).body());
         assertThat(audit.findValuesAsText("action")).containsSubsequence("add_vhost", "add_user", "set_permissions", "set_vhost_limits",
-                "login_failed");
+                "set_topic_permissions", "put_user", "login_failed");
     }
 }

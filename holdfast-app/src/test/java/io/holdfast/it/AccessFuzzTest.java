@@ -125,7 +125,7 @@ class AccessFuzzTest {
     private static List<String> ctlArgs(Random r) {
         String user = name(r);
         String vhost = r.nextInt(3) == 0 ? "/" : name(r);
-        List<String> a = new ArrayList<>(switch (r.nextInt(8)) {
+        List<String> a = new ArrayList<>(switch (r.nextInt(11)) {
             case 0 -> List.of("add_user", user, name(r));
             case 1 -> List.of("set_permissions", "-p", vhost, user, pick(r, REGEXES), pick(r, REGEXES), pick(r, REGEXES));
             case 2 -> List.of("set_user_tags", user, pick(r, NAME_PARTS), "administrator");
@@ -135,7 +135,10 @@ class AccessFuzzTest {
             // Not authenticate_user: its wrong passwords would throttle every later call from 127.0.0.1.
             case 5 -> List.of("delete_user", user);
             case 6 -> List.of("clear_permissions", "-p", vhost, user);
-            default -> List.of("list_user_permissions", user);
+            case 7 -> List.of("set_topic_permissions", "-p", vhost, user, name(r), pick(r, REGEXES), pick(r, REGEXES));
+            case 8 -> List.of("clear_topic_permissions", "-p", vhost, user, name(r));
+            case 9 -> List.of("clear_password", user);
+            default -> List.of(r.nextBoolean() ? "list_user_permissions" : "list_user_topic_permissions", user);
         });
         if (r.nextInt(8) == 0) {
             a.remove(a.size() - 1); // a missing argument

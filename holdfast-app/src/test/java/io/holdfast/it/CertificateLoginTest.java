@@ -43,12 +43,18 @@ class CertificateLoginTest {
         certs.signed("alice", "/O=Holdfast/OU=Orders/CN=alice", null, "ca");
         certs.signed("bob", "/CN=bob", null, "ca");
         certs.signed("carol", "/CN=carol", null, "ca");
+        certs.signed("sans", "/CN=not-this-one", "subjectAltName=DNS:first.example,DNS:second.example,IP:10.0.0.7,"
+                + "email:dora@example.com,URI:urn:holdfast:dora,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:dora@corp.example",
+                "ca");
     }
 
     private RunningBroker start(CertLoginFrom from) throws Exception {
+        return start(SecurityConfig.defaults().withCertLoginFrom(from));
+    }
+
+    private RunningBroker start(SecurityConfig login) throws Exception {
         TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, true, false);
-        SecurityConfig security = SecurityConfig.defaults().withAuthMechanisms(List.of("PLAIN", "AMQPLAIN", "EXTERNAL"))
-                .withCertLoginFrom(from);
+        SecurityConfig security = login.withAuthMechanisms(List.of("PLAIN", "AMQPLAIN", "EXTERNAL"));
         return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(tls).security(security).build());
     }
 
@@ -117,6 +123,39 @@ class CertificateLoginTest {
     }
 
     @Test
+    void withSubjectAlternativeNameTheUserIsTheNameOfTheTypeAndIndexConfigured() throws Exception {
+        String[][] cases = {{"DNS", "1", "second.example"}, {"IP", "0", "10.0.0.7"}, {"EMAIL", "0", "dora@example.com"},
+                {"URI", "0", "urn:holdfast:dora"}, {"OTHER_NAME", "0", "dora@corp.example"}};
+        for (String[] c : cases) {
+            SecurityConfig san = SecurityConfig.defaults().withCertLoginFrom(CertLoginFrom.SUBJECT_ALTERNATIVE_NAME)
+                    .withCertLoginSan(SecurityConfig.SanType.valueOf(c[0]), Integer.parseInt(c[1]));
+            try (RunningBroker b = start(san)) {
+                addUser(b, "first.example", true); // the default (dns, 0) would pick this one
+                addUser(b, c[2], true);
+                try (Connection conn = external(b, "sans").newConnection()) {
+                    assertThat(Management.request(b, "GET", "/api/connections", "guest", "guest", null).body())
+                            .as("%s %s", c[0], c[1]).contains("\"user\":\"" + c[2] + "\"");
+                    roundTrip(conn, "san-login");
+                }
+            }
+            java.nio.file.Files.walk(dir.resolve("data")).sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void aSubjectAlternativeNameThatIsNotThereIsARefusedLogin() throws Exception {
+        SecurityConfig san = SecurityConfig.defaults().withCertLoginFrom(CertLoginFrom.SUBJECT_ALTERNATIVE_NAME)
+                .withCertLoginSan(SecurityConfig.SanType.DNS, 2);
+        try (RunningBroker b = start(san)) {
+            addUser(b, "first.example", true);
+            addUser(b, "not-this-one", true);
+            assertThatThrownBy(() -> external(b, "sans").newConnection())
+                    .hasMessageContaining("server offered [PLAIN AMQPLAIN]");
+        }
+    }
+
+    @Test
     void anUnknownCertificateUserIsRefusedAndVhostPermissionsApply() throws Exception {
         try (RunningBroker b = start(CertLoginFrom.COMMON_NAME)) {
             assertThatThrownBy(() -> external(b, "bob").newConnection())
@@ -146,6 +185,41 @@ class CertificateLoginTest {
             ConnectionFactory javaDefault = external(b, null);
             assertThatThrownBy(javaDefault::newConnection).as("the Java client sees EXTERNAL is not offered")
                     .hasMessageContaining("server offered [PLAIN AMQPLAIN]");
+            try (Connection c = external(b, "alice").newConnection()) {
+                assertThat(c.isOpen()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aUserWithoutAPasswordLogsInOnlyByCertificate() throws Exception {
+        try (RunningBroker b = start(CertLoginFrom.COMMON_NAME)) {
+            // RabbitMQ's API: a PUT with neither password nor password_hash makes a user without a password.
+            assertThat(Management.request(b, "PUT", "/api/users/alice", "guest", "guest", "{\"tags\":\"management\"}")
+                    .statusCode()).isEqualTo(201);
+            assertThat(Management.request(b, "PUT", "/api/permissions/%2F/alice", "guest", "guest",
+                    "{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}").statusCode()).isEqualTo(201);
+            assertThat(Management.request(b, "GET", "/api/users/alice", "guest", "guest", null).body())
+                    .contains("\"password_hash\":\"\"");
+            for (String password : new String[] {"", "anything"}) {
+                ConnectionFactory plain = b.factory();
+                plain.setUsername("alice");
+                plain.setPassword(password);
+                assertThatThrownBy(plain::newConnection).isInstanceOf(AuthenticationFailureException.class)
+                        .hasMessageContaining("ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN");
+                assertThat(Management.request(b, "GET", "/api/whoami", "alice", password, null).statusCode())
+                        .isEqualTo(401);
+            }
+            try (Connection c = external(b, "alice").newConnection()) {
+                roundTrip(c, "no-password");
+            }
+            // Given a password it logs in with it; "password_hash": "" takes it away again.
+            assertThat(Management.request(b, "PUT", "/api/users/alice", "guest", "guest",
+                    "{\"password\":\"s3cret\",\"tags\":\"management\"}").statusCode()).isEqualTo(204);
+            assertThat(Management.request(b, "GET", "/api/whoami", "alice", "s3cret", null).statusCode()).isEqualTo(200);
+            assertThat(Management.request(b, "PUT", "/api/users/alice", "guest", "guest",
+                    "{\"password_hash\":\"\",\"tags\":\"management\"}").statusCode()).isEqualTo(204);
+            assertThat(Management.request(b, "GET", "/api/whoami", "alice", "s3cret", null).statusCode()).isEqualTo(401);
             try (Connection c = external(b, "alice").newConnection()) {
                 assertThat(c.isOpen()).isTrue();
             }

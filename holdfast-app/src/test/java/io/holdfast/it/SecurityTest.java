@@ -190,14 +190,16 @@ class SecurityTest {
                     .as("health is closed unless management.unauthenticated_health_and_metrics").isEqualTo(401);
             assertThat(as(b, "guest", "nope", "GET", "/api/overview", null).statusCode()).isEqualTo(401);
 
-            HttpResponse<String> notMonitor = as(b, "alice", "s3cret", "GET", "/api/queues", null);
-            assertThat(notMonitor.statusCode()).isEqualTo(401);
-            assertThat(JSON.readTree(notMonitor.body()).get("reason").asText()).isEqualTo("Not monitor user");
+            HttpResponse<String> notManagement = as(b, "alice", "s3cret", "GET", "/api/queues", null);
+            assertThat(notManagement.statusCode()).isEqualTo(401);
+            assertThat(JSON.readTree(notManagement.body()).get("error").asText()).isEqualTo("not_authorised");
+            assertThat(JSON.readTree(notManagement.body()).get("reason").asText()).isEqualTo("Not management user");
+            assertThat(as(b, "alice", "s3cret", "GET", "/api/whoami", null).statusCode()).isEqualTo(401);
+
+            assertThat(as(b, "guest", "guest", "PUT", "/api/users/alice",
+                    "{\"password\":\"s3cret\",\"tags\":\"monitoring\"}").statusCode()).isEqualTo(204);
             assertThat(JSON.readTree(as(b, "alice", "s3cret", "GET", "/api/whoami", null).body()).get("name")
                     .asText()).isEqualTo("alice");
-
-            assertThat(as(b, "guest", "guest", "PUT", "/api/users/alice", "{\"tags\":\"monitoring\"}").statusCode())
-                    .isEqualTo(204);
             assertThat(as(b, "alice", "s3cret", "GET", "/api/queues", null).statusCode()).isEqualTo(200);
             HttpResponse<String> notAdmin = as(b, "alice", "s3cret", "PUT", "/api/vhosts/mine", "{}");
             assertThat(notAdmin.statusCode()).isEqualTo(401);
@@ -228,8 +230,11 @@ class SecurityTest {
             HttpResponse<String> json = as(b, "guest", "guest", "PUT", "/api/users/bob", "{not json");
             assertThat(json.statusCode()).isEqualTo(400);
             assertThat(JSON.readTree(json.body()).get("reason").asText()).startsWith("malformed JSON");
-            HttpResponse<String> noPassword = as(b, "guest", "guest", "PUT", "/api/users/bob", "{\"tags\":\"\"}");
-            assertThat(noPassword.statusCode()).isEqualTo(400);
+            HttpResponse<String> both = as(b, "guest", "guest", "PUT", "/api/users/bob",
+                    "{\"password\":\"x\",\"password_hash\":\"\",\"tags\":\"\"}");
+            assertThat(both.statusCode()).isEqualTo(400);
+            assertThat(JSON.readTree(both.body()).get("reason").asText()).isEqualTo("give password or password_hash, "
+                    + "not both");
             assertThat(as(b, "guest", "guest", "GET", "/api/users/bob", null).statusCode()).isEqualTo(404);
             assertThat(as(b, "guest", "guest", "DELETE", "/api/users/bob", null).statusCode()).isEqualTo(404);
             // guest still works: nothing was half applied

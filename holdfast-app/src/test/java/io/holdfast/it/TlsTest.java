@@ -43,8 +43,6 @@ class TlsTest {
         certs.signed("stranger", "/CN=guest", null, null);
     }
 
-
-
     private RunningBroker start(boolean verifyPeer) throws Exception {
         return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(certs.serverTls(verifyPeer)).build());
     }
@@ -74,6 +72,22 @@ class TlsTest {
             for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                 try (Connection c = tlsFactory(b, protocol, null).newConnection()) {
                     roundTrip(c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theServerChoosesAes128GcmThoughJavaClientsListAes256First() throws Exception {
+        try (RunningBroker b = start(false)) {
+            for (String[] p : new String[][] {{"TLSv1.3", "TLS_AES_128_GCM_SHA256"},
+                    {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}}) {
+                try (SSLSocket s = (SSLSocket) certs.clientContext(p[0], null).getSocketFactory()
+                        .createSocket("127.0.0.1", b.server().tlsPort())) {
+                    assertThat(s.getEnabledCipherSuites()[0]).as("the JDK client's first choice")
+                            .contains("AES_256_GCM");
+                    s.startHandshake();
+                    assertThat(s.getSession().getCipherSuite()).isEqualTo(p[1]);
                 }
             }
         }

@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * rabbitmqctl's verbs for users, vhosts, permissions and limits, with its arguments and messages, over the
- * management API's {@code /api/users}, {@code /api/vhosts}, {@code /api/permissions} and
- * {@code /api/vhost-limits}; and Holdfast's {@code audit}. They need an administrator's credentials.
+ * rabbitmqctl's verbs for users, vhosts, permissions, topic permissions and limits, with its arguments and
+ * messages, over the management API's {@code /api/users}, {@code /api/vhosts}, {@code /api/permissions},
+ * {@code /api/topic-permissions} and {@code /api/vhost-limits}; and Holdfast's {@code audit}. They need an administrator's credentials.
  */
 final class AccessVerbs {
     private AccessVerbs() {}
@@ -83,6 +83,25 @@ final class AccessVerbs {
         }
     }
 
+    @Command(name = "clear_password", description = "Removes a user's password: they can then log in only by "
+            + "client certificate (EXTERNAL).")
+    static final class ClearPassword extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String name;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Clearing password for user \"" + name + "\" ...");
+            JsonNode user;
+            try {
+                user = client.get("/api/users/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + name + "'");
+            }
+            client.put("/api/users/" + seg(name), Map.of("password_hash", "", "tags", user.path("tags")));
+            return 0;
+        }
+    }
+
     @Command(name = "set_user_tags", description = "Sets a user's tags (administrator, monitoring, management, ...).")
     static final class SetUserTags extends Ctl.Verb {
         @Parameters(index = "0", paramLabel = "USERNAME") String name;
@@ -91,10 +110,15 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Setting tags for user \"" + name + "\" to [" + String.join(", ", tags) + "] ...");
-            if (!client.exists("/api/users/" + seg(name))) {
-                throw new CtlException(CtlException.DATA, "no such user '" + name + "'");
+            JsonNode user;
+            try {
+                user = client.get("/api/users/" + seg(name));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + name + "'");
             }
-            client.put("/api/users/" + seg(name), Map.of("tags", tags));
+            // A PUT without a password hash clears the password (RabbitMQ's API), so the hash goes with the tags.
+            client.put("/api/users/" + seg(name), Map.of("tags", tags, "password_hash", user.path("password_hash"),
+                    "hashing_algorithm", user.path("hashing_algorithm")));
             return 0;
         }
     }
@@ -127,6 +151,10 @@ final class AccessVerbs {
                 new ManagementClient(ctl.host, ctl.port, Duration.ofSeconds(Math.max(1, ctl.timeoutSeconds)), name,
                         password).get("/api/whoami");
             } catch (CtlException e) {
+                if (e.loggedIn()) { // the password is right; the user only lacks a management tag
+                    out().println("Success");
+                    return 0;
+                }
                 throw e.exitCode() == CtlException.NOPERM ? new CtlException(CtlException.NOPERM,
                         "failed to authenticate user \"" + name + "\": user '" + name + "' - invalid credentials") : e;
             }
@@ -247,6 +275,93 @@ final class AccessVerbs {
             }
             info("Listing permissions for user \"" + user + "\" ...");
             printPermissions(this, "vhost", rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "set_topic_permissions", description = "Sets a user's write and read regular expressions on "
+            + "routing keys for a topic exchange in a vhost ({username}, {vhost} and {client_id} expand).")
+    static final class SetTopicPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+        @Parameters(index = "1", paramLabel = "EXCHANGE") String exchange;
+        @Parameters(index = "2", paramLabel = "WRITE") String write;
+        @Parameters(index = "3", paramLabel = "READ") String read;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Setting topic permissions on \"" + exchange + "\" for user \"" + user + "\" in vhost \"" + vhost
+                    + "\" ...");
+            try {
+                client.put("/api/topic-permissions/" + seg(vhost) + "/" + seg(user),
+                        Map.of("exchange", exchange, "write", write, "read", read));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "' or virtual host '" + vhost + "'");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "clear_topic_permissions", description = "Removes a user's topic permissions in a vhost: on "
+            + "one exchange, or on all.")
+    static final class ClearTopicPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "EXCHANGE") String exchange;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            info("Clearing topic permissions" + (exchange == null ? "" : " on \"" + exchange + "\"") + " for user \""
+                    + user + "\" in vhost \"" + vhost + "\" ...");
+            try {
+                client.delete("/api/topic-permissions/" + seg(vhost) + "/" + seg(user)
+                        + (exchange == null ? "" : "/" + seg(exchange)));
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "' or virtual host '" + vhost + "'");
+            }
+            return 0;
+        }
+    }
+
+    /** rabbitmqctl's topic permissions table: the {@code who} column (user or vhost), then exchange, write, read. */
+    private static void printTopicPermissions(Ctl.Verb verb, String who, JsonNode rows) {
+        verb.out().println(who + "\texchange\twrite\tread");
+        rows.forEach(p -> verb.out().println(p.path(who).asText() + "\t" + p.path("exchange").asText() + "\t"
+                + p.path("write").asText() + "\t" + p.path("read").asText()));
+    }
+
+    @Command(name = "list_topic_permissions", description = "Every user's topic permissions in a vhost.")
+    static final class ListTopicPermissions extends Ctl.Verb {
+        @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode rows;
+            try {
+                rows = client.get("/api/vhosts/" + seg(vhost) + "/topic-permissions");
+            } catch (CtlException e) {
+                throw missing(e, "virtual host '" + vhost + "' does not exist");
+            }
+            info("Listing topic permissions for vhost \"" + vhost + "\" ...");
+            printTopicPermissions(this, "user", rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "list_user_topic_permissions", description = "A user's topic permissions in every vhost.")
+    static final class ListUserTopicPermissions extends Ctl.Verb {
+        @Parameters(index = "0", paramLabel = "USERNAME") String user;
+
+        @Override
+        int run(ManagementClient client) throws CtlException {
+            JsonNode rows;
+            try {
+                rows = client.get("/api/users/" + seg(user) + "/topic-permissions");
+            } catch (CtlException e) {
+                throw missing(e, "no such user '" + user + "'");
+            }
+            info("Listing topic permissions for user \"" + user + "\" ...");
+            printTopicPermissions(this, "vhost", rows);
             return 0;
         }
     }

@@ -17,15 +17,17 @@ final class CtlException extends Exception {
 
     private final int exitCode;
     private final boolean notFound;
+    private final boolean loggedIn;
 
     CtlException(int exitCode, String message) {
-        this(exitCode, message, false);
+        this(exitCode, message, false, false);
     }
 
-    private CtlException(int exitCode, String message, boolean notFound) {
+    private CtlException(int exitCode, String message, boolean notFound, boolean loggedIn) {
         super(message);
         this.exitCode = exitCode;
         this.notFound = notFound;
+        this.loggedIn = loggedIn;
     }
 
     int exitCode() {
@@ -35,6 +37,18 @@ final class CtlException extends Exception {
     /** The broker answered 404: the user, vhost or object does not exist. */
     boolean notFound() {
         return notFound;
+    }
+
+    /**
+     * The broker took the credentials but refused the request (RabbitMQ's 401 {@code not_authorised}: a tag or
+     * a vhost permission is missing).
+     */
+    boolean loggedIn() {
+        return loggedIn;
+    }
+
+    static CtlException notAuthorised(String message) {
+        return new CtlException(NOPERM, message, false, true);
     }
 
     static CtlException unavailable(String message) {
@@ -50,6 +64,6 @@ final class CtlException extends Exception {
     }
 
     static CtlException notFound(String path) {
-        return new CtlException(DATA, "not found: " + path, true);
+        return new CtlException(DATA, "not found: " + path, true, false);
     }
 }

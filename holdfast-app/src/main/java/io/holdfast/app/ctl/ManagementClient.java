@@ -114,6 +114,10 @@ final class ManagementClient {
         if (r.statusCode() == 404 && "Object Not Found".equals(body.path("error").asText())) {
             throw CtlException.notFound(path);
         }
+        if (r.statusCode() == 401 && "not_authorised".equals(body.path("error").asText())) {
+            throw CtlException.notAuthorised("the broker took the credentials but refused " + path + ": "
+                    + body.path("reason").asText() + " (give an administrator's with --username / --password)");
+        }
         if (r.statusCode() == 401) {
             throw new CtlException(CtlException.NOPERM, "the broker refused the credentials: "
                     + body.path("reason").asText() + " (give an administrator's with --username / --password)");

@@ -121,7 +121,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
             state = State.AWAIT_START_OK;
             // By now the TLS handshake (if any) is done: the header came through it.
             send(0, handshake.start(PeerCertificate.userName(ctx.pipeline().get(SslHandler.class),
-                    config.tls() != null && config.tls().verifyPeer(), config.security().certLoginFrom())));
+                    config.tls() != null && config.tls().verifyPeer(), config.security())));
         } else if (msg instanceof BadProtocolHeader) {
             state = State.CLOSED;
             ctx.writeAndFlush(Unpooled.wrappedBuffer(FrameWriter.PROTOCOL_HEADER)).addListener(ChannelFutureListener.CLOSE);
@@ -218,7 +218,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter implements Resou
                 state = State.OPEN;
                 handshakeTimeout.cancel(false);
                 Outbox outbox = new Outbox(ctx.channel(), engine.loop(), handshake.frameMax());
-                session = new Session(engine, id, outbox, this, handshake.user());
+                session = new Session(engine, id, outbox, this, handshake.user(), handshake.clientId());
                 Session s = session;
                 engine.loop().execute(() -> s.open(open.virtualHost()));
                 log.info("connection {} from {} opened by user '{}' on vhost '{}'", id, remote(), handshake.user(),

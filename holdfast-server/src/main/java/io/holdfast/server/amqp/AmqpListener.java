@@ -76,7 +76,7 @@ public final class AmqpListener implements AutoCloseable, ClientConnections {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls", Tls.handler(tls, ch));
                             ch.pipeline().addLast("tls-errors", new TlsErrors("AMQPS", "a plain AMQP client"));
                         }
                         FrameDecoder decoder = new FrameDecoder(FrameType.FRAME_MIN_SIZE);

@@ -1,5 +1,6 @@
 package io.holdfast.server.amqp;
 
+import io.holdfast.protocol.FieldTable;
 import io.holdfast.protocol.FrameType;
 import io.holdfast.protocol.LongString;
 import io.holdfast.protocol.Method.ConnectionStart;
@@ -30,6 +31,7 @@ final class Handshake {
     private final ServerConfig config;
     private final Authenticator authenticator;
     private String user;
+    private String clientId;
     private String certificateUser;
     private boolean clientUnderstandsLoginFailureClose;
     private int channelMax;
@@ -60,6 +62,7 @@ final class Handshake {
      */
     Authenticator.Result login(ConnectionStartOk ok, InetAddress peer) {
         clientUnderstandsLoginFailureClose = hasCapability(ok.clientProperties(), "authentication_failure_close");
+        clientId = FieldTable.getString(ok.clientProperties(), "client_id");
         Authenticator.Result result = authenticator.authenticate(ok.mechanism(), ok.response(), peer,
                 certificateUser);
         user = result.user();
@@ -103,6 +106,11 @@ final class Handshake {
         frameMax = clientFrameMax == 0 ? config.frameMax() : clientFrameMax;
         channelMax = tune.channelMax() == 0 ? config.channelMax() : tune.channelMax();
         heartbeatSeconds = tune.heartbeat();
+    }
+
+    /** The {@code client_id} client property, if the client sent one (topic permissions' {@code {client_id}}). */
+    String clientId() {
+        return clientId;
     }
 
     /** The logged-in user; null before a successful {@link #login}. */

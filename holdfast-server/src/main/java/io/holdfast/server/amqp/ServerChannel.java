@@ -16,6 +16,7 @@ import io.holdfast.protocol.Method.*;
 import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.engine.MessageCounters;
+import io.holdfast.server.engine.PermissionGate;
 import io.holdfast.server.engine.ReplicatedTopology;
 import io.holdfast.server.persistence.WriteBarrier;
 import java.util.ArrayDeque;
@@ -52,7 +53,8 @@ final class ServerChannel implements ChannelOutput {
         this.session = session;
         this.number = number;
         this.broker = session.engine.broker();
-        this.permissions = new PermissionGate(session.engine.access(), broker, session.user, session.vhost);
+        this.permissions = new PermissionGate(session.engine.access(), broker, session.user, session.vhost,
+                session.clientId);
     }
 
     void open() {
@@ -389,7 +391,7 @@ final class ServerChannel implements ChannelOutput {
             return;
         }
         try {
-            permissions.publish(p.exchange());
+            permissions.publish(p.exchange(), p.routingKey());
         } catch (BrokerException e) {
             refuse(e, p);
             return;

@@ -16,16 +16,19 @@ final class Session {
     final Outbox outbox;
     final AmqpConnection connection;
     final String user;
+    /** The client's {@code client_id} client property (for topic permissions' {@code {client_id}}), or null. */
+    final String clientId;
     String vhost;
     private final Map<Integer, ServerChannel> channels = new HashMap<>();
     private boolean closed;
 
-    Session(Engine engine, long id, Outbox outbox, AmqpConnection connection, String user) {
+    Session(Engine engine, long id, Outbox outbox, AmqpConnection connection, String user, String clientId) {
         this.engine = engine;
         this.id = id;
         this.outbox = outbox;
         this.connection = connection;
         this.user = user;
+        this.clientId = clientId;
     }
 
     /**

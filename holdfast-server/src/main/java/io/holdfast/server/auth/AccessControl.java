@@ -11,8 +11,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Who may do what: users (salted password hashes, tags, limits), virtual hosts (with limits), and each
- * user's permissions per virtual host, with RabbitMQ's names and semantics. Durable: every change is written
+ * Who may do what: users (salted password hashes, tags, limits), virtual hosts (with limits), each
+ * user's permissions per virtual host, and topic permissions per user, vhost and topic exchange, with
+ * RabbitMQ's names and semantics. Durable: every change is written
  * to {@code <data_dir>/access.meta} ({@link AccessFile}) before it is visible, after its entry in the
  * {@link AuditLog}. The default user is created at the first start only, as RabbitMQ's {@code default_user}.
  *
@@ -35,14 +36,34 @@ public final class AccessControl {
     /** A virtual host; {@code maxConnections} and {@code maxQueues} are -1 for no limit. */
     public record Vhost(String name, String description, int maxConnections, int maxQueues) {}
 
-    /** Everything, at one moment. Immutable. */
-    record State(Map<String, User> users, Map<String, Vhost> vhosts, Map<String, Map<String, Permission>> permissions) {
+    /**
+     * Everything, at one moment. Immutable. {@code topicPermissions}: user, then vhost, then exchange.
+     */
+    record State(Map<String, User> users, Map<String, Vhost> vhosts, Map<String, Map<String, Permission>> permissions,
+                 Map<String, Map<String, Map<String, TopicPermission>>> topicPermissions) {
         State {
             users = Map.copyOf(users);
             vhosts = Map.copyOf(vhosts);
             Map<String, Map<String, Permission>> p = new TreeMap<>();
             permissions.forEach((user, byVhost) -> p.put(user, Map.copyOf(byVhost)));
             permissions = Map.copyOf(p);
+            Map<String, Map<String, Map<String, TopicPermission>>> t = new TreeMap<>();
+            topicPermissions.forEach((user, byVhost) -> {
+                Map<String, Map<String, TopicPermission>> v = new TreeMap<>();
+                byVhost.forEach((vhost, byExchange) -> {
+                    if (!byExchange.isEmpty()) {
+                        v.put(vhost, Map.copyOf(byExchange));
+                    }
+                });
+                if (!v.isEmpty()) {
+                    t.put(user, Map.copyOf(v));
+                }
+            });
+            topicPermissions = Map.copyOf(t);
+        }
+
+        State(Map<String, User> users, Map<String, Vhost> vhosts, Map<String, Map<String, Permission>> permissions) {
+            this(users, vhosts, permissions, Map.of());
         }
     }
 
@@ -115,6 +136,27 @@ public final class AccessControl {
         return out;
     }
 
+    /** The user's topic permission on {@code exchange} in the vhost, or empty: then every routing key is allowed. */
+    public Optional<TopicPermission> topicPermission(String user, String vhost, String exchange) {
+        return Optional.ofNullable(topicPermissions(user, vhost).get(exchange));
+    }
+
+    /** The user's topic permissions in the vhost by exchange; empty if none (the common case, checked first). */
+    public Map<String, TopicPermission> topicPermissions(String user, String vhost) {
+        Map<String, Map<String, TopicPermission>> byVhost = state.topicPermissions().get(user);
+        Map<String, TopicPermission> byExchange = byVhost == null ? null : byVhost.get(vhost);
+        return byExchange == null ? Map.of() : byExchange;
+    }
+
+    /** Every (user, vhost, topic permission), sorted by user, vhost, then exchange. */
+    public List<Map.Entry<String[], TopicPermission>> topicPermissions() {
+        List<Map.Entry<String[], TopicPermission>> out = new ArrayList<>();
+        new TreeMap<>(state.topicPermissions()).forEach((user, byVhost) -> new TreeMap<>(byVhost).forEach(
+                (vhost, byExchange) -> new TreeMap<>(byExchange).values().forEach(p ->
+                        out.add(Map.entry(new String[] {user, vhost}, p)))));
+        return out;
+    }
+
     private static <T> List<T> sorted(Map<String, T> m) {
         return new ArrayList<>(new TreeMap<>(m).values());
     }
@@ -131,7 +173,7 @@ public final class AccessControl {
         Map<String, User> users = new LinkedHashMap<>(s.users());
         users.put(name, new User(name, PasswordHash.of(password), tags, -1, -1));
         commit(who, "add_user", Map.of("user", name, "tags", String.join(",", tags)),
-                new State(users, s.vhosts(), s.permissions()));
+                new State(users, s.vhosts(), s.permissions(), s.topicPermissions()));
     }
 
     /** Puts a user with an existing hash (definitions import). */
@@ -143,7 +185,7 @@ public final class AccessControl {
         users.put(name, new User(name, hash, tags, old == null ? -1 : old.maxConnections(),
                 old == null ? -1 : old.maxChannels()));
         commit(who, "put_user", Map.of("user", name, "tags", String.join(",", tags)),
-                new State(users, s.vhosts(), s.permissions()));
+                new State(users, s.vhosts(), s.permissions(), s.topicPermissions()));
     }
 
     public synchronized void deleteUser(Actor who, String name) {
@@ -153,7 +195,9 @@ public final class AccessControl {
         users.remove(name);
         Map<String, Map<String, Permission>> permissions = new LinkedHashMap<>(s.permissions());
         permissions.remove(name);
-        commit(who, "delete_user", Map.of("user", name), new State(users, s.vhosts(), permissions));
+        Map<String, Map<String, Map<String, TopicPermission>>> topic = new LinkedHashMap<>(s.topicPermissions());
+        topic.remove(name);
+        commit(who, "delete_user", Map.of("user", name), new State(users, s.vhosts(), permissions, topic));
     }
 
     public synchronized void changePassword(Actor who, String name, String password) {
@@ -162,7 +206,17 @@ public final class AccessControl {
         User u = requireUser(s, name);
         Map<String, User> users = new LinkedHashMap<>(s.users());
         users.put(name, new User(name, PasswordHash.of(password), u.tags(), u.maxConnections(), u.maxChannels()));
-        commit(who, "change_password", Map.of("user", name), new State(users, s.vhosts(), s.permissions()));
+        commit(who, "change_password", Map.of("user", name), new State(users, s.vhosts(), s.permissions(), s.topicPermissions()));
+    }
+
+    /** RabbitMQ's {@code clear_password}: the user can then log in only by a client certificate (EXTERNAL). */
+    public synchronized void clearPassword(Actor who, String name) {
+        State s = state;
+        User u = requireUser(s, name);
+        Map<String, User> users = new LinkedHashMap<>(s.users());
+        users.put(name, new User(name, PasswordHash.none(), u.tags(), u.maxConnections(), u.maxChannels()));
+        commit(who, "clear_password", Map.of("user", name), new State(users, s.vhosts(), s.permissions(),
+                s.topicPermissions()));
     }
 
     public synchronized void setUserTags(Actor who, String name, List<String> tags) {
@@ -171,7 +225,7 @@ public final class AccessControl {
         Map<String, User> users = new LinkedHashMap<>(s.users());
         users.put(name, new User(name, u.password(), tags, u.maxConnections(), u.maxChannels()));
         commit(who, "set_user_tags", Map.of("user", name, "tags", String.join(",", tags)),
-                new State(users, s.vhosts(), s.permissions()));
+                new State(users, s.vhosts(), s.permissions(), s.topicPermissions()));
     }
 
     public synchronized void addVhost(Actor who, String name, String description) {
@@ -182,7 +236,7 @@ public final class AccessControl {
         }
         Map<String, Vhost> vhosts = new LinkedHashMap<>(s.vhosts());
         vhosts.put(name, new Vhost(name, description == null ? "" : description, -1, -1));
-        commit(who, "add_vhost", Map.of("vhost", name), new State(s.users(), vhosts, s.permissions()));
+        commit(who, "add_vhost", Map.of("vhost", name), new State(s.users(), vhosts, s.permissions(), s.topicPermissions()));
     }
 
     /** Removes the vhost and every permission in it; its queues and connections are the caller's to end. */
@@ -197,7 +251,13 @@ public final class AccessControl {
             rest.remove(name);
             permissions.put(user, rest);
         });
-        commit(who, "delete_vhost", Map.of("vhost", name), new State(s.users(), vhosts, permissions));
+        Map<String, Map<String, Map<String, TopicPermission>>> topic = new LinkedHashMap<>();
+        s.topicPermissions().forEach((user, byVhost) -> {
+            Map<String, Map<String, TopicPermission>> rest = new LinkedHashMap<>(byVhost);
+            rest.remove(name);
+            topic.put(user, rest);
+        });
+        commit(who, "delete_vhost", Map.of("vhost", name), new State(s.users(), vhosts, permissions, topic));
     }
 
     /** @throws AccessException for an unknown user or vhost; IllegalArgumentException for a bad regex */
@@ -210,7 +270,7 @@ public final class AccessControl {
         byVhost.put(vhost, p);
         permissions.put(user, byVhost);
         commit(who, "set_permissions", Map.of("user", user, "vhost", vhost, "configure", p.configure(),
-                "write", p.write(), "read", p.read()), new State(s.users(), s.vhosts(), permissions));
+                "write", p.write(), "read", p.read()), new State(s.users(), s.vhosts(), permissions, s.topicPermissions()));
     }
 
     public synchronized void clearPermissions(Actor who, String user, String vhost) {
@@ -222,7 +282,52 @@ public final class AccessControl {
         byVhost.remove(vhost);
         permissions.put(user, byVhost);
         commit(who, "clear_permissions", Map.of("user", user, "vhost", vhost),
-                new State(s.users(), s.vhosts(), permissions));
+                new State(s.users(), s.vhosts(), permissions, s.topicPermissions()));
+    }
+
+    /**
+     * Sets the user's topic permission on {@code p.exchange()} in the vhost (replacing one there).
+     *
+     * @throws AccessException for an unknown user or vhost
+     */
+    public synchronized void setTopicPermissions(Actor who, String user, String vhost, TopicPermission p) {
+        State s = state;
+        requireUser(s, user);
+        requireVhost(s, vhost);
+        Map<String, TopicPermission> byExchange = new LinkedHashMap<>(topicIn(s, user, vhost));
+        byExchange.put(p.exchange(), p);
+        commit(who, "set_topic_permissions", Map.of("user", user, "vhost", vhost, "exchange", p.exchange(),
+                "write", p.write(), "read", p.read()), withTopic(s, user, vhost, byExchange));
+    }
+
+    /** Removes the user's topic permission on {@code exchange} in the vhost, or all of them there if it is null. */
+    public synchronized void clearTopicPermissions(Actor who, String user, String vhost, String exchange) {
+        State s = state;
+        requireUser(s, user);
+        requireVhost(s, vhost);
+        Map<String, TopicPermission> byExchange = new LinkedHashMap<>(topicIn(s, user, vhost));
+        if (exchange == null) {
+            byExchange.clear();
+        } else {
+            byExchange.remove(exchange);
+        }
+        Map<String, String> details = new LinkedHashMap<>(Map.of("user", user, "vhost", vhost));
+        if (exchange != null) {
+            details.put("exchange", exchange);
+        }
+        commit(who, "clear_topic_permissions", details, withTopic(s, user, vhost, byExchange));
+    }
+
+    private static Map<String, TopicPermission> topicIn(State s, String user, String vhost) {
+        return s.topicPermissions().getOrDefault(user, Map.of()).getOrDefault(vhost, Map.of());
+    }
+
+    private static State withTopic(State s, String user, String vhost, Map<String, TopicPermission> byExchange) {
+        Map<String, Map<String, Map<String, TopicPermission>>> topic = new LinkedHashMap<>(s.topicPermissions());
+        Map<String, Map<String, TopicPermission>> byVhost = new LinkedHashMap<>(topic.getOrDefault(user, Map.of()));
+        byVhost.put(vhost, byExchange);
+        topic.put(user, byVhost);
+        return new State(s.users(), s.vhosts(), s.permissions(), topic);
     }
 
     /** RabbitMQ's vhost limits {@code max-connections} and {@code max-queues}; a negative value lifts one. */
@@ -232,7 +337,7 @@ public final class AccessControl {
         Map<String, Vhost> vhosts = new LinkedHashMap<>(s.vhosts());
         vhosts.put(vhost, new Vhost(vhost, v.description(), Math.max(-1, maxConnections), Math.max(-1, maxQueues)));
         commit(who, "set_vhost_limits", Map.of("vhost", vhost, "max-connections", String.valueOf(maxConnections),
-                "max-queues", String.valueOf(maxQueues)), new State(s.users(), vhosts, s.permissions()));
+                "max-queues", String.valueOf(maxQueues)), new State(s.users(), vhosts, s.permissions(), s.topicPermissions()));
     }
 
     /** RabbitMQ's user limits {@code max-connections} and {@code max-channels}; negative lifts one. */
@@ -242,7 +347,7 @@ public final class AccessControl {
         Map<String, User> users = new LinkedHashMap<>(s.users());
         users.put(user, new User(user, u.password(), u.tags(), Math.max(-1, maxConnections), Math.max(-1, maxChannels)));
         commit(who, "set_user_limits", Map.of("user", user, "max-connections", String.valueOf(maxConnections),
-                "max-channels", String.valueOf(maxChannels)), new State(users, s.vhosts(), s.permissions()));
+                "max-channels", String.valueOf(maxChannels)), new State(users, s.vhosts(), s.permissions(), s.topicPermissions()));
     }
 
     // ---- the cluster's seam: changes replicated through the metadata log ----

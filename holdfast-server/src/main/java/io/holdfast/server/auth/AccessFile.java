@@ -14,21 +14,24 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code <data_dir>/access.meta}: users, vhosts and permissions, replaced whole and atomically at each
+ * {@code <data_dir>/access.meta}: users, vhosts, permissions and topic permissions, replaced whole and atomically at each
  * change ({@link AtomicFile}: magic, version, length and CRC around the content). The content is JSON in
  * the shape of RabbitMQ's definitions for the same things, with a version:
  *
  * <pre>
- * {"version": 1,
+ * {"version": 2,
  *  "users": [{"name", "password_hash", "hashing_algorithm", "tags": [..], "limits": {"max-connections", "max-channels"}}],
  *  "vhosts": [{"name", "description", "limits": {"max-connections", "max-queues"}}],
- *  "permissions": [{"user", "vhost", "configure", "write", "read"}]}
+ *  "permissions": [{"user", "vhost", "configure", "write", "read"}],
+ *  "topic_permissions": [{"user", "vhost", "exchange", "write", "read"}]}
  * </pre>
+ * Version 1 (before topic permissions) is read too. Version 2 is always written, so an older Holdfast refuses
+ * the file rather than ignore topic permissions it does not know (which would grant what they deny).
  * Called with {@link AccessControl}'s lock held.
  */
 final class AccessFile {
     static final String FILE_NAME = "access.meta";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
@@ -53,8 +56,9 @@ final class AccessFile {
     static AccessControl.State decode(byte[] content) throws IOException {
         JsonNode root = JSON.readTree(content);
         int version = root.path("version").asInt(-1);
-        if (version != VERSION) {
-            throw new IOException("access state has format version " + version + "; this Holdfast reads " + VERSION);
+        if (version != 1 && version != VERSION) {
+            throw new IOException("access state has format version " + version + "; this Holdfast reads 1 and "
+                    + VERSION);
         }
         Map<String, AccessControl.User> users = new LinkedHashMap<>();
         for (JsonNode u : root.path("users")) {
@@ -76,7 +80,14 @@ final class AccessFile {
                     p.path("vhost").asText(), Permission.of(p.path("configure").asText(), p.path("write").asText(),
                             p.path("read").asText()));
         }
-        return new AccessControl.State(users, vhosts, permissions);
+        Map<String, Map<String, Map<String, TopicPermission>>> topic = new LinkedHashMap<>();
+        for (JsonNode p : root.path("topic_permissions")) {
+            TopicPermission t = TopicPermission.of(p.path("exchange").asText(), p.path("write").asText(),
+                    p.path("read").asText());
+            topic.computeIfAbsent(p.path("user").asText(), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(p.path("vhost").asText(), k -> new LinkedHashMap<>()).put(t.exchange(), t);
+        }
+        return new AccessControl.State(users, vhosts, permissions, topic);
     }
 
     void save(AccessControl.State s) throws IOException {
@@ -118,6 +129,16 @@ final class AccessFile {
                     n.put("write", p.write());
                     n.put("read", p.read());
                 }));
+        ArrayNode topic = root.putArray("topic_permissions");
+        new java.util.TreeMap<>(s.topicPermissions()).forEach((user, byVhost) -> new java.util.TreeMap<>(byVhost)
+                .forEach((vhost, byExchange) -> new java.util.TreeMap<>(byExchange).values().forEach(p -> {
+                    ObjectNode n = topic.addObject();
+                    n.put("user", user);
+                    n.put("vhost", vhost);
+                    n.put("exchange", p.exchange());
+                    n.put("write", p.write());
+                    n.put("read", p.read());
+                })));
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     }
 }

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * SASL PLAIN, AMQPLAIN and EXTERNAL against the broker's users ({@link AccessControl}). Like RabbitMQ, the
  * {@code guest} user may only log in from a loopback address unless configured otherwise. EXTERNAL takes the
  * user name from a verified TLS client certificate (the caller extracts it) and checks no password; the user
- * must exist. Failed logins feed a {@link LoginThrottle}; the first of each burst from an address is logged
+ * must exist. A user without a password (RabbitMQ's {@code clear_password}) logs in only so. Failed logins feed a {@link LoginThrottle}; the first of each burst from an address is logged
  * and written to the audit log, the rest only counted. Thread-safe.
  */
 public final class Authenticator {
@@ -82,7 +82,7 @@ public final class Authenticator {
         }
         String user = creds[0];
         if (!passwordMatches(user, creds[1])) {
-            failedLogin(user, peer, "AMQP " + mechanism, "wrong user name or password");
+            failedLogin(user, peer, "AMQP " + mechanism, whyRefused(user));
             return refusedUsing(mechanism);
         }
         return loopbackChecked(user, peer, mechanism);
@@ -125,7 +125,16 @@ public final class Authenticator {
         audit.appendLater(new AccessControl.Actor(user, peer.getHostAddress()), "login_failed", Map.of("via", via));
     }
 
-    /** True if {@code user} exists and {@code password} is theirs (for logins and HTTP basic auth). */
+    /** Why a password was refused, for the log line (never for the client). */
+    public String whyRefused(String user) {
+        return access.user(user).map(u -> u.password().isSet() ? "wrong user name or password"
+                : "user '" + user + "' has no password (it logs in only by client certificate, EXTERNAL)")
+                .orElse("wrong user name or password");
+    }
+
+    /**
+     * True if {@code user} exists, has a password, and {@code password} is it (for logins and HTTP basic auth).
+     */
     public boolean passwordMatches(String user, String password) {
         return access.user(user).map(u -> u.password().matches(password)).orElse(false);
     }

@@ -10,7 +10,9 @@ import java.util.Base64;
  * A stored password in RabbitMQ's format, so definitions move both ways: {@code base64(salt || H(salt ||
  * utf8(password)))} with a 4-byte random salt, H being SHA-256 ({@code rabbit_password_hashing_sha256},
  * RabbitMQ's default and Holdfast's), SHA-512, or MD5 (read for old definitions only, never written).
- * The plain password is never kept. Immutable; safe to share between threads.
+ * The plain password is never kept. An empty {@code hash} is RabbitMQ's "no password" ({@code rabbitmqctl
+ * clear_password}, {@code "password_hash": ""}): no password matches it, so the user logs in only by a client
+ * certificate ({@code EXTERNAL}). Immutable; safe to share between threads.
  */
 public record PasswordHash(String algorithm, String hash) {
     public static final String SHA256 = "rabbit_password_hashing_sha256";
@@ -22,7 +24,7 @@ public record PasswordHash(String algorithm, String hash) {
     public PasswordHash {
         digest(algorithm); // refuses an unknown algorithm
         byte[] raw = decode(hash);
-        if (raw.length <= SALT_BYTES) {
+        if (raw.length > 0 && raw.length <= SALT_BYTES) {
             throw new IllegalArgumentException("password_hash is too short to hold a salt and a digest");
         }
     }
@@ -34,8 +36,21 @@ public record PasswordHash(String algorithm, String hash) {
         return new PasswordHash(SHA256, Base64.getEncoder().encodeToString(salted(SHA256, salt, password)));
     }
 
-    /** True if {@code password} is the one hashed; compares in constant time. */
+    /** No password: the user may log in only by {@code EXTERNAL}. */
+    public static PasswordHash none() {
+        return new PasswordHash(SHA256, "");
+    }
+
+    /** False for {@link #none()}. */
+    public boolean isSet() {
+        return !hash.isEmpty();
+    }
+
+    /** True if {@code password} is the one hashed (never without one); compares in constant time. */
     public boolean matches(String password) {
+        if (!isSet()) {
+            return false;
+        }
         byte[] stored = decode(hash);
         byte[] salt = java.util.Arrays.copyOf(stored, SALT_BYTES);
         return MessageDigest.isEqual(stored, salted(algorithm, salt, password));

@@ -6,6 +6,7 @@ import io.holdfast.server.auth.AccessException;
 import io.holdfast.server.auth.AuditLog;
 import io.holdfast.server.auth.PasswordHash;
 import io.holdfast.server.auth.Permission;
+import io.holdfast.server.auth.TopicPermission;
 import io.holdfast.server.engine.Engine;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,8 +21,10 @@ import java.util.function.BiConsumer;
  * RabbitMQ's API for who may do what, with its paths, bodies and answers: {@code /api/whoami},
  * {@code /api/users[/{name}]}, {@code PUT|DELETE /api/vhosts/{name}}, {@code /api/permissions[/{vhost}/{user}]},
  * {@code /api/users/{user}/permissions}, {@code /api/vhosts/{vhost}/permissions},
- * {@code /api/vhost-limits[/{vhost}[/{name}]]}, {@code /api/user-limits/{user}/{name}}; and Holdfast's
- * {@code GET /api/audit}. A created object answers 201, a changed one 204; bad input 400 with the reason.
+ * {@code /api/topic-permissions[/{vhost}/{user}]}, {@code /api/users/{user}/topic-permissions},
+ * {@code /api/vhosts/{vhost}/topic-permissions}, {@code /api/vhost-limits[/{vhost}[/{name}]]},
+ * {@code /api/user-limits/{user}/{name}}; and Holdfast's {@code DELETE /api/topic-permissions/{vhost}/{user}/{exchange}}
+ * (one exchange's, for {@code clear_topic_permissions USER EXCHANGE}) and {@code GET /api/audit}. A created object answers 201, a changed one 204; bad input 400 with the reason.
  * Changes need the administrator tag; each is audited with the user and address it came from.
  */
 final class AccessApi {
@@ -43,7 +46,7 @@ final class AccessApi {
     }
 
     void addTo(Routes routes) {
-        routes.add("GET", "/api/whoami", Routes.Access.ANY, this::whoami)
+        routes.add("GET", "/api/whoami", Routes.Access.MANAGEMENT, this::whoami)
                 .add("GET", "/api/users", Routes.Access.ADMIN, r -> ManagementHttp.json(200,
                         access().users().stream().map(AccessApi::user).toList()))
                 .add("GET", "/api/users/{name}", Routes.Access.ADMIN, r -> access().user(r.variable(0))
@@ -68,6 +71,20 @@ final class AccessApi {
                 .add("PUT", "/api/permissions/{vhost}/{user}", Routes.Access.ADMIN, this::putPermissions)
                 .add("DELETE", "/api/permissions/{vhost}/{user}", Routes.Access.ADMIN, r -> change(() ->
                         access().clearPermissions(actor(r), r.variable(1), r.variable(0)), 204))
+                .add("GET", "/api/topic-permissions", Routes.Access.ADMIN, r -> ManagementHttp.json(200,
+                        topicPermissions(null, null)))
+                .add("GET", "/api/topic-permissions/{vhost}/{user}", Routes.Access.ADMIN, this::getTopicPermissions)
+                .add("PUT", "/api/topic-permissions/{vhost}/{user}", Routes.Access.ADMIN, this::putTopicPermissions)
+                .add("DELETE", "/api/topic-permissions/{vhost}/{user}", Routes.Access.ADMIN, r -> change(() ->
+                        access().clearTopicPermissions(actor(r), r.variable(1), r.variable(0), null), 204))
+                .add("DELETE", "/api/topic-permissions/{vhost}/{user}/{exchange}", Routes.Access.ADMIN, r -> change(() ->
+                        access().clearTopicPermissions(actor(r), r.variable(1), r.variable(0), r.variable(2)), 204))
+                .add("GET", "/api/users/{name}/topic-permissions", Routes.Access.ADMIN, r -> access().user(r.variable(0))
+                        .map(u -> ManagementHttp.json(200, topicPermissions(r.variable(0), null)))
+                        .orElseGet(ManagementApi::notFound))
+                .add("GET", "/api/vhosts/{vhost}/topic-permissions", Routes.Access.ADMIN, r -> access().vhost(r.variable(0))
+                        .map(v -> ManagementHttp.json(200, topicPermissions(null, r.variable(0))))
+                        .orElseGet(ManagementApi::notFound))
                 .add("GET", "/api/vhost-limits", Routes.Access.ADMIN, r -> ManagementHttp.json(200, vhostLimits(null)))
                 .add("GET", "/api/vhost-limits/{vhost}", Routes.Access.ADMIN, r -> access().vhost(r.variable(0))
                         .map(v -> ManagementHttp.json(200, vhostLimits(v.name()))).orElseGet(ManagementApi::notFound))
@@ -86,6 +103,11 @@ final class AccessApi {
         return ManagementHttp.json(200, m);
     }
 
+    /**
+     * RabbitMQ's user PUT: {@code password}, or {@code password_hash} (with {@code hashing_algorithm}; {@code ""}
+     * for none), or neither, which leaves (or makes) the user without a password, as RabbitMQ: they log in only
+     * by client certificate (EXTERNAL).
+     */
     private Routes.Response putUser(Routes.Request r) throws IOException {
         JsonNode body = ManagementHttp.body(r);
         String name = r.variable(0);
@@ -93,23 +115,24 @@ final class AccessApi {
         boolean exists = access().user(name).isPresent();
         String password = body.hasNonNull("password") ? body.get("password").asText() : null;
         String hash = body.hasNonNull("password_hash") ? body.get("password_hash").asText() : null;
+        if (password != null && hash != null) {
+            throw new ManagementHttp.BadRequest("give password or password_hash, not both");
+        }
         AccessControl.Actor who = actor(r);
         return change(() -> {
-            if (password != null) {
-                if (exists) {
-                    access().changePassword(who, name, password);
-                    access().setUserTags(who, name, tags);
-                } else {
-                    access().addUser(who, name, password, tags);
-                }
-            } else if (hash != null) {
+            if (password != null && exists) {
+                access().changePassword(who, name, password);
+                access().setUserTags(who, name, tags);
+            } else if (password != null) {
+                access().addUser(who, name, password, tags);
+            } else if (hash != null && !hash.isEmpty()) {
                 String algorithm = body.path("hashing_algorithm").asText(PasswordHash.SHA256);
                 access().putUser(who, name, new PasswordHash(algorithm, hash), tags);
             } else if (exists) {
+                access().clearPassword(who, name);
                 access().setUserTags(who, name, tags);
             } else {
-                throw new AccessException(AccessException.Kind.INVALID,
-                        "Mandatory fields missing: password or password_hash");
+                access().putUser(who, name, PasswordHash.none(), tags);
             }
         }, exists ? 204 : 201);
     }
@@ -173,6 +196,25 @@ final class AccessApi {
         boolean exists = access().permission(user, vhost).isPresent();
         return change(() -> access().setPermissions(actor(r), user, vhost, Permission.of(
                 text(body, "configure"), text(body, "write"), text(body, "read"))), exists ? 204 : 201);
+    }
+
+    private Routes.Response getTopicPermissions(Routes.Request r) {
+        String vhost = r.variable(0);
+        String user = r.variable(1);
+        if (access().user(user).isEmpty() || access().vhost(vhost).isEmpty()) {
+            return ManagementApi.notFound();
+        }
+        return ManagementHttp.json(200, topicPermissions(user, vhost));
+    }
+
+    /** RabbitMQ's {@code {"exchange":"amq.topic","write":"^a","read":".*"}}: one exchange's; 201 new, 204 replaced. */
+    private Routes.Response putTopicPermissions(Routes.Request r) throws IOException {
+        JsonNode body = ManagementHttp.body(r);
+        String vhost = r.variable(0);
+        String user = r.variable(1);
+        boolean exists = access().topicPermission(user, vhost, body.path("exchange").asText("")).isPresent();
+        return change(() -> access().setTopicPermissions(actor(r), user, vhost, TopicPermission.of(
+                text(body, "exchange"), text(body, "write"), text(body, "read"))), exists ? 204 : 201);
     }
 
     private static String text(JsonNode body, String field) {
@@ -289,6 +331,27 @@ final class AccessApi {
             }
         }
         return out;
+    }
+
+    private List<Map<String, Object>> topicPermissions(String user, String vhost) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Map.Entry<String[], TopicPermission> e : access().topicPermissions()) {
+            if ((user == null || user.equals(e.getKey()[0])) && (vhost == null || vhost.equals(e.getKey()[1]))) {
+                out.add(topicPermission(e.getKey()[0], e.getKey()[1], e.getValue()));
+            }
+        }
+        return out;
+    }
+
+    /** RabbitMQ's shape of a topic permission, in the API and in definitions. */
+    static Map<String, Object> topicPermission(String user, String vhost, TopicPermission p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("user", user);
+        m.put("vhost", vhost);
+        m.put("exchange", p.exchange());
+        m.put("write", p.write());
+        m.put("read", p.read());
+        return m;
     }
 
     private static Map<String, Object> permission(String user, String vhost, Permission p) {

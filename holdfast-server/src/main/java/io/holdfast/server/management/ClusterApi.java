@@ -21,8 +21,8 @@ final class ClusterApi {
     }
 
     void addTo(Routes routes) {
-        routes.add("GET", "/api/nodes", Routes.Access.READ, r -> ManagementHttp.json(200, nodes()))
-                .add("GET", "/api/nodes/{name}", Routes.Access.READ, r -> {
+        routes.add("GET", "/api/nodes", Routes.Access.MONITOR, r -> ManagementHttp.json(200, nodes()))
+                .add("GET", "/api/nodes/{name}", Routes.Access.MONITOR, r -> {
                     for (Map<String, Object> n : nodes()) {
                         if (n.get("name").equals(r.variable(0))) {
                             return ManagementHttp.json(200, n);

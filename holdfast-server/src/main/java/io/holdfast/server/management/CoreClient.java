@@ -7,6 +7,7 @@ import io.holdfast.core.ChannelState;
 import io.holdfast.core.Message;
 import io.holdfast.core.QueueEntry;
 import io.holdfast.server.engine.Engine;
+import io.holdfast.server.engine.PermissionGate;
 import io.holdfast.server.persistence.WriteBarrier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -75,17 +76,27 @@ final class CoreClient implements ChannelOutput {
         return await(answer);
     }
 
+    /**
+     * The permission checks of {@code user} on the request's channel {@code ch}: the management API's
+     * operations are checked as the same operations over AMQP are (RabbitMQ's plugin opens a channel as the
+     * user). Broker thread, inside a command.
+     */
+    PermissionGate gate(String user, ChannelState ch) {
+        return new PermissionGate(engine.access(), engine.broker(), user, ch.vhost(), null);
+    }
+
     /** What became of a publish over HTTP. */
     record Published(boolean routed, boolean rejected) {}
 
     /**
      * Publishes as {@code basic.publish} on a confirmed AMQP channel would: the answer comes once every journal
-     * write the publish caused is durable (a persistent message on a durable queue is on disk then).
+     * write the publish caused is durable (a persistent message on a durable queue is on disk then). Checked as
+     * {@code user}'s basic.publish.
      *
-     * @throws BrokerException       what the core refused
+     * @throws BrokerException       what the core or the permissions refused
      * @throws IllegalStateException if the journal could not store the message
      */
-    Published publish(String vhost, String exchange, String routingKey, Message message) {
+    Published publish(String user, String vhost, String exchange, String routingKey, Message message) {
         CompletableFuture<Published> answer = new CompletableFuture<>();
         engine.loop().execute(() -> {
             Broker.PublishResult[] result = new Broker.PublishResult[1];
@@ -100,6 +111,7 @@ final class CoreClient implements ChannelOutput {
             try {
                 result[0] = withChannel(vhost, ch -> {
                     Broker b = engine.broker();
+                    gate(user, ch).publish(exchange, routingKey);
                     b.checkRoutingHeaders(message);
                     return b.publish(ch, exchange, routingKey, message, System.currentTimeMillis());
                 });

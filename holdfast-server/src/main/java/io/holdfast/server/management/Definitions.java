@@ -17,6 +17,7 @@ import io.holdfast.server.auth.AccessException;
 import io.holdfast.server.auth.Names;
 import io.holdfast.server.auth.PasswordHash;
 import io.holdfast.server.auth.Permission;
+import io.holdfast.server.auth.TopicPermission;
 import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.BasicPropertiesRewriter;
 import io.holdfast.server.engine.Engine;
@@ -33,16 +34,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * RabbitMQ's definitions: the JSON its {@code GET /api/definitions} exports and {@code POST /api/definitions}
- * (and {@code load_definitions} at start) imports: users with their password hashes, vhosts, permissions, and
- * queues, exchanges (not the predeclared ones) and bindings.
+ * (and {@code load_definitions} at start) imports: users with their password hashes, vhosts, permissions, topic
+ * permissions, and queues, exchanges (not the predeclared ones) and bindings.
  *
  * <p>An import is checked whole before anything changes: every entry is read and checked (names, hashes,
  * regular expressions, references to users and vhosts), then the topology is declared into a scratch broker
  * that holds copies of the objects it touches, so the core's own checks (arguments, equivalence with what
  * exists) run. Only if all of that passes is it applied: the topology in the same broker task as the check, so
- * nothing can come between; then users, vhosts and permissions. A refusal is an {@link Invalid} naming the
- * entry and what is wrong, and nothing is applied. Policies, parameters and topic permissions, which Holdfast
- * has not, are refused rather than dropped silently. Any thread but the broker's; public only for
+ * nothing can come between; then users, vhosts, permissions and topic permissions. A refusal is an
+ * {@link Invalid} naming the entry and what is wrong, and nothing is applied. Policies and parameters, which
+ * Holdfast has not, are refused rather than dropped silently. Any thread but the broker's; public only for
  * {@link #load}, the rest is the management API's.
  */
 public final class Definitions {
@@ -59,6 +60,8 @@ public final class Definitions {
 
     record PermissionDef(String user, String vhost, Permission permission) {}
 
+    record TopicPermissionDef(String user, String vhost, TopicPermission permission) {}
+
     record QueueDef(String where, String vhost, String name, boolean durable, boolean autoDelete,
                             Map<String, Object> arguments) {}
 
@@ -70,11 +73,12 @@ public final class Definitions {
 
     /** What a file asks for, read and checked entry by entry. */
     record Plan(List<UserDef> users, List<String> vhosts, List<PermissionDef> permissions,
-                List<ExchangeDef> exchanges, List<QueueDef> queues, List<BindingDef> bindings) {
+                List<TopicPermissionDef> topicPermissions, List<ExchangeDef> exchanges, List<QueueDef> queues,
+                List<BindingDef> bindings) {
         /** "2 users, 1 vhosts, ..." for logs and progress lines. */
         String summary() {
             return users.size() + " users, " + vhosts.size() + " vhosts, " + permissions.size() + " permissions, "
-                    + exchanges.size() + " exchanges, " + queues.size() + " queues, " + bindings.size() + " bindings";
+                    + topicPermissions.size() + " topic permissions, " + exchanges.size() + " exchanges, " + queues.size() + " queues, " + bindings.size() + " bindings";
         }
     }
 
@@ -153,7 +157,11 @@ public final class Definitions {
                 permissions.add(x);
             }
             m.put("permissions", permissions);
-            m.put("topic_permissions", List.of());
+            List<Map<String, Object>> topic = new ArrayList<>();
+            for (Map.Entry<String[], TopicPermission> e : access.topicPermissions()) {
+                topic.add(AccessApi.topicPermission(e.getKey()[0], e.getKey()[1], e.getValue()));
+            }
+            m.put("topic_permissions", topic);
             m.put("global_parameters", List.of());
         }
         m.put("parameters", List.of());
@@ -215,7 +223,7 @@ public final class Definitions {
         if (!root.isObject()) {
             throw new Invalid("definitions must be a JSON object");
         }
-        for (String unsupported : List.of("policies", "parameters", "topic_permissions")) {
+        for (String unsupported : List.of("policies", "parameters")) {
             JsonNode n = root.path(unsupported);
             if (n.isArray() && !n.isEmpty()) {
                 throw new Invalid(unsupported + "[0]: Holdfast has no " + unsupported.replace('_', ' ')
@@ -226,6 +234,7 @@ public final class Definitions {
         List<UserDef> users = new ArrayList<>();
         List<String> vhosts = new ArrayList<>();
         List<PermissionDef> permissions = new ArrayList<>();
+        List<TopicPermissionDef> topicPermissions = new ArrayList<>();
         if (vhost == null) {
             for (Entry e : entries(root, "users")) {
                 String name = e.text("name");
@@ -253,6 +262,16 @@ public final class Definitions {
                 requireVhost(e, in, vhosts);
                 Permission p = e.get(() -> Permission.of(e.text("configure"), e.text("write"), e.text("read")));
                 permissions.add(new PermissionDef(user, in, p));
+            }
+            for (Entry e : entries(root, "topic_permissions")) {
+                String user = e.text("user");
+                String in = e.text("vhost");
+                if (!userNames.contains(user)) {
+                    throw e.invalid("no user '" + user + "' in the broker or the file");
+                }
+                requireVhost(e, in, vhosts);
+                TopicPermission p = e.get(() -> TopicPermission.of(e.text("exchange"), e.text("write"), e.text("read")));
+                topicPermissions.add(new TopicPermissionDef(user, in, p));
             }
         } else if (access.vhost(vhost).isEmpty()) {
             throw new CoreClient.NoSuchVhost(vhost);
@@ -287,12 +306,12 @@ public final class Definitions {
                     e.text("destination"), type.equals("queue"),
                     e.body.hasNonNull("routing_key") ? e.text("routing_key") : "", AmqpJson.table(e.body, "arguments"))));
         }
-        return new Plan(users, vhosts, permissions, exchanges, queues, bindings);
+        return new Plan(users, vhosts, permissions, topicPermissions, exchanges, queues, bindings);
     }
 
     /**
      * Applies a plan: checks its topology against a scratch copy and, if that passes, declares it for real in the
-     * same broker task; then vhosts, users and permissions.
+     * same broker task; then vhosts, users, permissions and topic permissions.
      *
      * @throws Invalid naming the entry the core refused; nothing is applied then
      */
@@ -328,6 +347,9 @@ public final class Definitions {
         }
         for (PermissionDef p : plan.permissions()) {
             access.setPermissions(who, p.user(), p.vhost(), p.permission());
+        }
+        for (TopicPermissionDef p : plan.topicPermissions()) {
+            access.setTopicPermissions(who, p.user(), p.vhost(), p.permission());
         }
     }
 

@@ -5,15 +5,21 @@ import io.holdfast.server.engine.Engine;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HTTP basic authentication against the broker's users, as RabbitMQ's management plugin: the same
- * passwords and {@code loopback_users} rule as AMQP logins; tags decide what a user may call
- * ({@code monitoring} or {@code administrator} read, {@code administrator} changes). A refusal is
- * RabbitMQ's 401 {@code {"error":"not_authorized","reason":...}}; failed logins are throttled, and the
- * first of a burst logged and written to the audit log, as AMQP ones. Called from management threads.
+ * passwords and {@code loopback_users} rule as AMQP logins; tags and vhost permissions decide what a user may
+ * call ({@link Routes.Access}). Wrong credentials are RabbitMQ's 401 {@code {"error":"not_authorized",...}}
+ * with {@code WWW-Authenticate}; a user who logged in but may not call the route gets RabbitMQ's 401
+ * {@code {"error":"not_authorised","reason":"Not management user"}} (or {@code Not administrator user},
+ * {@code Not monitor user}, {@code User not authorised to access virtual host}); RabbitMQ answers 401, not
+ * 403, for both. Failed logins are throttled, and the first of a burst logged and written to the audit log,
+ * as AMQP ones. Called from management threads.
  */
 final class HttpAuth {
+    private static final Logger log = LoggerFactory.getLogger(HttpAuth.class);
     static final String REALM = "Basic realm=\"Holdfast Management\"";
 
     /** The user a request runs as (null on an open route), or the response that refuses it. */
@@ -27,7 +33,8 @@ final class HttpAuth {
         this.healthOpen = healthOpen;
     }
 
-    Outcome check(Routes.Access access, String authorization, InetSocketAddress peer) {
+    /** @param vhost the route's first path variable (its vhost, for VHOST and VHOST_READ routes), or null */
+    Outcome check(Routes.Access access, String vhost, String authorization, InetSocketAddress peer) {
         if (access == Routes.Access.PUBLIC || access == Routes.Access.HEALTH && healthOpen) {
             return new Outcome(null, null);
         }
@@ -37,7 +44,7 @@ final class HttpAuth {
         }
         String user = credentials[0];
         if (!engine.authenticator().passwordMatches(user, credentials[1])) {
-            failedLogin(user, peer, "wrong user name or password");
+            failedLogin(user, peer, engine.authenticator().whyRefused(user));
             return refuse("Login failed");
         }
         if (!engine.authenticator().loopbackAllows(user, peer.getAddress())) {
@@ -48,13 +55,39 @@ final class HttpAuth {
         if (u == null) { // deleted between the two reads
             return refuse("Login failed");
         }
+        if (!isManagementUser(u)) {
+            return forbid(user, "Not management user");
+        }
         boolean admin = u.hasTag("administrator");
-        boolean monitor = admin || u.hasTag("monitoring");
+        boolean monitor = isMonitor(u);
+        boolean permitted = vhost == null || engine.access().vhost(vhost).isEmpty() // a missing one is the route's 404
+                || engine.access().permission(user, vhost).isPresent();
         return switch (access) {
-            case PUBLIC, ANY -> new Outcome(user, null);
-            case HEALTH, READ -> monitor ? new Outcome(user, null) : refuse("Not monitor user");
-            case ADMIN -> admin ? new Outcome(user, null) : refuse("Not administrator user");
+            case PUBLIC, MANAGEMENT -> new Outcome(user, null);
+            case HEALTH, MONITOR -> monitor ? new Outcome(user, null) : forbid(user, "Not monitor user");
+            case VHOST_READ -> monitor || permitted ? new Outcome(user, null)
+                    : forbid(user, "User not authorised to access virtual host");
+            case VHOST -> admin || permitted ? new Outcome(user, null)
+                    : forbid(user, "User not authorised to access virtual host");
+            case ADMIN -> admin ? new Outcome(user, null) : forbid(user, "Not administrator user");
         };
+    }
+
+    /** RabbitMQ's management users: tag management, policymaker, monitoring or administrator. */
+    static boolean isManagementUser(AccessControl.User u) {
+        return u.hasTag("management") || u.hasTag("policymaker") || isMonitor(u);
+    }
+
+    static boolean isMonitor(AccessControl.User u) {
+        return u.hasTag("administrator") || u.hasTag("monitoring");
+    }
+
+    /**
+     * Whether a listing shows {@code user} the things in {@code vhost}: monitoring and administrator see every
+     * vhost, other management users those they have permissions in (RabbitMQ's visible vhosts).
+     */
+    static boolean seesVhost(AccessControl access, String user, String vhost) {
+        return access.user(user).map(HttpAuth::isMonitor).orElse(false) || access.permission(user, vhost).isPresent();
     }
 
     /**
@@ -67,6 +100,12 @@ final class HttpAuth {
 
     private void failedLogin(String user, InetSocketAddress peer, String why) {
         engine.authenticator().failedLogin(user, peer.getAddress(), "management HTTP", why);
+    }
+
+    /** Logged in, but may not call this: RabbitMQ's 401 not_authorised (no WWW-Authenticate), and its WARN line. */
+    private static Outcome forbid(String user, String reason) {
+        log.warn("HTTP access denied: user '{}' - {}", user, reason);
+        return new Outcome(null, ManagementHttp.error(401, "not_authorised", reason));
     }
 
     private static Outcome refuse(String reason) {

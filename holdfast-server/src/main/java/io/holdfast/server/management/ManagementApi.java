@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * /api/health/acknowledge}, {@code GET /metrics}. RabbitMQ's management API, read side, with its paths and
  * JSON fields ({@link ApiViews}): {@code /api/overview}, {@code /api/vhosts[/{vhost}]},
  * {@code /api/queues[/{vhost}[/{name}]]}, {@code /api/exchanges[/{vhost}[/{name}]]},
- * {@code /api/bindings[/{vhost}]}, {@code /api/health/checks/alarms} and {@code local-alarms}. A vhost
+ * {@code /api/bindings[/{vhost}]}, {@code /api/health/checks/alarms} and {@code local-alarms}; a listing shows
+ * a user without the monitoring or administrator tag only the vhosts they have permissions in. A vhost
  * or object that does not exist is RabbitMQ's 404 {@code {"error":"Object Not Found","reason":"Not Found"}}.
  * Handlers run on management threads.
  */
@@ -55,40 +56,44 @@ final class ManagementApi {
                 .add("POST", ACKNOWLEDGE, Routes.Access.ADMIN, r -> acknowledge())
                 .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, BrokerMetrics.CONTENT_TYPE,
                         metrics.scrape()))
-                .add("GET", "/api/health/checks/alarms", Routes.Access.READ, r -> alarms())
-                .add("GET", "/api/health/checks/local-alarms", Routes.Access.READ, r -> alarms())
-                .add("GET", "/api/overview", Routes.Access.READ, r -> overview())
-                .add("GET", "/api/vhosts", Routes.Access.READ, r -> list(b -> {
+                .add("GET", "/api/health/checks/alarms", Routes.Access.MANAGEMENT, r -> alarms())
+                .add("GET", "/api/health/checks/local-alarms", Routes.Access.MANAGEMENT, r -> alarms())
+                .add("GET", "/api/overview", Routes.Access.MANAGEMENT, r -> overview())
+                .add("GET", "/api/vhosts", Routes.Access.MANAGEMENT, r -> visible(r, "name", b -> {
                     List<Map<String, Object>> out = new ArrayList<>();
                     b.virtualHosts().forEach(v -> out.add(ApiViews.vhost(v)));
                     return out;
                 }))
-                .add("GET", "/api/vhosts/{vhost}", Routes.Access.READ, r -> one(b -> {
+                .add("GET", "/api/vhosts/{vhost}", Routes.Access.VHOST_READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     return v == null ? null : ApiViews.vhost(v);
                 }))
-                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null)))
-                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
-                .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
+                .add("GET", "/api/queues", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.queues(b, null)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.VHOST_READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
+                .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.VHOST_READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
                     return q == null ? null : ApiViews.queue(q);
                 }))
-                .add("GET", "/api/exchanges", Routes.Access.READ, r -> list(b -> ApiViews.exchanges(b, null)))
-                .add("GET", "/api/exchanges/{vhost}", Routes.Access.READ,
+                .add("GET", "/api/exchanges", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.exchanges(b, null)))
+                .add("GET", "/api/exchanges/{vhost}", Routes.Access.VHOST_READ,
                         r -> inVhost(r.variable(0), b -> ApiViews.exchanges(b, r.variable(0))))
-                .add("GET", "/api/exchanges/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
+                .add("GET", "/api/exchanges/{vhost}/{name}", Routes.Access.VHOST_READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Exchange x = v == null ? null : v.exchange(r.variable(1));
                     return x == null ? null : ApiViews.exchange(v, x);
                 }))
-                .add("GET", "/api/bindings", Routes.Access.READ, r -> list(b -> ApiViews.bindings(b, null)))
-                .add("GET", "/api/bindings/{vhost}", Routes.Access.READ,
+                .add("GET", "/api/bindings", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.bindings(b, null)))
+                .add("GET", "/api/bindings/{vhost}", Routes.Access.VHOST_READ,
                         r -> inVhost(r.variable(0), b -> ApiViews.bindings(b, r.variable(0))));
     }
 
-    private Routes.Response list(java.util.function.Function<io.holdfast.core.Broker, Object> view) {
-        return ManagementHttp.json(200, engine.query(view));
+    /** A listing of the whole broker, with only what is in the vhosts the user sees (by each item's {@code key}). */
+    private Routes.Response visible(Routes.Request r, String key,
+                                    java.util.function.Function<io.holdfast.core.Broker, List<Map<String, Object>>> view) {
+        List<Map<String, Object>> all = engine.query(view);
+        return ManagementHttp.json(200, all.stream()
+                .filter(m -> HttpAuth.seesVhost(engine.access(), r.user(), String.valueOf(m.get(key)))).toList());
     }
 
     /** One object, or RabbitMQ's 404 when {@code view} finds none (returns null). */

@@ -165,7 +165,7 @@ public final class ManagementHttp implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc()),
+                            ch.pipeline().addLast(Tls.handler(tls, ch),
                                     new TlsErrors("management HTTPS", "a plain HTTP client"));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(BODY_BYTES_MAX),
@@ -255,7 +255,8 @@ public final class ManagementHttp implements AutoCloseable {
             return error(405, "method_not_allowed", path + " takes " + String.join(" or ", allowed) + ", not " + method)
                     .withHeader("Allow", String.join(", ", allowed));
         }
-        HttpAuth.Outcome who = auth.check(match.access(), headers.get("authorization"), peer);
+        HttpAuth.Outcome who = auth.check(match.access(), match.variables().isEmpty() ? null : match.variables().get(0),
+                headers.get("authorization"), peer);
         if (who.refusal() != null) {
             // A page's script (the dashboard) shows the refusal itself: no challenge, so no browser login box.
             return "XMLHttpRequest".equals(headers.get("x-requested-with")) ? who.refusal().withoutHeaders()

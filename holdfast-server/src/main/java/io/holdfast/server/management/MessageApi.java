@@ -6,6 +6,7 @@ import io.holdfast.core.BrokerException;
 import io.holdfast.core.ErrorCode;
 import io.holdfast.core.Message;
 import io.holdfast.protocol.BasicProperties;
+import io.holdfast.protocol.Method;
 import io.holdfast.server.engine.Engine;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -23,7 +24,9 @@ import java.util.Map;
  * ({@code {"properties","routing_key","payload","payload_encoding"}} → {@code {"routed":bool}}) and
  * {@code POST /api/queues/{vhost}/{name}/get} ({@code {"count","ackmode","encoding","truncate"}} → the messages).
  * A publish goes the way a confirmed AMQP publish goes: it answers once what it wrote is durable, so a persistent
- * message on a durable queue is on disk when the 200 comes. Administrators only; handler threads.
+ * message on a durable queue is on disk when the 200 comes. Users with permissions in the vhost: a publish needs
+ * write on the exchange (and the topic permission on the routing key), a get read on the queue, as over AMQP.
+ * Handler threads.
  */
 final class MessageApi {
     private static final List<String> ACK_MODES = List.of("ack_requeue_true", "ack_requeue_false",
@@ -38,9 +41,9 @@ final class MessageApi {
     }
 
     void addTo(Routes routes) {
-        routes.add("POST", "/api/exchanges/{vhost}/{name}/publish", Routes.Access.ADMIN,
+        routes.add("POST", "/api/exchanges/{vhost}/{name}/publish", Routes.Access.VHOST,
                         r -> TopologyApi.answering(() -> publish(r)))
-                .add("POST", "/api/queues/{vhost}/{name}/get", Routes.Access.ADMIN,
+                .add("POST", "/api/queues/{vhost}/{name}/get", Routes.Access.VHOST,
                         r -> TopologyApi.answering(() -> get(r)));
     }
 
@@ -77,7 +80,7 @@ final class MessageApi {
         if (!engine.query(b -> b.virtualHost(vhost) == null || b.virtualHost(vhost).exchange(exchange) != null)) {
             return ManagementApi.notFound(); // as RabbitMQ, before publishing: the exchange in the path is missing
         }
-        CoreClient.Published p = core.publish(vhost, exchange, routingKey, message);
+        CoreClient.Published p = core.publish(r.user(), vhost, exchange, routingKey, message);
         if (p.rejected()) { // a queue's x-overflow reject-publish: RabbitMQ's text
             return ManagementHttp.error(400, "bad_request", "rejected Unable to publish message. Check queue limits.");
         }
@@ -108,6 +111,7 @@ final class MessageApi {
             if (b.virtualHost(ch.vhost()).queue(queue) == null) {
                 return null;
             }
+            core.gate(r.user(), ch).authorize(new Method.BasicGet(0, queue, false), ch);
             List<Broker.GetResult> results = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 Broker.GetResult g = b.get(ch, queue, false, System.currentTimeMillis());

@@ -14,17 +14,25 @@ import java.util.Set;
  * ({@code %2F} is the vhost {@code /}, as in RabbitMQ). Built once, then read by any thread.
  */
 final class Routes {
-    /** Who may call a route: RabbitMQ's user tags decide. */
+    /**
+     * Who may call a route, as RabbitMQ's management plugin decides: by tags, and for a route in a vhost (its
+     * first path variable) by the user's permissions there. Every level needs a management user (tag
+     * {@code management}, {@code policymaker}, {@code monitoring} or {@code administrator}).
+     */
     enum Access {
         /** No credentials, ever: the dashboard's static files (the API they call stays authenticated). */
         PUBLIC,
-        /** No credentials when {@code management.unauthenticated_health_and_metrics} is on, else as READ. */
+        /** No credentials when {@code management.unauthenticated_health_and_metrics} is on, else tag monitoring. */
         HEALTH,
-        /** Any user who logs in (whoami). */
-        ANY,
-        /** Tags monitoring or administrator: reads of the whole broker. */
-        READ,
-        /** Tag administrator: every change. */
+        /** Any management user; what a listing shows is filtered to the vhosts the user may see. */
+        MANAGEMENT,
+        /** Tags monitoring or administrator: reads of the whole node or cluster ({@code /api/nodes}). */
+        MONITOR,
+        /** Reads in one vhost: monitoring and administrator any vhost; others one they have permissions in. */
+        VHOST_READ,
+        /** Changes in one vhost: administrator any vhost; others one they have permissions in. */
+        VHOST,
+        /** Tag administrator. */
         ADMIN
     }
 

@@ -7,6 +7,7 @@ import io.holdfast.core.ErrorCode;
 import io.holdfast.core.Exchange;
 import io.holdfast.core.Queue;
 import io.holdfast.core.VirtualHost;
+import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.engine.ReplicatedTopology;
@@ -24,8 +25,10 @@ import java.util.concurrent.ExecutionException;
  * {@code GET|DELETE .../{props}}. A created object answers 201, a changed or deleted one 204; what the path
  * names and does not exist is 404 Object Not Found; bad input is 400 with the reason, and what the broker
  * refuses is 400 with its AMQP text ({@code 406 PRECONDITION_FAILED - inequivalent arg ...}), as RabbitMQ's
- * plugin reports a channel error. Each runs as a core command on a channel of its own ({@link CoreClient});
- * administrators only. Handler threads.
+ * plugin reports a channel error. Each runs as a core command on a channel of its own ({@link CoreClient}),
+ * for a user with permissions in the vhost, checked as the same AMQP method would be (configure to declare or
+ * delete, read to purge, write on a binding's destination and read on its source, topic permissions on its
+ * key); a refusal is RabbitMQ's 401 {@code not_authorised} with the AMQP text. Handler threads.
  */
 final class TopologyApi {
     private final Engine engine;
@@ -37,21 +40,21 @@ final class TopologyApi {
     }
 
     void addTo(Routes routes) {
-        routes.add("PUT", "/api/queues/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> putQueue(r)))
-                .add("DELETE", "/api/queues/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> deleteQueue(r)))
-                .add("DELETE", "/api/queues/{vhost}/{name}/contents", Routes.Access.ADMIN,
+        routes.add("PUT", "/api/queues/{vhost}/{name}", Routes.Access.VHOST, r -> answering(() -> putQueue(r)))
+                .add("DELETE", "/api/queues/{vhost}/{name}", Routes.Access.VHOST, r -> answering(() -> deleteQueue(r)))
+                .add("DELETE", "/api/queues/{vhost}/{name}/contents", Routes.Access.VHOST,
                         r -> answering(() -> purgeQueue(r)))
-                .add("PUT", "/api/exchanges/{vhost}/{name}", Routes.Access.ADMIN, r -> answering(() -> putExchange(r)))
-                .add("DELETE", "/api/exchanges/{vhost}/{name}", Routes.Access.ADMIN,
+                .add("PUT", "/api/exchanges/{vhost}/{name}", Routes.Access.VHOST, r -> answering(() -> putExchange(r)))
+                .add("DELETE", "/api/exchanges/{vhost}/{name}", Routes.Access.VHOST,
                         r -> answering(() -> deleteExchange(r)));
         for (String kind : List.of("q", "e")) {
             String between = "/api/bindings/{vhost}/e/{source}/" + kind + "/{destination}";
             boolean toQueue = kind.equals("q");
-            routes.add("GET", between, Routes.Access.READ, r -> answering(() -> bindings(r, toQueue, null)))
-                    .add("POST", between, Routes.Access.ADMIN, r -> answering(() -> bind(r, toQueue)))
-                    .add("GET", between + "/{props}", Routes.Access.READ,
+            routes.add("GET", between, Routes.Access.VHOST_READ, r -> answering(() -> bindings(r, toQueue, null)))
+                    .add("POST", between, Routes.Access.VHOST, r -> answering(() -> bind(r, toQueue)))
+                    .add("GET", between + "/{props}", Routes.Access.VHOST_READ,
                             r -> answering(() -> bindings(r, toQueue, r.variable(3))))
-                    .add("DELETE", between + "/{props}", Routes.Access.ADMIN, r -> answering(() -> unbind(r, toQueue)));
+                    .add("DELETE", between + "/{props}", Routes.Access.VHOST, r -> answering(() -> unbind(r, toQueue)));
         }
     }
 
@@ -69,6 +72,9 @@ final class TopologyApi {
             return ManagementApi.notFound();
         } catch (BrokerException e) {
             String text = ReplyCode.name(e.code().code()) + " - " + e.getMessage();
+            if (e.code() == ErrorCode.ACCESS_REFUSED) { // RabbitMQ's plugin: a channel closed with 403 is a 401
+                return ManagementHttp.error(401, "not_authorised", text);
+            }
             if (e.code() == ErrorCode.NOT_FOUND) {
                 return ManagementHttp.error(404, "not_found", text);
             }
@@ -99,6 +105,8 @@ final class TopologyApi {
         Map<String, Object> arguments = AmqpJson.table(body, "arguments");
         boolean existed = core.call(r.variable(0), ch -> {
             boolean exists = engine.broker().virtualHost(ch.vhost()).queue(name) != null;
+            core.gate(r.user(), ch).authorize(new Method.QueueDeclare(0, name, false, durable, false, autoDelete,
+                    false, arguments), ch);
             engine.broker().topology().declareQueue(ch, name, false, durable, false, autoDelete, arguments);
             return exists;
         });
@@ -113,6 +121,7 @@ final class TopologyApi {
             if (engine.broker().virtualHost(ch.vhost()).queue(name) == null) {
                 return false;
             }
+            core.gate(r.user(), ch).authorize(new Method.QueueDelete(0, name, ifUnused, ifEmpty, false), ch);
             engine.broker().topology().deleteQueue(ch, name, ifUnused, ifEmpty);
             return true;
         });
@@ -125,6 +134,7 @@ final class TopologyApi {
             if (engine.broker().virtualHost(ch.vhost()).queue(name) == null) {
                 return false;
             }
+            core.gate(r.user(), ch).authorize(new Method.QueuePurge(0, name, false), ch);
             engine.broker().topology().purgeQueue(ch, name);
             return true;
         });
@@ -144,6 +154,8 @@ final class TopologyApi {
         Map<String, Object> arguments = AmqpJson.table(body, "arguments");
         boolean existed = core.call(vhost, ch -> {
             boolean exists = engine.broker().virtualHost(ch.vhost()).exchange(name) != null;
+            core.gate(r.user(), ch).authorize(new Method.ExchangeDeclare(0, name, type, false, durable, autoDelete,
+                    internal, false, arguments), ch);
             engine.broker().topology().declareExchange(ch, name, type, false, durable, autoDelete, internal,
                     arguments);
             return exists;
@@ -183,6 +195,7 @@ final class TopologyApi {
             if (engine.broker().virtualHost(ch.vhost()).exchange(name) == null) {
                 return replicated; // the cluster's delete has taken it already
             }
+            core.gate(r.user(), ch).authorize(new Method.ExchangeDelete(0, name, ifUnused, false), ch);
             engine.broker().topology().deleteExchange(ch, name, ifUnused);
             return true;
         });
@@ -258,6 +271,9 @@ final class TopologyApi {
             if (!endsExist) {
                 return null;
             }
+            core.gate(r.user(), ch).authorize(toQueue
+                    ? new Method.QueueBind(0, destination, source, routingKey, false, arguments)
+                    : new Method.ExchangeBind(0, destination, source, routingKey, false, arguments), ch);
             if (toQueue) {
                 engine.broker().topology().bindQueue(ch, destination, source, routingKey, arguments);
             } else {
@@ -284,6 +300,9 @@ final class TopologyApi {
                 return false;
             }
             Binding b = bs.get(0);
+            core.gate(r.user(), ch).authorize(toQueue
+                    ? new Method.QueueUnbind(0, destination, source, b.routingKey(), b.arguments())
+                    : new Method.ExchangeUnbind(0, destination, source, b.routingKey(), false, b.arguments()), ch);
             if (toQueue) {
                 engine.broker().topology().unbindQueue(ch, destination, source, b.routingKey(), b.arguments());
             } else {

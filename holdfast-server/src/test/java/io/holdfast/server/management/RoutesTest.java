@@ -8,8 +8,8 @@ class RoutesTest {
     private final Routes.Handler a = r -> null;
     private final Routes.Handler b = r -> null;
     private final Routes routes = new Routes()
-            .add("GET", "/api/queues", Routes.Access.READ, a)
-            .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, b);
+            .add("GET", "/api/queues", Routes.Access.MANAGEMENT, a)
+            .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.MANAGEMENT, b);
 
     @Test
     void variablesArePercentDecodedSoTheDefaultVhostIsPercent2F() {

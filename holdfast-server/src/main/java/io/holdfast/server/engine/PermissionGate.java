@@ -1,9 +1,11 @@
-package io.holdfast.server.amqp;
+package io.holdfast.server.engine;
 
 import io.holdfast.core.Broker;
 import io.holdfast.core.BrokerException;
 import io.holdfast.core.ChannelState;
 import io.holdfast.core.ErrorCode;
+import io.holdfast.core.Exchange;
+import io.holdfast.core.ExchangeType;
 import io.holdfast.core.VirtualHost;
 import io.holdfast.server.auth.AccessControl;
 import io.holdfast.protocol.Method;
@@ -19,20 +21,31 @@ import io.holdfast.protocol.Method.QueueDelete;
 import io.holdfast.protocol.Method.QueuePurge;
 import io.holdfast.protocol.Method.QueueUnbind;
 import io.holdfast.server.auth.Permission;
+import io.holdfast.server.auth.TopicPermission;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * One channel's permission checks, where and as RabbitMQ makes them: configure to declare or delete a
- * queue or exchange, write to publish to an exchange or bind into a queue or exchange, read to consume,
- * get, purge, or bind from an exchange. The default exchange is {@code amq.default} to them. A refusal is
- * 403 ACCESS_REFUSED (the channel closes) with RabbitMQ's text. Each check reads the user's current
- * permissions, so a change applies to the next operation of every open channel. Broker thread only.
+ * One channel's permission checks (an AMQP channel's, or a management request's), where and as RabbitMQ
+ * makes them: configure to declare or delete a queue or exchange, write to publish to an exchange or bind
+ * into a queue or exchange, read to consume, get, purge, or bind from an exchange. The default exchange is
+ * {@code amq.default} to them. On a topic exchange the user has a topic permission on, a publish's routing
+ * key must also match its write expression and a binding's key (bind and unbind) its read expression. A
+ * refusal is 403 ACCESS_REFUSED with RabbitMQ's text. Each check reads the user's current permissions, so a
+ * change applies to the next operation of every open channel. Broker thread only.
  */
-final class PermissionGate {
+public final class PermissionGate {
+    /** Compiled topic expressions kept at most; past it the cache starts again (changes make new values). */
+    private static final int TOPIC_CACHE_MAX = 64;
+
     /**
      * What a server-named queue is checked as: its name does not exist before the declare, and RabbitMQ's
      * generated names start so, as do Holdfast's.
      */
-    static final String SERVER_NAMED = "amq.gen-";
+    public static final String SERVER_NAMED = "amq.gen-";
 
     private final AccessControl access;
     private final Broker broker;
@@ -41,12 +54,22 @@ final class PermissionGate {
     /** The last publish check: permissions are immutable values, so the answer holds while they stay the same. */
     private Permission publishChecked;
     private String publishExchange;
+    /** The values of topic permissions' variables for this channel's connection. */
+    private final Map<String, String> variables = new HashMap<>();
+    /** Topic permissions (immutable values, by identity) with their expressions compiled: write, read. */
+    private final Map<TopicPermission, Pattern[]> topicCompiled = new IdentityHashMap<>();
 
-    PermissionGate(AccessControl access, Broker broker, String user, String vhost) {
+    /** @param clientId the connection's {@code client_id} client property, or null */
+    public PermissionGate(AccessControl access, Broker broker, String user, String vhost, String clientId) {
         this.access = access;
         this.broker = broker;
         this.user = user;
         this.vhost = vhost;
+        variables.put("username", user);
+        variables.put("vhost", vhost);
+        if (clientId != null) {
+            variables.put("client_id", clientId);
+        }
     }
 
     /**
@@ -57,7 +80,7 @@ final class PermissionGate {
      *
      * @throws BrokerException 403 when a permission is missing
      */
-    void authorize(Method m, ChannelState ch) {
+    public void authorize(Method m, ChannelState ch) {
         if (m instanceof QueueDeclare d) {
             if (!d.passive()) {
                 String name = d.queue().isEmpty() ? SERVER_NAMED : clean(d.queue());
@@ -76,9 +99,11 @@ final class PermissionGate {
         } else if (m instanceof QueueBind b) {
             writeQueue(ch.queueNamed(clean(b.queue())));
             readExchange(clean(b.exchange()));
+            topic(Permission.Kind.READ, clean(b.exchange()), b.routingKey());
         } else if (m instanceof QueueUnbind u) {
             writeQueue(ch.queueNamed(clean(u.queue())));
             readExchange(clean(u.exchange()));
+            topic(Permission.Kind.READ, clean(u.exchange()), u.routingKey());
         } else if (m instanceof ExchangeDeclare d) {
             if (!d.passive()) {
                 configureExchange(clean(d.exchange()));
@@ -93,9 +118,11 @@ final class PermissionGate {
         } else if (m instanceof ExchangeBind b) {
             writeExchange(clean(b.destination()));
             readExchange(clean(b.source()));
+            topic(Permission.Kind.READ, clean(b.source()), b.routingKey());
         } else if (m instanceof ExchangeUnbind u) {
             writeExchange(clean(u.destination()));
             readExchange(clean(u.source()));
+            topic(Permission.Kind.READ, clean(u.source()), u.routingKey());
         } else if (m instanceof BasicConsume c) {
             if (!Broker.isDirectReplyTo(c.queue())) { // the reply pseudo-queue is every channel's own
                 readQueue(ch.queueNamed(clean(c.queue())));
@@ -124,43 +151,74 @@ final class PermissionGate {
     }
 
     /** Names are checked as the broker will use them: line breaks are stripped (see the core's naming rules). */
-    static String clean(String name) {
+    public static String clean(String name) {
         return name.indexOf('\n') < 0 && name.indexOf('\r') < 0 ? name : name.replace("\n", "").replace("\r", "");
     }
 
-    void configureQueue(String name) {
+    public void configureQueue(String name) {
         check(Permission.Kind.CONFIGURE, "queue", name);
     }
 
-    void configureExchange(String name) {
+    public void configureExchange(String name) {
         check(Permission.Kind.CONFIGURE, "exchange", resource(name));
     }
 
-    void writeQueue(String name) {
+    public void writeQueue(String name) {
         check(Permission.Kind.WRITE, "queue", name);
     }
 
-    void writeExchange(String name) {
+    public void writeExchange(String name) {
         check(Permission.Kind.WRITE, "exchange", resource(name));
     }
 
-    void readQueue(String name) {
+    public void readQueue(String name) {
         check(Permission.Kind.READ, "queue", name);
     }
 
-    void readExchange(String name) {
+    public void readExchange(String name) {
         check(Permission.Kind.READ, "exchange", resource(name));
     }
 
-    /** basic.publish: write on the exchange, remembered while the permissions do not change (the hot path). */
-    void publish(String exchange) {
+    /**
+     * basic.publish: write on the exchange, remembered while the permissions do not change (the hot path);
+     * then the topic permission on the routing key, if the user has any in this vhost.
+     */
+    public void publish(String exchange, String routingKey) {
         Permission p = permission();
-        if (p == publishChecked && exchange.equals(publishExchange)) {
+        if (p != publishChecked || !exchange.equals(publishExchange)) {
+            check(p, Permission.Kind.WRITE, "exchange", resource(exchange));
+            publishChecked = p;
+            publishExchange = exchange;
+        }
+        topic(Permission.Kind.WRITE, exchange, routingKey);
+    }
+
+    /** RabbitMQ's topic authorisation: only on a topic exchange the user has a topic permission on. */
+    private void topic(Permission.Kind kind, String exchange, String routingKey) {
+        Map<String, TopicPermission> mine = access.topicPermissions(user, vhost);
+        if (mine.isEmpty()) {
             return;
         }
-        check(p, Permission.Kind.WRITE, "exchange", resource(exchange));
-        publishChecked = p;
-        publishExchange = exchange;
+        TopicPermission t = mine.get(exchange);
+        VirtualHost v = t == null ? null : broker.virtualHost(vhost);
+        Exchange x = v == null ? null : v.exchange(exchange);
+        if (x == null || x.type() != ExchangeType.TOPIC) {
+            return;
+        }
+        Pattern[] compiled = topicCompiled.get(t);
+        if (compiled == null) {
+            if (topicCompiled.size() >= TOPIC_CACHE_MAX) {
+                topicCompiled.clear();
+            }
+            compiled = new Pattern[] {t.compile(Permission.Kind.WRITE, variables),
+                    t.compile(Permission.Kind.READ, variables)};
+            topicCompiled.put(t, compiled);
+        }
+        if (!compiled[kind == Permission.Kind.WRITE ? 0 : 1].matcher(routingKey).find()) {
+            throw new BrokerException(ErrorCode.ACCESS_REFUSED, kind.name().toLowerCase(Locale.ROOT)
+                    + " access to topic '" + routingKey + "' in exchange '" + exchange + "' in vhost '" + vhost
+                    + "' refused for user '" + user + "'");
+        }
     }
 
     private static String resource(String exchange) {
@@ -177,7 +235,7 @@ final class PermissionGate {
 
     private void check(Permission p, Permission.Kind kind, String type, String name) {
         if (p == null || !p.allows(kind, name)) {
-            throw new BrokerException(ErrorCode.ACCESS_REFUSED, kind.name().toLowerCase(java.util.Locale.ROOT)
+            throw new BrokerException(ErrorCode.ACCESS_REFUSED, kind.name().toLowerCase(Locale.ROOT)
                     + " access to " + type + " '" + name + "' in vhost '" + vhost + "' refused for user '" + user + "'");
         }
     }
