@@ -149,6 +149,31 @@ class CtlTest {
     }
 
     @Test
+    void importOfADefinitionsFileOverOneMebibyteImportsAndShowsItsProgress() throws Exception {
+        StringBuilder queues = new StringBuilder();
+        int count = 12_000;
+        for (int i = 0; i < count; i++) {
+            queues.append(i == 0 ? "" : ",").append("{\"name\":\"bulk-").append(i).append("-")
+                    .append("x".repeat(40)).append("\",\"vhost\":\"bulk\",\"durable\":true,\"arguments\":{}}");
+        }
+        Path defs = dataDir.resolve("bulk.json");
+        Files.writeString(defs, "{\"vhosts\":[{\"name\":\"bulk\"}],\"queues\":[" + queues + "]}");
+        assertThat(Files.size(defs)).isGreaterThan(1024 * 1024);
+        try {
+            assertThat(ctl("-t", "60", "import_definitions", defs.toString())).as(err).isZero();
+            assertThat(out).contains("  " + count + " queues\n").contains("Successfully imported definitions.");
+            List<String> progress = err.lines().filter(l -> l.startsWith("Sending definitions: ")).toList();
+            assertThat(progress).hasSizeBetween(2, 10).last().asString()
+                    .startsWith("Sending definitions: 100% (" + Files.size(defs) + " of " + Files.size(defs) + " bytes)");
+            assertThat(ctl("-q", "list_queues", "-p", "bulk", "--no-table-headers", "name")).isZero();
+            assertThat(out).contains("bulk-11999-");
+            assertThat(out.lines().count()).isEqualTo(count);
+        } finally {
+            assertThat(ctl("delete_vhost", "bulk")).isZero();
+        }
+    }
+
+    @Test
     void listConnectionsAndCloseConnection() throws Exception {
         Connection c = broker.connect();
         try {

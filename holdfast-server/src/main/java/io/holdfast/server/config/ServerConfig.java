@@ -46,6 +46,8 @@ import java.nio.file.Path;
  *                           stays as configured
  * @param loadDefinitions    {@code load_definitions}: a definitions file (RabbitMQ's JSON) imported at every
  *                           start, before the listeners open; null for none
+ * @param managementBodyBytesMax {@code management.http.max_body_size}: the largest request body the management
+ *                           listener takes (a definitions import is the big one); above it, 413
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -55,7 +57,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
-                           TlsConfig managementTls, Path loadDefinitions) {
+                           TlsConfig managementTls, Path loadDefinitions, int managementBodyBytesMax) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -66,6 +68,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
      * -Xmx1g sits at about 0.81 after GC) and only the after-GC occupancy is compared.
      */
     public static final double DEFAULT_MEMORY_HIGH_WATERMARK = 0.9;
+    /** RabbitMQ's default {@code management.http.max_body_size}: 20 MiB, a definitions file of ~200k queues. */
+    public static final int DEFAULT_MANAGEMENT_BODY_BYTES_MAX = 20 * 1024 * 1024;
 
     /**
      * RabbitMQ's defaults where the concept is the same. The disk free limit is well above
@@ -78,7 +82,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null);
+                SecurityConfig.defaults(), null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX);
     }
 
     public Builder toBuilder() {
@@ -126,6 +130,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private SecurityConfig security;
         private TlsConfig managementTls;
         private Path loadDefinitions;
+        private int managementBodyBytesMax;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -155,6 +160,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             security = c.security;
             managementTls = c.managementTls;
             loadDefinitions = c.loadDefinitions;
+            managementBodyBytesMax = c.managementBodyBytesMax;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -210,13 +216,15 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder managementTls(TlsConfig v) { managementTls = v; return this; }
         public Builder loadDefinitions(Path v) { loadDefinitions = v; return this; }
 
+        public Builder managementBodyBytesMax(int v) { managementBodyBytesMax = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions);
+                    managementTls, loadDefinitions, managementBodyBytesMax);
         }
     }
 }

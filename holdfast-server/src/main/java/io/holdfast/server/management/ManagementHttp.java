@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * {@link ManagementApi} for the paths). JSON through Jackson.
  *
  * <p>Errors are JSON {@code {"error":..., "reason":...}}: 404 for an unknown path or object, 405 (with
- * {@code Allow}) for a wrong method, 413 for a body over 1 MiB, 503 if the broker thread does not answer.
+ * {@code Allow}) for a wrong method, 413 for a body over {@code management.http.max_body_size}, 503 if the broker thread does not answer.
  * Netty's one event loop thread does the I/O; handlers run on two threads of their own, never on Netty's or
  * the broker thread; broker state is read by a task on the broker thread ({@link Engine#query}), which gives
  * up after a few seconds rather than pile up scrapes behind a stuck broker. Health needs no broker thread.
@@ -67,19 +67,20 @@ import org.slf4j.LoggerFactory;
 public final class ManagementHttp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ManagementHttp.class);
     static final String JSON = "application/json";
-    private static final int BODY_BYTES_MAX = 1 << 20;
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService handlers;
     private final Routes routes;
     private final HttpAuth auth;
+    private final int bodyBytesMax;
     private Channel listener;
     private Channel tlsListener; // null without management.ssl.port
 
-    private ManagementHttp(Routes routes, HttpAuth auth) {
+    private ManagementHttp(Routes routes, HttpAuth auth, int bodyBytesMax) {
         this.routes = routes;
         this.auth = auth;
+        this.bodyBytesMax = bodyBytesMax;
         AtomicInteger threads = new AtomicInteger();
         this.handlers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "holdfast-management-" + threads.incrementAndGet());
@@ -111,7 +112,8 @@ public final class ManagementHttp implements AutoCloseable {
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
         new ConnectionsApi(engine, clientConnections).addTo(routes);
-        ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
+        ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()),
+                config.managementBodyBytesMax());
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
             http.listener = http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()),
@@ -161,7 +163,7 @@ public final class ManagementHttp implements AutoCloseable {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()),
                                     new TlsErrors("management HTTPS", "a plain HTTP client"));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(BODY_BYTES_MAX),
+                        ch.pipeline().addLast(new HttpServerCodec(), new BodyLimit(bodyBytesMax),
                                 new RequestHandler());
                     }
                 });
@@ -220,12 +222,36 @@ public final class ManagementHttp implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
-                write(ctx, error(413, "request_too_large", "request body over " + BODY_BYTES_MAX + " bytes"),
-                        false, false);
+                write(ctx, tooLarge(), false, false);
                 return;
             }
             log.debug("management: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
+        }
+    }
+
+    private Routes.Response tooLarge() {
+        return error(413, "request_too_large", "the request body is over management.http.max_body_size ("
+                + bodyBytesMax + " bytes); raise it in holdfast.conf for a larger definitions file");
+    }
+
+    /**
+     * Netty's aggregator, whose 413 for a declared {@code Content-Length} over the limit carries RabbitMQ's JSON
+     * error rather than an empty body. A keep-alive connection stays open and the aggregator drops the rest of the
+     * body, so a client still sending it reads the answer instead of a reset.
+     */
+    private final class BodyLimit extends HttpObjectAggregator {
+        BodyLimit(int bytesMax) {
+            super(bytesMax);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
+            if (oversized instanceof io.netty.handler.codec.http.HttpRequest) {
+                write(ctx, tooLarge(), HttpUtil.isKeepAlive(oversized), false);
+            } else {
+                ctx.close();
+            }
         }
     }
 
