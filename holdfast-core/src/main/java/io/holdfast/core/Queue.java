@@ -485,6 +485,53 @@ public final class Queue {
         return out;
     }
 
+    /**
+     * The first {@code max} ready entries after position {@code afterSeq}, in queue order, left where they are
+     * (for the quarantine's list and republish). Not for a priority queue, whose order is not by position.
+     */
+    List<QueueEntry> readyAfter(long afterSeq, int max) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        List<QueueEntry> out = new ArrayList<>();
+        for (QueueEntry e : requeued.tailMap(afterSeq, false).values()) {
+            if (out.size() >= max) {
+                return out;
+            }
+            out.add(e);
+        }
+        for (QueueEntry e : ready) {
+            if (out.size() >= max) {
+                break;
+            }
+            if (e.seq > afterSeq) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** How many ready entries come after position {@code afterSeq}. */
+    int readyCountAfter(long afterSeq) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        int passed = 0;
+        for (QueueEntry e : ready) { // in position order: stop at the first one after afterSeq
+            if (e.seq > afterSeq) {
+                break;
+            }
+            passed++;
+        }
+        return requeued.tailMap(afterSeq, false).size() + ready.size() - passed;
+    }
+
+    /** Takes the ready entry {@code e} out of the queue (the caller settles it); false if it is not ready here. */
+    boolean removeReady(QueueEntry e) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        boolean removed = requeued.remove(e.seq, e) || ready.remove(e);
+        if (removed) {
+            readyBytes -= e.sizeBytes;
+        }
+        return removed;
+    }
+
     /** Ready entries in queue order, for inspection and tests. */
     public List<QueueEntry> readySnapshot() {
         if (levels != null) {
