@@ -91,7 +91,7 @@ final class DefinitionsVerbs {
                 }
             }
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            Progress sent = new Progress(spec.commandLine().getErr(), "Sending definitions", "bytes",
+            Progress sent = new Progress(err(), "Sending definitions", "bytes",
                     bytes.length >= PROGRESS_BYTES_MIN ? bytes.length : 0);
             client.post("/api/definitions", bytes, sent::advance);
             info("Successfully imported definitions.");

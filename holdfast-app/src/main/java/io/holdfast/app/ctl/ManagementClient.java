@@ -107,8 +107,8 @@ final class ManagementClient {
         }
     }
 
-    void delete(String path) throws CtlException {
-        send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), path);
+    JsonNode delete(String path) throws CtlException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), path);
     }
 
     private JsonNode send(HttpRequest.Builder request, String path) throws CtlException {
