@@ -311,6 +311,29 @@ class CtlTest {
     }
 
     @Test
+    void listChannelsAndListConsumersAsRabbitmqctlDoes() throws Exception {
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            ch.queueDeclare("ctl-consumed", false, false, false, null);
+            ch.basicQos(7);
+            ch.basicConsume("ctl-consumed", false, "ctl-tag", (t, d) -> { }, t -> { });
+            String name = "127.0.0.1:" + ((com.rabbitmq.client.impl.NetworkConnection) c).getLocalPort()
+                    + " -> 127.0.0.1:" + broker.port() + " (" + ch.getChannelNumber() + ")";
+            assertThat(ctl("list_channels")).isZero();
+            assertThat(out).contains("Listing channels ...\nname\tuser\tconsumer_count\tmessages_unacknowledged\n")
+                    .contains(name + "\tguest\t1\t0\n");
+            assertThat(ctl("-q", "list_channels", "number", "prefetch_count", "confirm", "transactional")).isZero();
+            assertThat(out).contains(ch.getChannelNumber() + "\t7\tfalse\tfalse\n");
+            assertThat(ctl("list_consumers")).isZero();
+            assertThat(out).contains("Listing consumers in vhost / ...\nqueue_name\tchannel_pid\tconsumer_tag\t"
+                    + "ack_required\tprefetch_count\tactive\tactivity_status\targuments\n")
+                    .contains("ctl-consumed\t" + name + "\tctl-tag\ttrue\t7\ttrue\tup\t[]\n");
+            assertThat(ctl("list_consumers", "-p", "nowhere")).isEqualTo(65);
+            ch.queueDelete("ctl-consumed");
+        }
+    }
+
+    @Test
     void listExchangesBindingsAndVhosts() {
         assertThat(ctl("-q", "list_exchanges")).isZero();
         assertThat(out).contains("events\tfanout\n").contains("amq.topic\ttopic\n");

@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
         AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
         AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class, QueueVerbs.PurgeQueue.class,
         QueueVerbs.DeleteQueue.class, DefinitionsVerbs.Export.class, DefinitionsVerbs.Import.class,
-        ListVerbs.ListConnections.class, ConnectionVerbs.CloseConnection.class, QuarantineVerbs.class})
+        ListVerbs.ListConnections.class, ListVerbs.ListChannels.class, ListVerbs.ListConsumers.class,
+        ConnectionVerbs.CloseConnection.class, QuarantineVerbs.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

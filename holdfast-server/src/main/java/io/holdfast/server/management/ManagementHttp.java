@@ -112,6 +112,7 @@ public final class ManagementHttp implements AutoCloseable {
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
         new ConnectionsApi(engine, clientConnections).addTo(routes);
+        new ChannelsApi(engine, clientConnections).addTo(routes);
         new QuarantineApi(engine, core).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()),
                 config.managementBodyBytesMax());
