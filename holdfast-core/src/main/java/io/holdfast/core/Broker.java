@@ -590,6 +590,7 @@ public final class Broker {
 
     void acked(List<ChannelState.Unacked> taken) {
         for (ChannelState.Unacked u : taken) {
+            u.queue().countAck();
             settle(u.queue(), u.entry());
         }
         dispatch();

@@ -167,6 +167,7 @@ final class Deliveries {
         long tag = c.channel.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
+        q.countDelivery(redelivered);
         if (c.noAck) {
             broker.settle(q, e);
         } else {
@@ -243,6 +244,7 @@ final class Deliveries {
         long tag = ch.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
+        q.countDelivery(redelivered);
         if (noAck) {
             broker.settle(q, e);
         } else {

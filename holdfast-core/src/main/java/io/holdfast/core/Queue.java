@@ -96,6 +96,11 @@ public final class Queue {
     private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
+    /** Counts for the management API's message rates (plain fields: the broker thread writes and reads them). */
+    private long publishedTotal;
+    private long deliveredTotal;
+    private long redeliveredTotal;
+    private long ackedTotal;
     private long readyBytes;
     /** The ready messages by priority, or null for a queue without {@code x-max-priority} (which uses the above). */
     private final PriorityLevels levels;
@@ -196,6 +201,30 @@ public final class Queue {
 
     public int consumerCount() { return consumers.size(); }
 
+    /** Messages enqueued since the queue was declared or recovered (RabbitMQ's queue {@code publish} count). */
+    public long publishedTotal() { return publishedTotal; }
+
+    /** Deliveries to consumers and basic.gets since then ({@code deliver_get}). */
+    public long deliveredTotal() { return deliveredTotal; }
+
+    /** Of those, deliveries flagged redelivered ({@code redeliver}). */
+    public long redeliveredTotal() { return redeliveredTotal; }
+
+    /** Deliveries acked since then ({@code ack}). */
+    public long ackedTotal() { return ackedTotal; }
+
+    /** A delivery (or get) of one of its messages; for the counts above. */
+    void countDelivery(boolean redelivered) {
+        deliveredTotal++;
+        if (redelivered) {
+            redeliveredTotal++;
+        }
+    }
+
+    void countAck() {
+        ackedTotal++;
+    }
+
     public boolean singleActiveConsumer() { return singleActiveConsumer; }
 
     /** {@code x-dead-letter-exchange} ("" is the default exchange), or null when the queue has none. */
@@ -294,6 +323,7 @@ public final class Queue {
         }
         long expiresAt = ttl < 0 || nowMillis > QueueEntry.NEVER - ttl ? QueueEntry.NEVER : nowMillis + ttl;
         QueueEntry e = new QueueEntry(seq, m, false, 0, nowMillis, expiresAt);
+        publishedTotal++;
         if (levels != null) {
             e.priority = (byte) Math.min(properties.priority(m.properties()), levels.maxPriority());
             levels.addLast(e);

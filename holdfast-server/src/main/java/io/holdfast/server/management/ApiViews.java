@@ -47,6 +47,29 @@ final class ApiViews {
         return m;
     }
 
+    /** As {@link #queue(Queue)}, with RabbitMQ's {@code message_stats} (counts now, rates from {@code rates}). */
+    static Map<String, Object> queue(Queue q, MessageRates rates) {
+        Map<String, Object> m = queue(q);
+        m.put("message_stats", rates.queueStats(q.vhost(), q.name(), counts(q)));
+        return m;
+    }
+
+    /** A queue's counters for {@link MessageRates}. */
+    static MessageRates.Counts counts(Queue q) {
+        return new MessageRates.Counts(q.publishedTotal(), q.deliveredTotal(), q.ackedTotal(), 0, q.redeliveredTotal());
+    }
+
+    /** Every queue's counters, keyed for {@link MessageRates}: one read, on the broker thread. */
+    static Map<String, MessageRates.Counts> queueCounts(Broker broker) {
+        Map<String, MessageRates.Counts> out = new java.util.HashMap<>();
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Queue q : v.queues()) {
+                out.put(MessageRates.key(v.name(), q.name()), counts(q));
+            }
+        }
+        return out;
+    }
+
     static Map<String, Object> exchange(VirtualHost v, Exchange x) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", x.name());
@@ -98,14 +121,14 @@ final class ApiViews {
     }
 
     /** The queues, sorted by vhost then name, as RabbitMQ lists them. */
-    static List<Map<String, Object>> queues(Broker broker, String vhost) {
+    static List<Map<String, Object>> queues(Broker broker, String vhost, MessageRates rates) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (VirtualHost v : broker.virtualHosts()) {
             if (vhost == null || v.name().equals(vhost)) {
                 List<Queue> queues = new ArrayList<>();
                 v.queues().forEach(queues::add);
                 queues.sort(Comparator.comparing(Queue::name));
-                queues.forEach(q -> out.add(queue(q)));
+                queues.forEach(q -> out.add(queue(q, rates)));
             }
         }
         return out;

@@ -36,9 +36,11 @@ final class ManagementApi {
     private final BooleanSupplier diskAlarm;
     private final MemoryMonitor memory;
     private final BrokerMetrics metrics;
+    private final MessageRates rates;
 
     ManagementApi(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
-                  MemoryMonitor memory, BrokerMetrics metrics) {
+                  MemoryMonitor memory, BrokerMetrics metrics, MessageRates rates) {
+        this.rates = rates;
         this.engine = engine;
         this.health = health;
         this.connections = connections;
@@ -65,12 +67,12 @@ final class ManagementApi {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     return v == null ? null : ApiViews.vhost(v);
                 }))
-                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null)))
-                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
+                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null, rates)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0), rates)))
                 .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
-                    return q == null ? null : ApiViews.queue(q);
+                    return q == null ? null : ApiViews.queue(q, rates);
                 }))
                 .add("GET", "/api/exchanges", Routes.Access.READ, r -> list(b -> ApiViews.exchanges(b, null)))
                 .add("GET", "/api/exchanges/{vhost}", Routes.Access.READ,
@@ -98,6 +100,13 @@ final class ManagementApi {
     private Routes.Response inVhost(String vhost, java.util.function.Function<io.holdfast.core.Broker, Object> view) {
         Object found = engine.query(b -> b.virtualHost(vhost) == null ? null : view.apply(b));
         return found == null ? notFound() : ManagementHttp.json(200, found);
+    }
+
+    /** The broker-wide counters for {@link MessageRates}: publishes received, deliveries and gets, acks, ... */
+    static MessageRates.Counts brokerCounts(Engine engine) {
+        var c = engine.counters();
+        return new MessageRates.Counts(c.received.sum(), c.delivered.sum(), c.acknowledged.sum(), c.confirmed.sum(),
+                c.redelivered.sum());
     }
 
     static Routes.Response notFound() {
@@ -159,6 +168,7 @@ final class ManagementApi {
         m.put("cluster_name", ApiViews.NODE);
         m.put("node", ApiViews.NODE);
         m.putAll(engine.query(b -> ApiViews.overview(b, connections.getAsInt())));
+        m.put("message_stats", rates.brokerStats(brokerCounts(engine)));
         return ManagementHttp.json(200, m);
     }
 }

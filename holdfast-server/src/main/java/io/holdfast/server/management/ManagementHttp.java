@@ -71,6 +71,12 @@ public final class ManagementHttp implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService handlers;
+    private final java.util.concurrent.ScheduledExecutorService sampler =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "holdfast-management-rates");
+                t.setDaemon(true);
+                return t;
+            });
     private final Routes routes;
     private final HttpAuth auth;
     private final int bodyBytesMax;
@@ -104,8 +110,10 @@ public final class ManagementHttp implements AutoCloseable {
             log.info("management HTTP is off (management.enabled = false)");
             return null;
         }
+        MessageRates rates = new MessageRates(System::currentTimeMillis, () -> ManagementApi.brokerCounts(engine),
+                () -> engine.query(ApiViews::queueCounts));
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
-                new BrokerMetrics(engine, health, connections, diskAlarm, memory)).routes();
+                new BrokerMetrics(engine, health, connections, diskAlarm, memory), rates).routes();
         new AccessApi(engine, closeVirtualHost).addTo(routes);
         CoreClient core = new CoreClient(engine);
         new TopologyApi(engine, core).addTo(routes);
@@ -116,6 +124,7 @@ public final class ManagementHttp implements AutoCloseable {
         new QuarantineApi(engine, core).addTo(routes);
         ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()),
                 config.managementBodyBytesMax());
+        http.sampleEvery(rates, MessageRates.INTERVAL_MILLIS);
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
             http.listener = http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()),
@@ -135,6 +144,17 @@ public final class ManagementHttp implements AutoCloseable {
             throw e;
         }
         return http;
+    }
+
+    /** Samples the counters for {@code message_stats} rates now and every {@code intervalMillis}. */
+    private void sampleEvery(MessageRates rates, long intervalMillis) {
+        sampler.scheduleWithFixedDelay(() -> {
+            try {
+                rates.sample();
+            } catch (RuntimeException e) { // the broker thread did not answer: the next sample will
+                log.debug("management: message rate sample skipped: {}", e.toString());
+            }
+        }, 0, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     /** The management HTTPS listener ({@code management.ssl.*}), when configured; logs where. */
@@ -363,6 +383,7 @@ public final class ManagementHttp implements AutoCloseable {
             tlsListener.close().awaitUninterruptibly();
         }
         handlers.shutdownNow();
+        sampler.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         try {
             if (!handlers.awaitTermination(5, TimeUnit.SECONDS)) {
