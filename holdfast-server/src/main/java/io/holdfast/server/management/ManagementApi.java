@@ -67,12 +67,17 @@ final class ManagementApi {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     return v == null ? null : ApiViews.vhost(v);
                 }))
-                .add("GET", "/api/queues", Routes.Access.READ, r -> list(b -> ApiViews.queues(b, null, rates)))
-                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0), rates)))
+                .add("GET", "/api/queues", Routes.Access.READ, r -> ManagementHttp.json(200,
+                        ApiViews.queues(engine.query(b -> ApiViews.queueRows(b, null)), rates)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.READ, r -> {
+                    List<ApiViews.QueueRow> rows = engine.query(b -> b.virtualHost(r.variable(0)) == null ? null
+                            : ApiViews.queueRows(b, r.variable(0)));
+                    return rows == null ? notFound() : ManagementHttp.json(200, ApiViews.queues(rows, rates));
+                })
                 .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
-                    return q == null ? null : ApiViews.queue(q, rates);
+                    return q == null ? null : ApiViews.QueueRow.of(q).view(rates);
                 }))
                 .add("GET", "/api/exchanges", Routes.Access.READ, r -> list(b -> ApiViews.exchanges(b, null)))
                 .add("GET", "/api/exchanges/{vhost}", Routes.Access.READ,
