@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 final class ChildBroker implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening for AMQP 0-9-1 on .*:(\\d+),");
     private static final int TAIL_LINES = 60;
+    private static final Pattern MANAGEMENT_LISTENING = Pattern.compile("management HTTP listening on http://[^:]+:(\\d+)");
+    private int managementPort = -1;
 
     private final Process process;
     private final Path logFile;
@@ -75,6 +77,30 @@ final class ChildBroker implements AutoCloseable {
         Files.createDirectories(logFile.toAbsolutePath().getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         return new ChildBroker(p, logFile);
+    }
+
+    /**
+     * Spawns a broker as {@link #spawn} with 1 MiB segments and its management listener on a free port, and waits
+     * until both listen; {@link #managementPort()} is that port.
+     */
+    static ChildBroker spawnWithManagement(Path dataDir, Path dir, Path logFile) throws Exception {
+        Path config = dir.resolve("holdfast-management.conf");
+        Files.writeString(config, "journal.segment_size = 1048576\nmanagement.tcp.port = 0\n");
+        ChildBroker broker = spawn(dataDir, config, logFile);
+        CompletableFuture<String> listening = broker.lineContaining("management HTTP listening on");
+        broker.awaitListening(60);
+        java.util.regex.Matcher m = MANAGEMENT_LISTENING.matcher(listening.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        if (!m.find()) {
+            broker.close();
+            throw new IllegalStateException("no management port in the broker's log");
+        }
+        broker.managementPort = Integer.parseInt(m.group(1));
+        return broker;
+    }
+
+    /** The management listener's port, for a broker from {@link #spawnWithManagement}. */
+    int managementPort() {
+        return managementPort;
     }
 
     /**

@@ -10,14 +10,10 @@ import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * perhaps in both), and every step answered before the kill is in its queue.
  */
 class QuarantineCrashTest {
-    private static final Pattern MANAGEMENT_PORT = Pattern.compile("management HTTP listening on http://[^:]+:(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MESSAGES = 1000;
     private static final int STEPS_ANSWERED = 5;
@@ -39,14 +34,8 @@ class QuarantineCrashTest {
     @Test
     void aKillDuringARepublishLeavesEveryMessageInItsQueueOrInQuarantine() throws Exception {
         Path data = dir.resolve("data");
-        Path config = dir.resolve("holdfast.conf");
-        Files.writeString(config, "journal.segment_size = 1048576\nmanagement.tcp.port = 0\n");
-        try (ChildBroker broker = ChildBroker.spawn(data, config, dir.resolve("first.log"))) {
-            var listening = broker.lineContaining("management HTTP listening on");
-            broker.awaitListening(60);
-            Matcher m = MANAGEMENT_PORT.matcher(listening.get(60, TimeUnit.SECONDS));
-            assertThat(m.find()).isTrue();
-            int port = Integer.parseInt(m.group(1));
+        try (ChildBroker broker = ChildBroker.spawnWithManagement(data, dir, dir.resolve("first.log"))) {
+            int port = broker.managementPort();
             try (Connection conn = broker.connect("poisoner")) {
                 Channel ch = conn.createChannel();
                 ch.queueDeclare("work", true, false, false, Map.of("x-delivery-limit", 0));
