@@ -35,6 +35,8 @@ class QuarantineApiTest extends ClassBroker {
             ch.waitForConfirmsOrDie(10_000);
             GetResponse g = ch.basicGet("jobs", false);
             ch.basicNack(g.getEnvelope().getDeliveryTag(), false, true);
+            // A synchronous call on the same channel: the broker has handled the nack before the HTTP request.
+            assertThat(ch.queueDeclarePassive("holdfast.quarantine").getMessageCount()).isEqualTo(1);
 
             JsonNode list = ok(Management.request(broker, "GET", "/api/holdfast/quarantine/%2F"));
             assertThat(list.get("messages").asInt()).isEqualTo(1);
@@ -64,6 +66,7 @@ class QuarantineApiTest extends ClassBroker {
             ch.waitForConfirmsOrDie(10_000);
             g = ch.basicGet("jobs", false);
             ch.basicNack(g.getEnvelope().getDeliveryTag(), false, true);
+            assertThat(ch.queueDeclarePassive("holdfast.quarantine").getMessageCount()).isEqualTo(1);
             assertThat(ok(Management.request(broker, "DELETE", "/api/holdfast/quarantine/%2F")).get("purged").asInt())
                     .isEqualTo(1);
             assertThat(ok(Management.request(broker, "GET", "/api/holdfast/quarantine/%2F")).get("messages").asInt())
