@@ -147,6 +147,8 @@ final class ConfigFile {
                 case "management.tcp.ip" -> b.managementBindAddress(address(key, value));
                 case "management.tcp.port" -> b.managementPort((int) number(key, value, 0, 65535));
                 case "management.unauthenticated_health_and_metrics" -> b.managementHealthOpen(bool(key, value));
+                case "management.http.max_body_size" -> b.managementBodyBytesMax((int) number(key, value, 1024,
+                        1L << 30));
                 // As RabbitMQ: milliseconds, or false for no timeout.
                 case "consumer_timeout" -> b.consumerTimeoutMillis(value.equals("false") ? -1
                         : number(key, value, 1, Long.MAX_VALUE));

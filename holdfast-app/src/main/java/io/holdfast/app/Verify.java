@@ -29,6 +29,9 @@ final class Verify implements Callable<Integer> {
     /** Journals smaller than this finish before a progress line would help. */
     private static final long PROGRESS_BYTES_MIN = 64L << 20;
 
+    /** Journals of at least this many bytes show progress ({@link #PROGRESS_BYTES_MIN}; lower in tests). */
+    private final long progressBytesMin;
+
     @Parameters(index = "0", paramLabel = "DATA_DIR", description = "the broker's data directory (data_dir)")
     Path dataDir;
 
@@ -43,8 +46,13 @@ final class Verify implements Callable<Integer> {
     }
 
     Verify(PrintStream out, PrintStream err) {
+        this(out, err, PROGRESS_BYTES_MIN);
+    }
+
+    Verify(PrintStream out, PrintStream err, long progressBytesMin) {
         this.out = out;
         this.err = err;
+        this.progressBytesMin = progressBytesMin;
     }
 
     @Override
@@ -67,7 +75,7 @@ final class Verify implements Callable<Integer> {
 
     /** Progress on stderr for a large journal: one line that updates on a terminal, else a line per 10%. */
     private Journal.ScanProgress progress(long total) {
-        if (total < PROGRESS_BYTES_MIN) {
+        if (total < progressBytesMin) {
             return (name, bytes) -> { };
         }
         boolean terminal = System.console() != null;

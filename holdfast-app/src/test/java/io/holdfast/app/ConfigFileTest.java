@@ -51,7 +51,10 @@ class ConfigFileTest {
                 ssl_options.verify = verify_peer
                 ssl_options.fail_if_no_peer_cert = true
                 management.unauthenticated_health_and_metrics = true
+                management.http.max_body_size = 104857600
                 """);
+        assertThat(c.managementBodyBytesMax()).isEqualTo(100 * 1024 * 1024);
+        assertThat(load("heartbeat = 10\n").managementBodyBytesMax()).as("RabbitMQ's default").isEqualTo(20 << 20);
         assertThat(c.tls().port()).isEqualTo(5671);
         assertThat(c.tls().certFile()).isEqualTo(Path.of("/etc/holdfast/server.pem"));
         assertThat(c.tls().verifyPeer()).isTrue();

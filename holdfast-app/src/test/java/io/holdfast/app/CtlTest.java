@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
 import io.holdfast.it.RunningBroker;
 import java.io.PrintWriter;
@@ -149,6 +150,31 @@ class CtlTest {
     }
 
     @Test
+    void importOfADefinitionsFileOverOneMebibyteImportsAndShowsItsProgress() throws Exception {
+        StringBuilder queues = new StringBuilder();
+        int count = 12_000;
+        for (int i = 0; i < count; i++) {
+            queues.append(i == 0 ? "" : ",").append("{\"name\":\"bulk-").append(i).append("-")
+                    .append("x".repeat(40)).append("\",\"vhost\":\"bulk\",\"durable\":true,\"arguments\":{}}");
+        }
+        Path defs = dataDir.resolve("bulk.json");
+        Files.writeString(defs, "{\"vhosts\":[{\"name\":\"bulk\"}],\"queues\":[" + queues + "]}");
+        assertThat(Files.size(defs)).isGreaterThan(1024 * 1024);
+        try {
+            assertThat(ctl("-t", "60", "import_definitions", defs.toString())).as(err).isZero();
+            assertThat(out).contains("  " + count + " queues\n").contains("Successfully imported definitions.");
+            List<String> progress = err.lines().filter(l -> l.startsWith("Sending definitions: ")).toList();
+            assertThat(progress).hasSizeBetween(2, 10).last().asString()
+                    .startsWith("Sending definitions: 100% (" + Files.size(defs) + " of " + Files.size(defs) + " bytes)");
+            assertThat(ctl("-q", "list_queues", "-p", "bulk", "--no-table-headers", "name")).isZero();
+            assertThat(out).contains("bulk-11999-");
+            assertThat(out.lines().count()).isEqualTo(count);
+        } finally {
+            assertThat(ctl("delete_vhost", "bulk")).isZero();
+        }
+    }
+
+    @Test
     void listConnectionsAndCloseConnection() throws Exception {
         Connection c = broker.connect();
         try {
@@ -167,6 +193,143 @@ class CtlTest {
             assertThat(err).contains("Error: no connection named '" + name + "'");
         } finally {
             c.abort();
+        }
+    }
+
+    /** A vhost of its own, so the quarantine tests leave "/" (whose counts other tests check) alone. */
+    private Connection vhostWithGuest(String vhost) throws Exception {
+        assertThat(ctl("add_vhost", vhost)).isZero();
+        assertThat(ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")).isZero();
+        com.rabbitmq.client.ConnectionFactory f = broker.factory();
+        f.setVirtualHost(vhost);
+        return f.newConnection();
+    }
+
+    /** Messages ready in the vhost's quarantine queue, 0 while it does not exist. */
+    private static long quarantined(Connection c) throws Exception {
+        try (Channel probe = c.createChannel()) {
+            return probe.queueDeclarePassive("holdfast.quarantine").getMessageCount();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    /** basic.get and nack with requeue until the queue is empty: every message goes over its delivery limit. */
+    private static void poison(Channel ch, String queue) throws Exception {
+        for (GetResponse g; (g = ch.basicGet(queue, false)) != null; ) {
+            ch.basicNack(g.getEnvelope().getDeliveryTag(), false, true);
+        }
+    }
+
+    @Test
+    void quarantineListRepublishAndPurgeCloseThePoisonMessageLoop() throws Exception {
+        try (Connection c = vhostWithGuest("poison")) {
+            Channel ch = c.createChannel();
+            ch.queueDeclare("work", true, false, false, Map.of("x-delivery-limit", 1));
+            ch.confirmSelect();
+            com.rabbitmq.client.AMQP.BasicProperties props = MessageProperties.PERSISTENT_TEXT_PLAIN.builder()
+                    .messageId("order-7").headers(Map.of("kind", "poison", "attempt", 7)).build();
+            ch.basicPublish("", "work", props, "bad order".getBytes());
+            ch.waitForConfirmsOrDie(10_000);
+            poison(ch, "work");
+            assertThat(quarantined(c)).isEqualTo(1);
+
+            assertThat(ctl("quarantine", "list", "-p", "poison")).as(err).isZero();
+            assertThat(out).contains("Listing quarantined messages for vhost poison ...\n"
+                    + "position\tqueue\treason\tdelivery_count\texchange\trouting_key\tpayload_bytes\theaders\n")
+                    .containsPattern("\\d+\twork\tdelivery_limit\t2\t\twork\t9\t\\[.*\\{\"kind\",\"poison\"\\}.*\\]\n")
+                    .contains("{\"attempt\",7}").contains("1 shown of 1 messages in quarantine");
+            assertThat(ctl("-q", "quarantine", "list", "-p", "poison", "--queue", "other", "--no-table-headers"))
+                    .isZero();
+            assertThat(out).isEqualTo("");
+
+            assertThat(ctl("quarantine", "republish", "-p", "poison")).as(err).isZero();
+            assertThat(out).contains("Republishing quarantined messages in vhost 'poison' ...")
+                    .contains("Republished 1 messages");
+            assertThat(err).contains("Republishing: 100% (1 of 1 messages)");
+            assertThat(quarantined(c)).isZero();
+            GetResponse back = ch.basicGet("work", false);
+            assertThat(back).isNotNull();
+            assertThat(new String(back.getBody())).isEqualTo("bad order");
+            assertThat(back.getProps().getMessageId()).isEqualTo("order-7");
+            assertThat(back.getProps().getDeliveryMode()).isEqualTo(2);
+            assertThat(back.getProps().getHeaders()).containsEntry("attempt", 7)
+                    .hasEntrySatisfying("kind", v -> assertThat(v).hasToString("poison"))
+                    .hasEntrySatisfying("x-quarantine-queue", v -> assertThat(v).hasToString("work"))
+                    .doesNotContainKey("x-delivery-count"); // a fresh start against the delivery limit
+            ch.basicNack(back.getEnvelope().getDeliveryTag(), false, true);
+            poison(ch, "work");
+            assertThat(quarantined(c)).isEqualTo(1);
+
+            assertThat(ctl("quarantine", "purge", "-p", "poison")).isZero();
+            assertThat(out).contains("Purging the quarantine queue in vhost 'poison' ...").contains("Purged 1 messages");
+            assertThat(quarantined(c)).isZero();
+            assertThat(ctl("quarantine", "list", "-p", "nowhere")).isEqualTo(65);
+            assertThat(err).contains("Error: virtual host 'nowhere' does not exist");
+            assertThat(ctl("quarantine")).isEqualTo(2);
+        } finally {
+            ctl("delete_vhost", "poison");
+        }
+    }
+
+    @Test
+    void republishOfThousandsByQueueOrCountShowsItsProgressALinePerTenth() throws Exception {
+        try (Connection c = vhostWithGuest("poison-bulk")) {
+            Channel ch = c.createChannel();
+            ch.confirmSelect();
+            for (String q : List.of("a", "b")) {
+                ch.queueDeclare(q, true, false, false, Map.of("x-delivery-limit", 0));
+            }
+            for (int i = 0; i < 3000; i++) {
+                ch.basicPublish("", i % 5 == 0 ? "b" : "a", MessageProperties.PERSISTENT_BASIC, ("m" + i).getBytes());
+            }
+            ch.waitForConfirmsOrDie(30_000);
+            poison(ch, "a");
+            poison(ch, "b");
+            assertThat(quarantined(c)).isEqualTo(3000);
+
+            assertThat(ctl("quarantine", "republish", "-p", "poison-bulk", "--queue", "b")).as(err).isZero();
+            assertThat(out).contains("Republished 600 messages");
+            List<String> progress = err.lines().filter(l -> l.startsWith("Republishing: ")).toList();
+            assertThat(progress).hasSizeBetween(2, 10).last().isEqualTo("Republishing: 100% (3000 of 3000 messages)");
+            assertThat(ch.queueDeclarePassive("b").getMessageCount()).isEqualTo(600);
+
+            assertThat(ctl("quarantine", "republish", "-p", "poison-bulk", "--count", "1000")).as(err).isZero();
+            assertThat(out).contains("Republished 1000 messages");
+            progress = err.lines().filter(l -> l.startsWith("Republishing: ")).toList();
+            assertThat(progress).hasSizeBetween(1, 10).last().isEqualTo("Republishing: 100% (1000 of 1000 messages)");
+            assertThat(ch.queueDeclarePassive("a").getMessageCount()).isEqualTo(1000);
+            assertThat(new String(ch.basicGet("a", true).getBody())).as("oldest first").isEqualTo("m1");
+
+            assertThat(ctl("-q", "quarantine", "republish", "-p", "poison-bulk")).isZero();
+            assertThat(out).contains("Republished 1400 messages");
+            assertThat(quarantined(c)).isZero();
+            assertThat(ch.queueDeclarePassive("a").getMessageCount()).isEqualTo(2399);
+        } finally {
+            ctl("delete_vhost", "poison-bulk");
+        }
+    }
+
+    @Test
+    void listChannelsAndListConsumersAsRabbitmqctlDoes() throws Exception {
+        try (Connection c = broker.connect()) {
+            Channel ch = c.createChannel();
+            ch.queueDeclare("ctl-consumed", false, false, false, null);
+            ch.basicQos(7);
+            ch.basicConsume("ctl-consumed", false, "ctl-tag", (t, d) -> { }, t -> { });
+            String name = "127.0.0.1:" + ((com.rabbitmq.client.impl.NetworkConnection) c).getLocalPort()
+                    + " -> 127.0.0.1:" + broker.port() + " (" + ch.getChannelNumber() + ")";
+            assertThat(ctl("list_channels")).isZero();
+            assertThat(out).contains("Listing channels ...\nname\tuser\tconsumer_count\tmessages_unacknowledged\n")
+                    .contains(name + "\tguest\t1\t0\n");
+            assertThat(ctl("-q", "list_channels", "number", "prefetch_count", "confirm", "transactional")).isZero();
+            assertThat(out).contains(ch.getChannelNumber() + "\t7\tfalse\tfalse\n");
+            assertThat(ctl("list_consumers")).isZero();
+            assertThat(out).contains("Listing consumers in vhost / ...\nqueue_name\tchannel_pid\tconsumer_tag\t"
+                    + "ack_required\tprefetch_count\tactive\tactivity_status\targuments\n")
+                    .contains("ctl-consumed\t" + name + "\tctl-tag\ttrue\t7\ttrue\tup\t[]\n");
+            assertThat(ctl("list_consumers", "-p", "nowhere")).isEqualTo(65);
+            ch.queueDelete("ctl-consumed");
         }
     }
 

@@ -76,6 +76,37 @@ class VerifyTest {
     }
 
     @Test
+    void aJournalOfManySegmentsShowsItsProgressALinePerTenth() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dataDir, c -> c.toBuilder().segmentBytesMax(1 << 20).build());
+             Connection c = broker.connect(); Channel ch = c.createChannel()) {
+            ch.queueDeclare("big", true, false, false, null);
+            ch.confirmSelect();
+            for (int i = 0; i < 40; i++) {
+                ch.basicPublish("", "big", MessageProperties.PERSISTENT_BASIC, new byte[256 * 1024]);
+            }
+            ch.waitForConfirmsOrDie(30_000);
+        }
+        try (Stream<Path> files = Files.list(dataDir.resolve("journal"))) {
+            assertThat(files.filter(p -> p.toString().endsWith(".seg")).count()).isGreaterThanOrEqualTo(8);
+        }
+        err.reset();
+        int code = new CommandLine(new Verify(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), 1 << 20)).execute(dataDir.toString());
+        assertThat(code).isZero();
+        assertThat(out()).containsPattern("/\\s+big\\s+40\\s");
+        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSizeBetween(5, 11)
+                .allMatch(l -> l.matches("verify: [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B \\(\\d+%\\)"));
+        assertThat(lines.get(lines.size() - 1)).endsWith("(100%)");
+        List<Integer> percents = lines.stream().map(l -> Integer.parseInt(l.replaceAll(".*\\((\\d+)%\\)", "$1")))
+                .toList();
+        assertThat(percents).isSorted().doesNotHaveDuplicates();
+
+        assertThat(verify(dataDir.toString())).as("below the default 64 MiB, no progress").isZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
     void cleanDirectoryListsEveryDurableQueueWithItsMessagesAndExitsZero() throws Exception {
         try (RunningBroker broker = RunningBroker.start(dataDir)) {
             fill(broker);

@@ -80,6 +80,22 @@ final class ChildBroker implements AutoCloseable {
     }
 
     /**
+     * Spawns a broker as {@link #spawn} with 1 MiB segments and its management listener on a free port, and waits
+     * until both listen; {@link #managementPort()} is that port.
+     */
+    static ChildBroker spawnWithManagement(Path dataDir, Path dir, Path logFile) throws Exception {
+        Path config = dir.resolve("holdfast-management.conf");
+        Files.writeString(config, "journal.segment_size = 1048576\nmanagement.tcp.port = 0\n");
+        ChildBroker broker = spawn(dataDir, config, logFile);
+        broker.awaitListening(60);
+        if (broker.managementPort() < 0) {
+            broker.close();
+            throw new IllegalStateException("no management port in the broker's log");
+        }
+        return broker;
+    }
+
+    /**
      * Writes {@code dir/holdfast.conf} for crash and storage tests: 1 MiB journal segments, so segments roll
      * and get deleted with little data, and no management HTTP listener, whose fixed port other brokers on
      * this machine may hold.

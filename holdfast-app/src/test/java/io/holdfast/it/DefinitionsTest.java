@@ -155,6 +155,20 @@ class DefinitionsTest {
     }
 
     @Test
+    void aBodyOverManagementHttpMaxBodySizeIs413WithAReason() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dir, c -> c.toBuilder().managementBodyBytesMax(64 * 1024)
+                .build())) {
+            String big = "{\"queues\":[],\"padding\":\"" + "x".repeat(100 * 1024) + "\"}";
+            HttpResponse<String> r = post(broker, "/api/definitions", big);
+            assertThat(r.statusCode()).isEqualTo(413);
+            assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("request_too_large");
+            assertThat(JSON.readTree(r.body()).get("reason").asText()).contains("management.http.max_body_size (65536 "
+                    + "bytes)");
+            assertThat(post(broker, "/api/definitions", fixture()).statusCode()).as("under the limit").isEqualTo(204);
+        }
+    }
+
+    @Test
     void loadDefinitionsImportsAtStartAndABadFileStopsTheStart() throws Exception {
         Path file = dir.resolve("definitions.json");
         Files.writeString(file, fixture());

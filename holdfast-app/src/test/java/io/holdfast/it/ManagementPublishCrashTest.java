@@ -6,11 +6,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
  * nor the queue declared over HTTP just before.
  */
 class ManagementPublishCrashTest {
-    private static final Pattern MANAGEMENT_PORT = Pattern.compile("management HTTP listening on http://[^:]+:(\\d+)");
     private static final int MESSAGES = 20;
 
     @TempDir
@@ -29,14 +24,8 @@ class ManagementPublishCrashTest {
     @Test
     void publishedOverHttpMeansStored() throws Exception {
         Path data = dir.resolve("data");
-        Path config = dir.resolve("holdfast.conf");
-        Files.writeString(config, "journal.segment_size = 1048576\nmanagement.tcp.port = 0\n");
-        try (ChildBroker broker = ChildBroker.spawn(data, config, dir.resolve("first.log"))) {
-            var listening = broker.lineContaining("management HTTP listening on");
-            broker.awaitListening(60);
-            Matcher m = MANAGEMENT_PORT.matcher(listening.get(60, TimeUnit.SECONDS));
-            assertThat(m.find()).isTrue();
-            int port = Integer.parseInt(m.group(1));
+        try (ChildBroker broker = ChildBroker.spawnWithManagement(data, dir, dir.resolve("first.log"))) {
+            int port = broker.managementPort();
             assertThat(Management.request(port, "PUT", "/api/queues/%2F/http-durable", "guest", "guest",
                     "{\"durable\":true}").statusCode()).isEqualTo(201);
             for (int i = 0; i < MESSAGES; i++) {

@@ -55,6 +55,15 @@ class PrometheusNamesTest {
                     .containsPattern("holdfast_confirm_latency_seconds_bucket\\{le=\"[0-9.]+\"\\} \\d+");
             assertThat(sample(m, "holdfast_queue_messages_ready{queue=\"kept\",vhost=\"/\"}"))
                     .as("Holdfast's own names stay").isEqualTo(1);
+
+            // The per-queue meters live from scrape to scrape: a later one sees new values and loses deleted queues.
+            ch.basicPublish("", "kept", MessageProperties.PERSISTENT_BASIC, "more".getBytes());
+            ch.waitForConfirmsOrDie(10_000);
+            ch.queueDelete("q");
+            String later = metrics(broker);
+            assertThat(sample(later, "rabbitmq_queue_messages_ready{queue=\"kept\",vhost=\"/\"}")).isEqualTo(2);
+            assertThat(later).doesNotContain("queue=\"q\"");
+            assertThat(sample(later, "rabbitmq_queues")).isEqualTo(1);
         }
     }
 }

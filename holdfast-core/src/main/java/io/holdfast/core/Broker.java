@@ -215,6 +215,47 @@ public final class Broker {
         return quarantine.quarantinedCount();
     }
 
+    /**
+     * One message in a vhost's {@link #QUARANTINE_QUEUE}, as operators see it.
+     *
+     * @param position      its position in the quarantine queue (for {@link #republishQuarantined}'s cursor)
+     * @param queue         the queue it came from, or null if the message does not say
+     * @param reason        why it was quarantined ({@code delivery_limit})
+     * @param deliveryCount deliveries made before it was quarantined
+     */
+    public record Quarantined(long position, String queue, String reason, int deliveryCount, Message message) {}
+
+    /**
+     * What one step of {@link #republishQuarantined} did.
+     *
+     * @param republished messages sent back to their queues (and settled from quarantine)
+     * @param stayed      messages that stayed: their queue is gone or refused them
+     * @param next        the position to continue after
+     * @param left        ready quarantined messages after {@code next}, matching or not
+     */
+    public record Republished(int republished, int stayed, long next, int left) {}
+
+    /**
+     * Up to {@code max} ready messages in {@code vhost}'s quarantine queue, oldest first, only those from
+     * {@code fromQueue} unless it is null (none if there is no quarantine queue). Reads each message it passes.
+     */
+    public List<Quarantined> quarantined(String vhost, String fromQueue, int max) {
+        return quarantine.list(vhost, fromQueue, max);
+    }
+
+    /**
+     * One step of sending quarantined messages back to the queues they came from: looks at up to
+     * {@code examineMax} ready messages after position {@code afterSeq} (0 to start) and sends back those from
+     * {@code fromQueue} (all if null), at most {@code republishMax}, in order. Each copy is enqueued, and its store
+     * record written, before the quarantined entry is settled: a crash leaves a duplicate, never a loss.
+     */
+    public Republished republishQuarantined(String vhost, String fromQueue, long afterSeq, int examineMax,
+                                            int republishMax) {
+        Republished r = quarantine.republish(vhost, fromQueue, afterSeq, examineMax, republishMax);
+        deliveries.dispatch();
+        return r;
+    }
+
     /** Messages republished to a queue's {@code x-dead-letter-exchange} since this broker started. */
     public long deadLetteredCount() {
         return deadLetters.deadLetteredCount();
@@ -611,6 +652,7 @@ public final class Broker {
 
     void acked(List<ChannelState.Unacked> taken) {
         for (ChannelState.Unacked u : taken) {
+            u.queue().countAck();
             settle(u.queue(), u.entry());
         }
         dispatch();

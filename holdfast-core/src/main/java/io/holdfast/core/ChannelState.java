@@ -56,4 +56,16 @@ public final class ChannelState {
     public int unackedCount() { return unacked.size(); }
 
     public int consumerCount() { return consumers.size(); }
+
+    /** basic.qos prefetch for each new consumer (global=false); 0 for none. */
+    public int prefetchPerConsumer() { return prefetchPerConsumer; }
+
+    /** basic.qos prefetch shared by the channel's consumers (global=true); 0 for none. */
+    public int prefetchGlobal() { return prefetchGlobal; }
+
+    /** False while the client has paused deliveries with channel.flow. */
+    public boolean flowActive() { return flowActive; }
+
+    /** The channel's consumers, in the order they were created (for the management API; broker thread). */
+    public Iterable<Consumer> consumers() { return consumers.values(); }
 }

@@ -73,6 +73,22 @@ public final class Consumer {
 
     public Queue queue() { return queue; }
 
+    public ChannelState channel() { return channel; }
+
+    /** basic.consume's no-ack: deliveries need no ack. */
+    public boolean noAck() { return noAck; }
+
+    public boolean exclusive() { return exclusive; }
+
+    /** Its own prefetch (basic.qos global=false when it was created); 0 for none. */
+    public int prefetch() { return prefetch; }
+
+    /** basic.consume's arguments, never null. */
+    public Map<String, Object> arguments() { return arguments == null ? Map.of() : arguments; }
+
+    /** {@code x-priority}, 0 by default. */
+    public int priority() { return priority; }
+
     /**
      * True if a delivery to this consumer now respects prefetch, flow and the client's reading speed. A no-ack
      * consumer ignores its own prefetch but, as in RabbitMQ, waits while its channel is at its shared

@@ -176,6 +176,7 @@ final class Deliveries {
         long tag = c.channel.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
+        q.countDelivery(redelivered);
         if (c.noAck) {
             broker.settle(q, e);
         } else {
@@ -252,6 +253,7 @@ final class Deliveries {
         long tag = ch.nextDeliveryTag++;
         boolean redelivered = e.redelivered;
         e.deliveryCount++;
+        q.countDelivery(redelivered);
         if (noAck) {
             broker.settle(q, e);
         } else {

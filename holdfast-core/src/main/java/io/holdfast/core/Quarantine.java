@@ -1,19 +1,35 @@
 package io.holdfast.core;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The vhost's {@link Broker#QUARANTINE_QUEUE}, for messages that went over their queue's
- * {@code x-delivery-limit} when it has no {@code x-dead-letter-exchange}.
+ * {@code x-delivery-limit} when it has no {@code x-dead-letter-exchange}, and the operator's way back out of it.
  *
  * <p>The move keeps the message (exchange, routing key, properties, body, persistence) and its delivery
- * count; the copy is flagged redelivered and never expires. The copy enters the quarantine queue (and the
- * store, if the quarantine queue stores it) first, then the entry is settled from its queue: a crash in
- * between leaves a duplicate, never a loss.
+ * count, and adds two headers: {@value #QUEUE_HEADER} (the queue it came from) and {@value #REASON_HEADER}
+ * ({@code delivery_limit}, RabbitMQ's {@code x-death} reason for it). The copy is flagged redelivered and never
+ * expires. The copy enters the quarantine queue (and the store, if the quarantine queue stores it) first, then
+ * the entry is settled from its queue: a crash in between leaves a duplicate, never a loss.
+ *
+ * <p>{@link #republish} sends messages back to the queue they came from in the same order: the copy is enqueued
+ * there (and its store record written) before the quarantined entry is settled, so a crash in between leaves the
+ * message in both, never in neither. The copy keeps every header, the two above included, so a consumer can tell
+ * a message that came back from quarantine (and, after such a crash, may come twice).
  *
  * <p>Part of the {@link Broker} state machine: broker thread only, time from the broker's clock.
  */
 final class Quarantine {
+    /** The header naming the queue a quarantined message came from. */
+    static final String QUEUE_HEADER = "x-quarantine-queue";
+    /** The header saying why it was quarantined. */
+    static final String REASON_HEADER = "x-quarantine-reason";
+    private static final String DELIVERY_LIMIT = "delivery_limit";
+
     private final Broker broker;
     private long quarantinedCount;
     private Broker.QuarantineListener listener = (source, entry, quarantine) -> { };
@@ -65,7 +81,12 @@ final class Quarantine {
             return null; // unreadable: already dropped
         }
         listener.quarantining(source, e, quarantine);
-        QueueEntry copy = new QueueEntry(broker.nextSeq(), m, true, e.deliveryCount, broker.clockMillis(),
+        Map<String, Object> headers = new LinkedHashMap<>(m.headers());
+        headers.put(QUEUE_HEADER, source.name());
+        headers.put(REASON_HEADER, DELIVERY_LIMIT);
+        Message kept = new Message(m.exchange(), m.routingKey(), broker.rewriter().withHeaders(m.properties(), headers),
+                headers, m.persistent(), m.expirationMillis(), m.body());
+        QueueEntry copy = new QueueEntry(broker.nextSeq(), kept, true, e.deliveryCount, broker.clockMillis(),
                 QueueEntry.NEVER);
         quarantine.restore(copy); // appends at the tail, as a publish would
         if (quarantine.stores(copy)) {
@@ -74,5 +95,94 @@ final class Quarantine {
         broker.settle(source, e);
         quarantinedCount++;
         return quarantine;
+    }
+
+    /**
+     * The queue a quarantined message came from: its {@value #QUEUE_HEADER}, or for one quarantined before that
+     * header existed and published to the default exchange, its routing key; null if neither says.
+     */
+    static String sourceQueue(Message m) {
+        Object q = m.headers().get(QUEUE_HEADER);
+        if (q != null) {
+            return String.valueOf(q);
+        }
+        return m.exchange().isEmpty() ? m.routingKey() : null;
+    }
+
+    private static String reason(Message m) {
+        Object r = m.headers().get(REASON_HEADER);
+        return r == null ? DELIVERY_LIMIT : String.valueOf(r);
+    }
+
+    /**
+     * Up to {@code max} ready quarantined messages of {@code vhost}, oldest first, only those from
+     * {@code fromQueue} unless it is null. Reads each message it passes (from the store if paged out).
+     */
+    List<Broker.Quarantined> list(String vhost, String fromQueue, int max) {
+        Queue q = broker.requireVhost(vhost).queue(Broker.QUARANTINE_QUEUE);
+        List<Broker.Quarantined> out = new ArrayList<>();
+        if (q == null) {
+            return out;
+        }
+        long after = 0;
+        List<QueueEntry> page;
+        while (out.size() < max && !(page = q.readyAfter(after, 1000)).isEmpty()) {
+            List<QueueEntry> unreadable = new ArrayList<>();
+            for (QueueEntry e : page) {
+                after = e.seq;
+                Message m = broker.messageOf(q, e);
+                if (m == null) {
+                    unreadable.add(e);
+                } else if (out.size() < max && (fromQueue == null || fromQueue.equals(sourceQueue(m)))) {
+                    out.add(new Broker.Quarantined(e.seq, sourceQueue(m), reason(m), e.deliveryCount, m));
+                }
+            }
+            unreadable.forEach(q::removeReady); // settled by messageOf already
+        }
+        return out;
+    }
+
+    /**
+     * One step of a republish: looks at up to {@code examineMax} ready quarantined messages after position
+     * {@code afterSeq} and sends back those from {@code fromQueue} (every one if null), at most
+     * {@code republishMax}, each to the queue it came from. One whose queue no longer exists, or refuses it
+     * (full with {@code reject-publish}), stays in quarantine. The caller dispatches.
+     */
+    Broker.Republished republish(String vhost, String fromQueue, long afterSeq, int examineMax, int republishMax) {
+        VirtualHost v = broker.requireVhost(vhost);
+        Queue q = v.queue(Broker.QUARANTINE_QUEUE);
+        if (q == null) {
+            return new Broker.Republished(0, 0, afterSeq, 0);
+        }
+        int republished = 0;
+        int stayed = 0;
+        long next = afterSeq;
+        List<QueueEntry> unreadable = new ArrayList<>();
+        for (QueueEntry e : q.readyAfter(afterSeq, examineMax)) {
+            if (republished >= republishMax) {
+                break;
+            }
+            next = e.seq;
+            Message m = broker.messageOf(q, e);
+            if (m == null) {
+                unreadable.add(e);
+                continue;
+            }
+            String source = sourceQueue(m);
+            if (fromQueue != null && !fromQueue.equals(source)) {
+                continue;
+            }
+            Queue target = source == null ? null : v.queue(source);
+            // The copy is enqueued (its store record written) before the quarantined entry is settled.
+            if (target == null || target == q || broker.deliveries().enqueueRouted(Set.of(target), m, false) > 0) {
+                stayed++;
+                continue;
+            }
+            q.removeReady(e);
+            broker.settle(q, e);
+            republished++;
+        }
+        unreadable.forEach(q::removeReady); // settled by messageOf already
+        return new Broker.Republished(republished, stayed, next, q.readyCountAfter(next));
     }
 }

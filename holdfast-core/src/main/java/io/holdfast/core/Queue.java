@@ -96,6 +96,11 @@ public final class Queue {
     private long lastSeq;
     private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
+    /** Counts for the management API's message rates (plain fields: the broker thread writes and reads them). */
+    private long publishedTotal;
+    private long deliveredTotal;
+    private long redeliveredTotal;
+    private long ackedTotal;
     private long readyBytes;
     /** The ready messages by priority, or null for a queue without {@code x-max-priority} (which uses the above). */
     private final PriorityLevels levels;
@@ -196,6 +201,30 @@ public final class Queue {
 
     public int consumerCount() { return consumers.size(); }
 
+    /** Messages enqueued since the queue was declared or recovered (RabbitMQ's queue {@code publish} count). */
+    public long publishedTotal() { return publishedTotal; }
+
+    /** Deliveries to consumers and basic.gets since then ({@code deliver_get}). */
+    public long deliveredTotal() { return deliveredTotal; }
+
+    /** Of those, deliveries flagged redelivered ({@code redeliver}). */
+    public long redeliveredTotal() { return redeliveredTotal; }
+
+    /** Deliveries acked since then ({@code ack}). */
+    public long ackedTotal() { return ackedTotal; }
+
+    /** A delivery (or get) of one of its messages; for the counts above. */
+    void countDelivery(boolean redelivered) {
+        deliveredTotal++;
+        if (redelivered) {
+            redeliveredTotal++;
+        }
+    }
+
+    void countAck() {
+        ackedTotal++;
+    }
+
     public boolean singleActiveConsumer() { return singleActiveConsumer; }
 
     /** {@code x-dead-letter-exchange} ("" is the default exchange), or null when the queue has none. */
@@ -294,6 +323,7 @@ public final class Queue {
         }
         long expiresAt = ttl < 0 || nowMillis > QueueEntry.NEVER - ttl ? QueueEntry.NEVER : nowMillis + ttl;
         QueueEntry e = new QueueEntry(seq, m, false, 0, nowMillis, expiresAt);
+        publishedTotal++;
         if (levels != null) {
             e.priority = (byte) Math.min(properties.priority(m.properties()), levels.maxPriority());
             levels.addLast(e);
@@ -526,6 +556,53 @@ public final class Queue {
         }
         this.lastSeq = lastSeq;
         this.lastUsedMillis = lastUsedMillis;
+    }
+
+    /**
+     * The first {@code max} ready entries after position {@code afterSeq}, in queue order, left where they are
+     * (for the quarantine's list and republish). Not for a priority queue, whose order is not by position.
+     */
+    List<QueueEntry> readyAfter(long afterSeq, int max) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        List<QueueEntry> out = new ArrayList<>();
+        for (QueueEntry e : requeued.tailMap(afterSeq, false).values()) {
+            if (out.size() >= max) {
+                return out;
+            }
+            out.add(e);
+        }
+        for (QueueEntry e : ready) {
+            if (out.size() >= max) {
+                break;
+            }
+            if (e.seq > afterSeq) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** How many ready entries come after position {@code afterSeq}. */
+    int readyCountAfter(long afterSeq) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        int passed = 0;
+        for (QueueEntry e : ready) { // in position order: stop at the first one after afterSeq
+            if (e.seq > afterSeq) {
+                break;
+            }
+            passed++;
+        }
+        return requeued.tailMap(afterSeq, false).size() + ready.size() - passed;
+    }
+
+    /** Takes the ready entry {@code e} out of the queue (the caller settles it); false if it is not ready here. */
+    boolean removeReady(QueueEntry e) {
+        Preconditions.check(levels == null, "a priority queue is not in position order");
+        boolean removed = requeued.remove(e.seq, e) || ready.remove(e);
+        if (removed) {
+            readyBytes -= e.sizeBytes;
+        }
+        return removed;
     }
 
     /** Ready entries in queue order, for inspection and tests. */

@@ -202,4 +202,67 @@ class DeliveryLimitTest {
         assertThat(f.ready("q")).isEmpty();
         assertThat(f.ready(QUARANTINE)).containsExactly("poison");
     }
+
+    @Test
+    void theQuarantinedCopySaysWhichQueueItCameFromAndWhy() {
+        limitedQueue("q", 0, false);
+        f.publishTo(publisher, "q", "m");
+        getAndNack(f.channel(1), "q", 1);
+        List<Broker.Quarantined> listed = broker.quarantined("/", null, 10);
+        assertThat(listed).singleElement().satisfies(m -> {
+            assertThat(m.queue()).isEqualTo("q");
+            assertThat(m.reason()).isEqualTo("delivery_limit");
+            assertThat(m.deliveryCount()).isEqualTo(1);
+            assertThat(m.message().headers()).containsEntry("x-quarantine-queue", "q");
+        });
+        assertThat(broker.quarantined("/", "elsewhere", 10)).isEmpty();
+    }
+
+    @Test
+    void republishSendsEachBackToItsQueueInOrderStoringTheCopyBeforeSettlingQuarantine() {
+        limitedQueue("a", 0, true);
+        limitedQueue("b", 0, true);
+        f.publishPersistent(publisher, "", "a", "a1");
+        f.publishPersistent(publisher, "", "b", "b1");
+        f.publishPersistent(publisher, "", "a", "a2");
+        ChannelState ch = f.channel(1);
+        getAndNack(ch, "a", 2);
+        getAndNack(ch, "b", 1);
+        assertThat(f.ready(QUARANTINE)).containsExactly("a1", "a2", "b1");
+        f.store.events.clear();
+
+        Broker.Republished r = broker.republishQuarantined("/", "a", 0, 1000, 1000);
+        assertThat(r.republished()).isEqualTo(2);
+        assertThat(r.left()).isZero();
+        assertThat(f.ready("a")).containsExactly("a1", "a2");
+        assertThat(f.ready(QUARANTINE)).containsExactly("b1");
+        assertThat(f.store.events).extracting(Event::kind, Event::queue).containsExactly(
+                tuple(Kind.ENQUEUED, "a"), tuple(Kind.REMOVED, QUARANTINE),
+                tuple(Kind.ENQUEUED, "a"), tuple(Kind.REMOVED, QUARANTINE));
+        assertThat(f.store.live(QUARANTINE)).containsExactly("b1");
+        assertThat(f.store.problems).isEmpty();
+    }
+
+    @Test
+    void republishStepsByCursorAndCountAndLeavesThoseWhoseQueueIsGone() {
+        limitedQueue("a", 0, false);
+        limitedQueue("gone", 0, false);
+        f.publishTo(publisher, "a", "1", "2", "3");
+        f.publishTo(publisher, "gone", "g");
+        ChannelState ch = f.channel(1);
+        getAndNack(ch, "a", 3);
+        getAndNack(ch, "gone", 1);
+        f.topology.deleteQueue(publisher, "gone", false, false);
+
+        Broker.Republished first = broker.republishQuarantined("/", null, 0, 2, 1000);
+        assertThat(first.republished()).isEqualTo(2);
+        assertThat(first.left()).as("after the cursor").isEqualTo(2);
+        Broker.Republished second = broker.republishQuarantined("/", null, first.next(), 2, 1000);
+        assertThat(second.republished()).isEqualTo(1);
+        assertThat(second.stayed()).isEqualTo(1);
+        assertThat(second.left()).isZero();
+        assertThat(f.ready("a")).containsExactly("1", "2", "3");
+        assertThat(f.ready(QUARANTINE)).containsExactly("g");
+        assertThat(broker.republishQuarantined("/", null, 0, 1000, 0).republished()).as("a count of 0").isZero();
+    }
 }

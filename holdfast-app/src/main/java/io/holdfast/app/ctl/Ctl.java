@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
  * {@code holdfast ctl VERB}: operate a running broker with rabbitmqctl's verbs, output and exit codes,
  * through the broker's management listener (so it works from wherever that listener is reachable):
  * status and health, lists, users, vhosts and permissions, queues ({@code purge_queue}, {@code delete_queue}),
- * definitions, and Holdfast's own {@code acknowledge_damage} and {@code audit}.
+ * definitions, and Holdfast's own {@code acknowledge_damage}, {@code audit} and {@code quarantine list|republish|purge}.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, description = "Operate a running broker with rabbitmqctl's verbs (through its management "
         + "listener).", subcommands = {NodeVerbs.Status.class, NodeVerbs.ClusterStatus.class, NodeVerbs.Ping.class,
@@ -26,7 +26,8 @@ import picocli.CommandLine.ScopeType;
         AccessVerbs.ClearPermissions.class, AccessVerbs.ListPermissions.class, AccessVerbs.ListUserPermissions.class,
         AccessVerbs.SetVhostLimits.class, AccessVerbs.Audit.class, QueueVerbs.PurgeQueue.class,
         QueueVerbs.DeleteQueue.class, DefinitionsVerbs.Export.class, DefinitionsVerbs.Import.class,
-        ListVerbs.ListConnections.class, ConnectionVerbs.CloseConnection.class})
+        ListVerbs.ListConnections.class, ListVerbs.ListChannels.class, ListVerbs.ListConsumers.class,
+        ConnectionVerbs.CloseConnection.class, QuarantineVerbs.class})
 public final class Ctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -67,7 +68,7 @@ public final class Ctl implements Runnable {
 
     /** What every verb shares: the parent's options, the output, and rabbitmqctl's error reporting. */
     abstract static class Verb implements Callable<Integer> {
-        @CommandLine.ParentCommand
+        /** The {@code ctl} command above this verb (directly, or above a group such as {@code quarantine}). */
         Ctl ctl;
 
         @CommandLine.Spec
@@ -84,8 +85,18 @@ public final class Ctl implements Runnable {
             }
         }
 
+        /** Progress and other lines that are not the output, to standard error. */
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
         @Override
         public final Integer call() {
+            CommandLine.Model.CommandSpec above = spec.parent();
+            while (!(above.userObject() instanceof Ctl)) {
+                above = above.parent();
+            }
+            ctl = (Ctl) above.userObject();
             try {
                 int code = run(ctl.client());
                 out().flush();

@@ -164,6 +164,53 @@ final class ListVerbs {
         }
     }
 
+    @Command(name = "list_channels", description = "Open channels (default items: name user consumer_count "
+            + "messages_unacknowledged; rabbitmqctl's pid is the channel's name here).")
+    static final class ListChannels extends ListVerb {
+        @Override String what() { return "channels"; }
+
+        @Override String path() { return "/api/channels"; }
+
+        @Override String listing() { return "Listing channels ..."; }
+
+        @Override List<String> defaults() { return List.of("name", "user", "consumer_count", "messages_unacknowledged"); }
+
+        @Override
+        Map<String, Function<JsonNode, Object>> infoItems() {
+            Map<String, Function<JsonNode, Object>> m = fields("name", "number", "user", "vhost", "transactional",
+                    "confirm", "consumer_count", "messages_unacknowledged", "messages_unconfirmed", "prefetch_count",
+                    "global_prefetch_count", "state");
+            m.put("pid", n -> n.path("name"));
+            m.put("connection", n -> n.path("connection_details").path("name"));
+            return m;
+        }
+    }
+
+    @Command(name = "list_consumers", description = "Consumers (default items: queue_name channel_pid consumer_tag "
+            + "ack_required prefetch_count active activity_status arguments).")
+    static final class ListConsumers extends ListVerb {
+        @Override String what() { return "consumers"; }
+
+        @Override String path() { return "/api/consumers/" + vhostPath(); }
+
+        @Override String listing() { return "Listing consumers in vhost " + vhost + " ..."; }
+
+        @Override
+        List<String> defaults() {
+            return List.of("queue_name", "channel_pid", "consumer_tag", "ack_required", "prefetch_count", "active",
+                    "activity_status", "arguments");
+        }
+
+        @Override
+        Map<String, Function<JsonNode, Object>> infoItems() {
+            Map<String, Function<JsonNode, Object>> m = fields("consumer_tag", "ack_required", "prefetch_count",
+                    "active", "activity_status", "arguments", "exclusive", "priority");
+            m.put("queue_name", n -> n.path("queue").path("name"));
+            m.put("channel_pid", n -> n.path("channel_details").path("name"));
+            return m;
+        }
+    }
+
     private static Map<String, Function<JsonNode, Object>> fields(String... names) {
         Map<String, Function<JsonNode, Object>> m = new LinkedHashMap<>();
         for (String n : names) {

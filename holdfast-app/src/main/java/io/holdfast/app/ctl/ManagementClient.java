@@ -69,6 +69,34 @@ final class ManagementClient {
                 .POST(HttpRequest.BodyPublishers.ofString(jsonBody)), path);
     }
 
+    /**
+     * A POST with a large JSON body, sent in 64 KiB pieces; {@code sent} hears of each piece as the client takes it
+     * (for progress).
+     */
+    JsonNode post(String path, byte[] jsonBody, java.util.function.LongConsumer sent) throws CtlException {
+        int piece = 64 * 1024;
+        Iterable<byte[]> pieces = () -> new java.util.Iterator<>() {
+            private int offset;
+
+            @Override
+            public boolean hasNext() {
+                return offset < jsonBody.length;
+            }
+
+            @Override
+            public byte[] next() {
+                int n = Math.min(piece, jsonBody.length - offset);
+                byte[] b = java.util.Arrays.copyOfRange(jsonBody, offset, offset + n);
+                offset += n;
+                sent.accept(n);
+                return b;
+            }
+        };
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArrays(pieces),
+                        jsonBody.length)), path);
+    }
+
     /** A PUT with a JSON body; the answer (201 or 204) has none. */
     void put(String path, Object body) throws CtlException {
         try {
@@ -79,8 +107,8 @@ final class ManagementClient {
         }
     }
 
-    void delete(String path) throws CtlException {
-        send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), path);
+    JsonNode delete(String path) throws CtlException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), path);
     }
 
     private JsonNode send(HttpRequest.Builder request, String path) throws CtlException {
@@ -123,6 +151,9 @@ final class ManagementClient {
                     + body.path("reason").asText() + " (give an administrator's with --username / --password)");
         }
         if (r.statusCode() == 400) {
+            throw new CtlException(CtlException.DATA, body.path("reason").asText(r.body()));
+        }
+        if (r.statusCode() == 413) {
             throw new CtlException(CtlException.DATA, body.path("reason").asText(r.body()));
         }
         if (r.statusCode() >= 400 && r.statusCode() != 503) {

@@ -133,9 +133,31 @@ public final class AmqpListener implements AutoCloseable, ClientConnections {
         for (AmqpConnection c : connections) {
             Session s = c.sessionForBrokerThread();
             if (s != null && s.vhost != null && !s.closed()) {
-                InetSocketAddress peer = c.peerAddress();
-                out.add(new ClientConnections.Info(c.name(), s.user, s.vhost, peer.getAddress().getHostAddress(),
-                        peer.getPort(), s.channelCount()));
+                out.add(info(c, s));
+            }
+        }
+        return out;
+    }
+
+    private static ClientConnections.Info info(AmqpConnection c, Session s) {
+        InetSocketAddress peer = c.peerAddress();
+        return new ClientConnections.Info(c.name(), s.user, s.vhost, peer.getAddress().getHostAddress(),
+                peer.getPort(), s.channelCount());
+    }
+
+    @Override
+    public List<ClientConnections.ChannelInfo> channels() {
+        List<ClientConnections.ChannelInfo> out = new ArrayList<>();
+        for (AmqpConnection c : connections) {
+            Session s = c.sessionForBrokerThread();
+            if (s != null && s.vhost != null && !s.closed()) {
+                ClientConnections.Info connection = info(c, s);
+                s.forEachChannel(ch -> {
+                    if (ch.state() != null) {
+                        out.add(new ClientConnections.ChannelInfo(connection, ch.number(), ch.confirmMode(),
+                                ch.transactional(), ch.unconfirmed(), ch.state()));
+                    }
+                });
             }
         }
         return out;

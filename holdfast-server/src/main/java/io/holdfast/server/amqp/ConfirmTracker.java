@@ -41,6 +41,11 @@ final class ConfirmTracker {
         this.counters = counters;
     }
 
+    /** Publishes registered and not yet confirmed. */
+    int outstanding() {
+        return outstanding.size();
+    }
+
     Pending register() {
         Pending p = new Pending(++lastSeq);
         outstanding.addLast(p);

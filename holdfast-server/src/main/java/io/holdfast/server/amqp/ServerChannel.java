@@ -57,6 +57,28 @@ final class ServerChannel implements ChannelOutput {
                 session.clientId);
     }
 
+    int number() {
+        return number;
+    }
+
+    /** The core's side of the channel, null until channel.open-ok. */
+    ChannelState state() {
+        return state;
+    }
+
+    boolean confirmMode() {
+        return confirms != null;
+    }
+
+    boolean transactional() {
+        return transaction != null;
+    }
+
+    /** Publishes awaiting their confirm (0 outside confirm mode). */
+    int unconfirmed() {
+        return confirms == null ? 0 : confirms.outstanding();
+    }
+
     void open() {
         state = broker.openChannel(session.id, number, session.vhost, this);
         session.outbox.method(number, new ChannelOpenOk(new byte[0]));

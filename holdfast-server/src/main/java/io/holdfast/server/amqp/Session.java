@@ -112,6 +112,11 @@ final class Session {
         }
     }
 
+    /** Each open channel, for the management API's channel list. */
+    void forEachChannel(java.util.function.Consumer<ServerChannel> action) {
+        channels.values().forEach(action);
+    }
+
     void writable() {
         for (ServerChannel ch : channels.values()) {
             ch.writableAgain();

@@ -48,6 +48,8 @@ import java.nio.file.Path;
  *                           start, before the listeners open; null for none
  * @param cluster            the cluster this node belongs to ({@code cluster_formation.*}), or null for a
  *                           single node (no Raft, nothing replicated)
+ * @param managementBodyBytesMax {@code management.http.max_body_size}: the largest request body the management
+ *                           listener takes (a definitions import is the big one); above it, 413
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -57,7 +59,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long consumerTimeoutMillis, ConsumerTimeoutAction consumerTimeoutAction,
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
-                           TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster) {
+                           TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster,
+                           int managementBodyBytesMax) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -68,6 +71,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
      * -Xmx1g sits at about 0.81 after GC) and only the after-GC occupancy is compared.
      */
     public static final double DEFAULT_MEMORY_HIGH_WATERMARK = 0.9;
+    /** RabbitMQ's default {@code management.http.max_body_size}: 20 MiB, a definitions file of ~200k queues. */
+    public static final int DEFAULT_MANAGEMENT_BODY_BYTES_MAX = 20 * 1024 * 1024;
 
     /**
      * RabbitMQ's defaults where the concept is the same. The disk free limit is well above
@@ -80,7 +85,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null, null);
+                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX);
     }
 
     public Builder toBuilder() {
@@ -129,6 +134,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private TlsConfig managementTls;
         private Path loadDefinitions;
         private ClusterSettings cluster;
+        private int managementBodyBytesMax;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -159,6 +165,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             managementTls = c.managementTls;
             loadDefinitions = c.loadDefinitions;
             cluster = c.cluster;
+            managementBodyBytesMax = c.managementBodyBytesMax;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -215,6 +222,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder loadDefinitions(Path v) { loadDefinitions = v; return this; }
 
         public Builder cluster(ClusterSettings v) { cluster = v; return this; }
+        public Builder managementBodyBytesMax(int v) { managementBodyBytesMax = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
@@ -222,7 +230,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions, cluster);
+                    managementTls, loadDefinitions, cluster, managementBodyBytesMax);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.holdfast.server.engine;
 
+import io.holdfast.core.ChannelState;
 import java.util.List;
 
 /**
@@ -15,8 +16,26 @@ public interface ClientConnections {
      */
     record Info(String name, String user, String vhost, String peerHost, int peerPort, int channels) {}
 
+    /**
+     * One open channel of an open connection, with RabbitMQ's name for it, {@code "<connection name> (<number>)"}.
+     *
+     * @param confirm       in confirm mode
+     * @param transactional in tx mode
+     * @param unconfirmed   publishes still awaiting their confirm
+     * @param state         the core's side of it: prefetch, unacked deliveries, consumers (broker thread only)
+     */
+    record ChannelInfo(Info connection, int number, boolean confirm, boolean transactional, int unconfirmed,
+                   ChannelState state) {
+        public String name() {
+            return connection.name() + " (" + number + ")";
+        }
+    }
+
     /** The connections that finished their handshake, in no particular order. */
     List<Info> list();
+
+    /** The open channels of those connections, in no particular order. */
+    List<ChannelInfo> channels();
 
     /**
      * Closes the connection named {@code name} with 320 {@code CONNECTION_FORCED - reason} (its unacked

@@ -28,23 +28,64 @@ final class ApiViews {
     private ApiViews() {}
 
     static Map<String, Object> queue(Queue q) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", q.name());
-        m.put("vhost", q.vhost());
-        m.put("durable", q.durable());
-        m.put("auto_delete", q.autoDelete());
-        m.put("exclusive", q.exclusive());
-        m.put("arguments", arguments(q.arguments()));
-        m.put("node", NODE);
-        m.put("state", "running");
-        m.put("type", "classic");
-        m.put("consumers", q.consumerCount());
-        m.put("messages", (long) q.messageCount() + q.unackedCount());
-        m.put("messages_ready", (long) q.readyCount());
-        m.put("messages_unacknowledged", (long) q.unackedCount());
-        m.put("message_bytes_ready", q.readyBytes());
-        m.put("messages_held", (long) q.heldCount()); // Holdfast's: held back by x-redelivery-backoff
-        return m;
+        return QueueRow.of(q).view();
+    }
+
+    /**
+     * What the queue list shows of one queue, copied on the broker thread (cheap: a few fields and its arguments);
+     * the JSON maps are built, sorted and serialised off it, so a list of 10,000 queues holds the broker thread only
+     * for the copy.
+     */
+    record QueueRow(String name, String vhost, boolean durable, boolean autoDelete, boolean exclusive,
+                    Map<String, Object> arguments, int consumers, long ready, long unacked, long readyBytes, long held,
+                    MessageRates.Counts counts) {
+        static QueueRow of(Queue q) {
+            return new QueueRow(q.name(), q.vhost(), q.durable(), q.autoDelete(), q.exclusive(), ApiViews.arguments(q.arguments()),
+                    q.consumerCount(), q.readyCount(), q.unackedCount(), q.readyBytes(), q.heldCount(), ApiViews.counts(q));
+        }
+
+        Map<String, Object> view() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("vhost", vhost);
+            m.put("durable", durable);
+            m.put("auto_delete", autoDelete);
+            m.put("exclusive", exclusive);
+            m.put("arguments", arguments);
+            m.put("node", NODE);
+            m.put("state", "running");
+            m.put("type", "classic");
+            m.put("consumers", consumers);
+            m.put("messages", ready + unacked);
+            m.put("messages_ready", ready);
+            m.put("messages_unacknowledged", unacked);
+            m.put("message_bytes_ready", readyBytes);
+            m.put("messages_held", held); // Holdfast's: held back by x-redelivery-backoff
+            return m;
+        }
+
+        /** With RabbitMQ's {@code message_stats} (counts as copied, rates from {@code rates}). */
+        Map<String, Object> view(MessageRates rates) {
+            Map<String, Object> m = view();
+            m.put("message_stats", rates.queueStats(vhost, name, counts));
+            return m;
+        }
+    }
+
+    /** A queue's counters for {@link MessageRates}. */
+    static MessageRates.Counts counts(Queue q) {
+        return new MessageRates.Counts(q.publishedTotal(), q.deliveredTotal(), q.ackedTotal(), 0, q.redeliveredTotal());
+    }
+
+    /** Every queue's counters, keyed for {@link MessageRates}: one read, on the broker thread. */
+    static Map<String, MessageRates.Counts> queueCounts(Broker broker) {
+        Map<String, MessageRates.Counts> out = new java.util.HashMap<>();
+        for (VirtualHost v : broker.virtualHosts()) {
+            for (Queue q : v.queues()) {
+                out.put(MessageRates.key(v.name(), q.name()), counts(q));
+            }
+        }
+        return out;
     }
 
     static Map<String, Object> exchange(VirtualHost v, Exchange x) {
@@ -97,17 +138,23 @@ final class ApiViews {
         return m;
     }
 
-    /** The queues, sorted by vhost then name, as RabbitMQ lists them. */
-    static List<Map<String, Object>> queues(Broker broker, String vhost) {
-        List<Map<String, Object>> out = new ArrayList<>();
+    /** The queues' rows (of {@code vhost} only, unless null), copied on the broker thread, in no order. */
+    static List<QueueRow> queueRows(Broker broker, String vhost) {
+        List<QueueRow> out = new ArrayList<>();
         for (VirtualHost v : broker.virtualHosts()) {
             if (vhost == null || v.name().equals(vhost)) {
-                List<Queue> queues = new ArrayList<>();
-                v.queues().forEach(queues::add);
-                queues.sort(Comparator.comparing(Queue::name));
-                queues.forEach(q -> out.add(queue(q)));
+                v.queues().forEach(q -> out.add(QueueRow.of(q)));
             }
         }
+        return out;
+    }
+
+    /** The rows as RabbitMQ lists queues: sorted by vhost then name, with message_stats. Any thread. */
+    static List<Map<String, Object>> queues(List<QueueRow> rows, MessageRates rates) {
+        List<QueueRow> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing(QueueRow::vhost).thenComparing(QueueRow::name));
+        List<Map<String, Object>> out = new ArrayList<>(sorted.size());
+        sorted.forEach(r -> out.add(r.view(rates)));
         return out;
     }
 

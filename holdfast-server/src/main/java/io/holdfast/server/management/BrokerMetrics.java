@@ -17,8 +17,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -171,23 +172,55 @@ final class BrokerMetrics {
                 exchanges++;
             }
         }
-        queues.sort(Comparator.comparing(QueueSample::vhost).thenComparing(QueueSample::name));
         return new Snapshot(queues, store.residentBytes(), store.reads(), store.readFailures(), b.quarantinedCount(),
                 b.deadLetteredCount(), b.deadLetterDroppedCount(), b.delayedMessages().heldCount(),
                 b.deduplication().duplicateCount(), exchanges);
     }
+
+    /**
+     * One queue's series: the same object from scrape to scrape, its sample replaced by each, so Micrometer keeps the
+     * meters and reads the new value through it; meters are added or removed only when the set of queues changes.
+     */
+    private static final class QueueSeries {
+        volatile QueueSample sample;
+
+        QueueSeries(QueueSample sample) {
+            this.sample = sample;
+        }
+    }
+
+    private Map<String, QueueSeries> series = new HashMap<>();
 
     /** One scrape; the per-queue series follow the queues that exist now. */
     synchronized String scrape() {
         JournalStore store = engine.store();
         Snapshot s = engine.query(b -> read(b, store));
         snapshot = s;
-        for (PerQueue family : perQueue) {
-            List<MultiGauge.Row<?>> rows = new ArrayList<>();
-            for (QueueSample q : s.queues()) {
-                rows.add(MultiGauge.Row.of(Tags.of("vhost", q.vhost(), "queue", q.name()), family.value().applyAsDouble(q)));
+        Map<String, QueueSeries> now = new HashMap<>(s.queues().size() * 2);
+        boolean changed = false;
+        for (QueueSample q : s.queues()) {
+            String key = MessageRates.key(q.vhost(), q.name());
+            QueueSeries x = series.get(key);
+            if (x == null) {
+                x = new QueueSeries(q);
+                changed = true;
+            } else {
+                x.sample = q;
             }
-            family.gauge().register(rows, true);
+            now.put(key, x);
+        }
+        changed |= now.size() != series.size();
+        series = now;
+        if (changed) {
+            for (PerQueue family : perQueue) {
+                List<MultiGauge.Row<?>> rows = new ArrayList<>(now.size());
+                for (QueueSeries x : now.values()) {
+                    QueueSample q = x.sample;
+                    rows.add(MultiGauge.Row.of(Tags.of("vhost", q.vhost(), "queue", q.name()), x,
+                            y -> family.value().applyAsDouble(y.sample)));
+                }
+                family.gauge().register(rows, false); // existing meters stay, reading their QueueSeries
+            }
         }
         if (raft != null) {
             raft.update();

@@ -9,6 +9,8 @@ import io.holdfast.core.QueueEntry;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.engine.PermissionGate;
 import io.holdfast.server.persistence.WriteBarrier;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -97,31 +99,42 @@ final class CoreClient implements ChannelOutput {
      * @throws IllegalStateException if the journal could not store the message
      */
     Published publish(String user, String vhost, String exchange, String routingKey, Message message) {
-        CompletableFuture<Published> answer = new CompletableFuture<>();
+        return callDurably(vhost, ch -> {
+            Broker b = engine.broker();
+            gate(user, ch).publish(exchange, routingKey);
+            b.checkRoutingHeaders(message);
+            Broker.PublishResult r = b.publish(ch, exchange, routingKey, message, System.currentTimeMillis());
+            return new Published(!r.unroutable(), r.rejected());
+        });
+    }
+
+    /**
+     * As {@link #call}, but answers only once every journal write the command caused is durable, as a confirm
+     * would (a publish, a republish from quarantine).
+     *
+     * @throws IllegalStateException if the journal could not store what the command wrote
+     */
+    <T> T callDurably(String vhost, Function<ChannelState, T> command) {
+        CompletableFuture<T> answer = new CompletableFuture<>();
         engine.loop().execute(() -> {
-            Broker.PublishResult[] result = new Broker.PublishResult[1];
+            List<T> result = new ArrayList<>(1);
             WriteBarrier barrier = new WriteBarrier(durable -> {
                 if (durable) {
-                    answer.complete(new Published(!result[0].unroutable(), result[0].rejected()));
+                    answer.complete(result.get(0));
                 } else {
-                    answer.completeExceptionally(new IllegalStateException("the journal could not store the message"));
+                    answer.completeExceptionally(new IllegalStateException("the journal could not store the writes"));
                 }
             });
             engine.store().barrier(barrier);
             try {
-                result[0] = withChannel(vhost, ch -> {
-                    Broker b = engine.broker();
-                    gate(user, ch).publish(exchange, routingKey);
-                    b.checkRoutingHeaders(message);
-                    return b.publish(ch, exchange, routingKey, message, System.currentTimeMillis());
-                });
+                result.add(withChannel(vhost, command));
             } catch (RuntimeException e) {
                 answer.completeExceptionally(e);
             } finally {
                 engine.store().barrier(null);
                 engine.afterCommand();
             }
-            if (result[0] != null) {
+            if (!result.isEmpty()) {
                 barrier.arm();
             }
         });

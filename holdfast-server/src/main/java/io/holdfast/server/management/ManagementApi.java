@@ -38,10 +38,12 @@ final class ManagementApi {
     private final MemoryMonitor memory;
     private final BrokerMetrics metrics;
     private final ClusterApi cluster;
+    private final MessageRates rates;
 
     ManagementApi(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
-                  MemoryMonitor memory, BrokerMetrics metrics, ClusterApi cluster) {
+                  MemoryMonitor memory, BrokerMetrics metrics, ClusterApi cluster, MessageRates rates) {
         this.cluster = cluster;
+        this.rates = rates;
         this.engine = engine;
         this.health = health;
         this.connections = connections;
@@ -68,12 +70,18 @@ final class ManagementApi {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     return v == null ? null : ApiViews.vhost(v);
                 }))
-                .add("GET", "/api/queues", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.queues(b, null)))
-                .add("GET", "/api/queues/{vhost}", Routes.Access.VHOST_READ, r -> inVhost(r.variable(0), b -> ApiViews.queues(b, r.variable(0))))
+                .add("GET", "/api/queues", Routes.Access.MANAGEMENT, r -> ManagementHttp.json(200,
+                        ApiViews.queues(engine.query(b -> ApiViews.queueRows(b, null)).stream()
+                                .filter(q -> HttpAuth.seesVhost(engine.access(), r.user(), q.vhost())).toList(), rates)))
+                .add("GET", "/api/queues/{vhost}", Routes.Access.VHOST_READ, r -> {
+                    List<ApiViews.QueueRow> rows = engine.query(b -> b.virtualHost(r.variable(0)) == null ? null
+                            : ApiViews.queueRows(b, r.variable(0)));
+                    return rows == null ? notFound() : ManagementHttp.json(200, ApiViews.queues(rows, rates));
+                })
                 .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.VHOST_READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
-                    return q == null ? null : ApiViews.queue(q);
+                    return q == null ? null : ApiViews.QueueRow.of(q).view(rates);
                 }))
                 .add("GET", "/api/exchanges", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.exchanges(b, null)))
                 .add("GET", "/api/exchanges/{vhost}", Routes.Access.VHOST_READ,
@@ -105,6 +113,13 @@ final class ManagementApi {
     private Routes.Response inVhost(String vhost, java.util.function.Function<io.holdfast.core.Broker, Object> view) {
         Object found = engine.query(b -> b.virtualHost(vhost) == null ? null : view.apply(b));
         return found == null ? notFound() : ManagementHttp.json(200, found);
+    }
+
+    /** The broker-wide counters for {@link MessageRates}: publishes received, deliveries and gets, acks, ... */
+    static MessageRates.Counts brokerCounts(Engine engine) {
+        var c = engine.counters();
+        return new MessageRates.Counts(c.received.sum(), c.delivered.sum(), c.acknowledged.sum(), c.confirmed.sum(),
+                c.redelivered.sum());
     }
 
     static Routes.Response notFound() {
@@ -170,6 +185,7 @@ final class ManagementApi {
         m.put("cluster_name", ApiViews.NODE);
         m.put("node", ApiViews.NODE);
         m.putAll(engine.query(b -> ApiViews.overview(b, connections.getAsInt())));
+        m.put("message_stats", rates.brokerStats(brokerCounts(engine)));
         return ManagementHttp.json(200, m);
     }
 }

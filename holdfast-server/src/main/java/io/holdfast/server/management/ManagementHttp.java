@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * {@link ManagementApi} for the paths). JSON through Jackson.
  *
  * <p>Errors are JSON {@code {"error":..., "reason":...}}: 404 for an unknown path or object, 405 (with
- * {@code Allow}) for a wrong method, 413 for a body over 1 MiB, 503 if the broker thread does not answer.
+ * {@code Allow}) for a wrong method, 413 for a body over {@code management.http.max_body_size}, 503 if the broker thread does not answer.
  * Netty's one event loop thread does the I/O; handlers run on two threads of their own, never on Netty's or
  * the broker thread; broker state is read by a task on the broker thread ({@link Engine#query}), which gives
  * up after a few seconds rather than pile up scrapes behind a stuck broker. Health needs no broker thread.
@@ -70,19 +70,26 @@ import org.slf4j.LoggerFactory;
 public final class ManagementHttp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ManagementHttp.class);
     static final String JSON = "application/json";
-    private static final int BODY_BYTES_MAX = 1 << 20;
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService handlers;
+    private final java.util.concurrent.ScheduledExecutorService sampler =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "holdfast-management-rates");
+                t.setDaemon(true);
+                return t;
+            });
     private final Routes routes;
     private final HttpAuth auth;
+    private final int bodyBytesMax;
     private Channel listener;
     private Channel tlsListener; // null without management.ssl.port
 
-    private ManagementHttp(Routes routes, HttpAuth auth) {
+    private ManagementHttp(Routes routes, HttpAuth auth, int bodyBytesMax) {
         this.routes = routes;
         this.auth = auth;
+        this.bodyBytesMax = bodyBytesMax;
         AtomicInteger threads = new AtomicInteger();
         this.handlers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "holdfast-management-" + threads.incrementAndGet());
@@ -107,8 +114,10 @@ public final class ManagementHttp implements AutoCloseable {
             return null;
         }
         ClusterApi clusterApi = new ClusterApi(cluster);
+        MessageRates rates = new MessageRates(System::currentTimeMillis, () -> ManagementApi.brokerCounts(engine),
+                () -> engine.query(ApiViews::queueCounts));
         Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
-                new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster), clusterApi).routes();
+                new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster), clusterApi, rates).routes();
         clusterApi.addTo(routes);
         new AccessApi(engine, closeVirtualHost).addTo(routes);
         CoreClient core = new CoreClient(engine);
@@ -116,8 +125,12 @@ public final class ManagementHttp implements AutoCloseable {
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
         new ConnectionsApi(engine, clientConnections).addTo(routes);
+        new ChannelsApi(engine, clientConnections).addTo(routes);
+        new QuarantineApi(engine, core).addTo(routes);
         new DashboardFiles().addTo(routes);
-        ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()));
+        ManagementHttp http = new ManagementHttp(routes, new HttpAuth(engine, config.managementHealthOpen()),
+                config.managementBodyBytesMax());
+        http.sampleEvery(rates, MessageRates.INTERVAL_MILLIS);
         String where = config.managementBindAddress() + ":" + config.managementPort();
         try {
             http.listener = http.bind(new InetSocketAddress(config.managementBindAddress(), config.managementPort()),
@@ -138,6 +151,17 @@ public final class ManagementHttp implements AutoCloseable {
             throw e;
         }
         return http;
+    }
+
+    /** Samples the counters for {@code message_stats} rates now and every {@code intervalMillis}. */
+    private void sampleEvery(MessageRates rates, long intervalMillis) {
+        sampler.scheduleWithFixedDelay(() -> {
+            try {
+                rates.sample();
+            } catch (RuntimeException e) { // the broker thread did not answer: the next sample will
+                log.debug("management: message rate sample skipped: {}", e.toString());
+            }
+        }, 0, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     /** The management HTTPS listener ({@code management.ssl.*}), when configured; logs where. */
@@ -168,7 +192,7 @@ public final class ManagementHttp implements AutoCloseable {
                             ch.pipeline().addLast(Tls.handler(tls, ch),
                                     new TlsErrors("management HTTPS", "a plain HTTP client"));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(BODY_BYTES_MAX),
+                        ch.pipeline().addLast(new HttpServerCodec(), new BodyLimit(bodyBytesMax),
                                 new RequestHandler());
                     }
                 });
@@ -229,12 +253,36 @@ public final class ManagementHttp implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
-                write(ctx, error(413, "request_too_large", "request body over " + BODY_BYTES_MAX + " bytes"),
-                        false, false);
+                write(ctx, tooLarge(), false, false);
                 return;
             }
             log.debug("management: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
+        }
+    }
+
+    private Routes.Response tooLarge() {
+        return error(413, "request_too_large", "the request body is over management.http.max_body_size ("
+                + bodyBytesMax + " bytes); raise it in holdfast.conf for a larger definitions file");
+    }
+
+    /**
+     * Netty's aggregator, whose 413 for a declared {@code Content-Length} over the limit carries RabbitMQ's JSON
+     * error rather than an empty body. A keep-alive connection stays open and the aggregator drops the rest of the
+     * body, so a client still sending it reads the answer instead of a reset.
+     */
+    private final class BodyLimit extends HttpObjectAggregator {
+        BodyLimit(int bytesMax) {
+            super(bytesMax);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
+            if (oversized instanceof io.netty.handler.codec.http.HttpRequest) {
+                write(ctx, tooLarge(), HttpUtil.isKeepAlive(oversized), false);
+            } else {
+                ctx.close();
+            }
         }
     }
 
@@ -346,6 +394,7 @@ public final class ManagementHttp implements AutoCloseable {
             tlsListener.close().awaitUninterruptibly();
         }
         handlers.shutdownNow();
+        sampler.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         try {
             if (!handlers.awaitTermination(5, TimeUnit.SECONDS)) {

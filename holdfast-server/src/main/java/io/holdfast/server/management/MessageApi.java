@@ -135,19 +135,27 @@ final class MessageApi {
 
     /** One message as RabbitMQ's get answers it. */
     private static Map<String, Object> view(Broker.GetResult g, String encoding, int truncate) {
-        Message m = g.message();
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("redelivered", g.redelivered());
+        v.put("message_count", g.messageCount());
+        putMessage(v, g.message(), encoding, truncate);
+        return v;
+    }
+
+    /**
+     * A message's fields as RabbitMQ's get shows them: {@code payload_bytes}, {@code exchange}, {@code routing_key},
+     * {@code properties}, and the payload ({@code auto}: as text when it is UTF-8, else base64; or {@code base64}),
+     * cut to {@code truncate} bytes.
+     */
+    static void putMessage(Map<String, Object> v, Message m, String encoding, int truncate) {
         byte[] body = m.body().length > truncate ? Arrays.copyOf(m.body(), truncate) : m.body();
         String text = encoding.equals("auto") ? utf8(body) : null;
-        Map<String, Object> v = new LinkedHashMap<>();
         v.put("payload_bytes", m.body().length);
-        v.put("redelivered", g.redelivered());
         v.put("exchange", m.exchange());
         v.put("routing_key", m.routingKey());
-        v.put("message_count", g.messageCount());
         v.put("properties", AmqpJson.view(BasicProperties.decode(m.properties())));
         v.put("payload", text != null ? text : Base64.getEncoder().encodeToString(body));
         v.put("payload_encoding", text != null ? "string" : "base64");
-        return v;
     }
 
     /** The bytes as text if they are valid UTF-8, else null. */
