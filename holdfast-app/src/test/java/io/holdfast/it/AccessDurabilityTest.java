@@ -109,7 +109,7 @@ class AccessDurabilityTest {
             Channel topic = c.createChannel();
             topic.basicPublish("amq.topic", "bob.orders", null, new byte[0]);
             assertThat(AmqpAssertions.awaitChannelClosedWith(403, topic).getReplyText()).isEqualTo("ACCESS_REFUSED - "
-                    + "write access to topic 'bob.orders' in exchange 'amq.topic' in vhost 'orders' refused for user "
+                    + "access to topic 'bob.orders' in exchange 'amq.topic' in vhost 'orders' refused for user "
                     + "'alice'");
         }
         assertThat(JSON.readTree(http("GET", "/api/users/bob", null).body()).get("password_hash").asText()).isEmpty();

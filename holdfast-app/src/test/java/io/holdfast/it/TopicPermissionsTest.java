@@ -72,7 +72,7 @@ class TopicPermissionsTest extends SharedBrokerTest {
     void aPublishToATopicExchangeNeedsItsKeyToMatchTheWriteExpression() throws Exception {
         try (Connection c = as("tp-alice", "/").newConnection()) {
             publishes(c.createChannel(), "amq.topic", "tp-alice.orders");
-            publishRefused(c, "amq.topic", "tp-bob.orders", "ACCESS_REFUSED - write access to topic 'tp-bob.orders' "
+            publishRefused(c, "amq.topic", "tp-bob.orders", "ACCESS_REFUSED - access to topic 'tp-bob.orders' "
                     + "in exchange 'amq.topic' in vhost '/' refused for user 'tp-alice'");
             // Other exchanges: no topic permission there, or not a topic exchange.
             publishes(c.createChannel(), "tp-topic", "anything.at.all");
@@ -93,12 +93,12 @@ class TopicPermissionsTest extends SharedBrokerTest {
             ch.queueBind(q, "amq.topic", "tp-alice.*");
             ch.queueUnbind(q, "amq.topic", "public.#");
             assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> c.createChannel().queueBind(q, "amq.topic",
-                    "secret.#")).getReplyText()).isEqualTo("ACCESS_REFUSED - read access to topic 'secret.#' in "
+                    "secret.#")).getReplyText()).isEqualTo("ACCESS_REFUSED - access to topic 'secret.#' in "
                     + "exchange 'amq.topic' in vhost '/' refused for user 'tp-alice'");
             Channel ex = c.createChannel();
             ex.exchangeDeclare("tp-alice-dest", "fanout", false, true, null);
             assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> ex.exchangeBind("tp-alice-dest",
-                    "amq.topic", "secret.#")).getReplyText()).contains("read access to topic 'secret.#'");
+                    "amq.topic", "secret.#")).getReplyText()).contains("access to topic 'secret.#'");
         }
     }
 
@@ -106,18 +106,18 @@ class TopicPermissionsTest extends SharedBrokerTest {
     void variablesExpandToTheConnectionsVhostAndClientId() throws Exception {
         try (Connection c = as("tp-alice", "tp-v").newConnection()) {
             publishes(c.createChannel(), "amq.topic", "tp-v.orders");
-            publishRefused(c, "amq.topic", "tp-alice.orders", "ACCESS_REFUSED - write access to topic "
+            publishRefused(c, "amq.topic", "tp-alice.orders", "ACCESS_REFUSED - access to topic "
                     + "'tp-alice.orders' in exchange 'amq.topic' in vhost 'tp-v' refused for user 'tp-alice'");
         }
         ConnectionFactory withId = as("tp-dev", "/");
         withId.setClientProperties(Map.of("client_id", "sensor-7"));
         try (Connection c = withId.newConnection()) {
             publishes(c.createChannel(), "amq.topic", "devices.sensor-7.temperature");
-            publishRefused(c, "amq.topic", "devices.sensor-8.temperature", "ACCESS_REFUSED - write access to topic "
+            publishRefused(c, "amq.topic", "devices.sensor-8.temperature", "ACCESS_REFUSED - access to topic "
                     + "'devices.sensor-8.temperature' in exchange 'amq.topic' in vhost '/' refused for user 'tp-dev'");
         }
         try (Connection c = as("tp-dev", "/").newConnection()) { // no client_id: {client_id} matches nothing
-            publishRefused(c, "amq.topic", "devices.sensor-7.temperature", "ACCESS_REFUSED - write access to topic "
+            publishRefused(c, "amq.topic", "devices.sensor-7.temperature", "ACCESS_REFUSED - access to topic "
                     + "'devices.sensor-7.temperature' in exchange 'amq.topic' in vhost '/' refused for user 'tp-dev'");
         }
     }
@@ -129,7 +129,7 @@ class TopicPermissionsTest extends SharedBrokerTest {
             publishes(ch, "amq.topic", "tp-bob.first");
             topic("tp-v", "tp-bob", "amq.topic", "^nothing-matches$", ".*");
             ch.basicPublish("amq.topic", "tp-bob.second", null, "m".getBytes());
-            assertThat(AmqpAssertions.awaitChannelClosedWith(403, ch).getReplyText()).contains("write access to topic "
+            assertThat(AmqpAssertions.awaitChannelClosedWith(403, ch).getReplyText()).contains("access to topic "
                     + "'tp-bob.second'");
             guest("DELETE", "/api/topic-permissions/tp-v/tp-bob/amq.topic", null);
             publishes(c.createChannel(), "amq.topic", "tp-bob.third");

@@ -215,8 +215,8 @@ public final class PermissionGate {
             topicCompiled.put(t, compiled);
         }
         if (!compiled[kind == Permission.Kind.WRITE ? 0 : 1].matcher(routingKey).find()) {
-            throw new BrokerException(ErrorCode.ACCESS_REFUSED, kind.name().toLowerCase(Locale.ROOT)
-                    + " access to topic '" + routingKey + "' in exchange '" + exchange + "' in vhost '" + vhost
+            // RabbitMQ's text names neither the kind (write on publish, read on bind) nor the pattern.
+            throw new BrokerException(ErrorCode.ACCESS_REFUSED, "access to topic '" + routingKey + "' in exchange '" + exchange + "' in vhost '" + vhost
                     + "' refused for user '" + user + "'");
         }
     }
