@@ -137,8 +137,11 @@ class ClusterTest {
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> assertThat(http(0, "PUT",
                 "/api/users/bob",
                 "{\"password\":\"b0b\",\"tags\":\"\"}").statusCode()).isIn(201, 204));
-        assertThat(http(1, "PUT", "/api/permissions/orders/bob",
-                "{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}").statusCode()).isIn(201, 204);
+        // Node 1 answered once it applied bob; node 2 applies him a moment later and until then does not know him
+        // (404): a change that names him waits for that, as a client of two nodes must.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(http(1, "PUT",
+                "/api/permissions/orders/bob",
+                "{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}").statusCode()).isIn(201, 204));
         try (Connection c = connect(1, "bob", "b0b", "orders"); Channel ch = c.createChannel()) {
             ch.exchangeDeclare("shipped", "fanout", true);
             ch.exchangeDelete("placed");
