@@ -30,6 +30,15 @@ final class AccessVerbs {
         return e.notFound() ? new CtlException(CtlException.DATA, what) : e;
     }
 
+    /** GETs {@code path}; a 404 says {@code what} is missing (see {@link #missing}). */
+    private static JsonNode getOr(ManagementClient client, String path, String what) throws CtlException {
+        try {
+            return client.get(path);
+        } catch (CtlException e) {
+            throw missing(e, what);
+        }
+    }
+
     @Command(name = "add_user", description = "Adds a user (no permissions until set_permissions).")
     static final class AddUser extends Ctl.Verb {
         @Parameters(index = "0", paramLabel = "USERNAME") String name;
@@ -72,12 +81,7 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Changing password for user \"" + name + "\" ...");
-            JsonNode user;
-            try {
-                user = client.get("/api/users/" + seg(name));
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + name + "'");
-            }
+            JsonNode user = getOr(client, "/api/users/" + seg(name), "no such user '" + name + "'");
             client.put("/api/users/" + seg(name), Map.of("password", password, "tags", user.path("tags")));
             return 0;
         }
@@ -91,12 +95,7 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Clearing password for user \"" + name + "\" ...");
-            JsonNode user;
-            try {
-                user = client.get("/api/users/" + seg(name));
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + name + "'");
-            }
+            JsonNode user = getOr(client, "/api/users/" + seg(name), "no such user '" + name + "'");
             client.put("/api/users/" + seg(name), Map.of("password_hash", "", "tags", user.path("tags")));
             return 0;
         }
@@ -110,12 +109,7 @@ final class AccessVerbs {
         @Override
         int run(ManagementClient client) throws CtlException {
             info("Setting tags for user \"" + name + "\" to [" + String.join(", ", tags) + "] ...");
-            JsonNode user;
-            try {
-                user = client.get("/api/users/" + seg(name));
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + name + "'");
-            }
+            JsonNode user = getOr(client, "/api/users/" + seg(name), "no such user '" + name + "'");
             // A PUT without a password hash clears the password (RabbitMQ's API), so the hash goes with the tags.
             client.put("/api/users/" + seg(name), Map.of("tags", tags, "password_hash", user.path("password_hash"),
                     "hashing_algorithm", user.path("hashing_algorithm")));
@@ -236,11 +230,16 @@ final class AccessVerbs {
         }
     }
 
-    /** rabbitmqctl's permissions table: the {@code who} column (user or vhost), then configure, write, read. */
-    private static void printPermissions(Ctl.Verb verb, String who, JsonNode rows) {
-        verb.out().println(who + "\tconfigure\twrite\tread");
-        rows.forEach(p -> verb.out().println(p.path(who).asText() + "\t" + p.path("configure").asText() + "\t"
-                + p.path("write").asText() + "\t" + p.path("read").asText()));
+    /** rabbitmqctl's permissions tables: the {@code who} column (user or vhost), then {@code columns}. */
+    private static void printPermissions(Ctl.Verb verb, String who, JsonNode rows, String... columns) {
+        verb.out().println(who + "\t" + String.join("\t", columns));
+        rows.forEach(p -> {
+            StringBuilder line = new StringBuilder(p.path(who).asText());
+            for (String column : columns) {
+                line.append('\t').append(p.path(column).asText());
+            }
+            verb.out().println(line);
+        });
     }
 
     @Command(name = "list_permissions", description = "Every user's permissions in a vhost.")
@@ -249,14 +248,10 @@ final class AccessVerbs {
 
         @Override
         int run(ManagementClient client) throws CtlException {
-            JsonNode rows;
-            try {
-                rows = client.get("/api/vhosts/" + seg(vhost) + "/permissions");
-            } catch (CtlException e) {
-                throw missing(e, "virtual host '" + vhost + "' does not exist");
-            }
+            JsonNode rows = getOr(client, "/api/vhosts/" + seg(vhost) + "/permissions",
+                    "virtual host '" + vhost + "' does not exist");
             info("Listing permissions for vhost \"" + vhost + "\" ...");
-            printPermissions(this, "user", rows);
+            printPermissions(this, "user", rows, "configure", "write", "read");
             return 0;
         }
     }
@@ -267,14 +262,10 @@ final class AccessVerbs {
 
         @Override
         int run(ManagementClient client) throws CtlException {
-            JsonNode rows;
-            try {
-                rows = client.get("/api/users/" + seg(user) + "/permissions");
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + user + "'");
-            }
+            JsonNode rows = getOr(client, "/api/users/" + seg(user) + "/permissions",
+                    "no such user '" + user + "'");
             info("Listing permissions for user \"" + user + "\" ...");
-            printPermissions(this, "vhost", rows);
+            printPermissions(this, "vhost", rows, "configure", "write", "read");
             return 0;
         }
     }
@@ -323,27 +314,16 @@ final class AccessVerbs {
         }
     }
 
-    /** rabbitmqctl's topic permissions table: the {@code who} column (user or vhost), then exchange, write, read. */
-    private static void printTopicPermissions(Ctl.Verb verb, String who, JsonNode rows) {
-        verb.out().println(who + "\texchange\twrite\tread");
-        rows.forEach(p -> verb.out().println(p.path(who).asText() + "\t" + p.path("exchange").asText() + "\t"
-                + p.path("write").asText() + "\t" + p.path("read").asText()));
-    }
-
     @Command(name = "list_topic_permissions", description = "Every user's topic permissions in a vhost.")
     static final class ListTopicPermissions extends Ctl.Verb {
         @Option(names = {"-p", "--vhost"}, defaultValue = "/") String vhost;
 
         @Override
         int run(ManagementClient client) throws CtlException {
-            JsonNode rows;
-            try {
-                rows = client.get("/api/vhosts/" + seg(vhost) + "/topic-permissions");
-            } catch (CtlException e) {
-                throw missing(e, "virtual host '" + vhost + "' does not exist");
-            }
+            JsonNode rows = getOr(client, "/api/vhosts/" + seg(vhost) + "/topic-permissions",
+                    "virtual host '" + vhost + "' does not exist");
             info("Listing topic permissions for vhost \"" + vhost + "\" ...");
-            printTopicPermissions(this, "user", rows);
+            printPermissions(this, "user", rows, "exchange", "write", "read");
             return 0;
         }
     }
@@ -354,14 +334,10 @@ final class AccessVerbs {
 
         @Override
         int run(ManagementClient client) throws CtlException {
-            JsonNode rows;
-            try {
-                rows = client.get("/api/users/" + seg(user) + "/topic-permissions");
-            } catch (CtlException e) {
-                throw missing(e, "no such user '" + user + "'");
-            }
+            JsonNode rows = getOr(client, "/api/users/" + seg(user) + "/topic-permissions",
+                    "no such user '" + user + "'");
             info("Listing topic permissions for user \"" + user + "\" ...");
-            printTopicPermissions(this, "vhost", rows);
+            printPermissions(this, "vhost", rows, "exchange", "write", "read");
             return 0;
         }
     }

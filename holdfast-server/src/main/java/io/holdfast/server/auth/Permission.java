@@ -87,11 +87,19 @@ public final class Permission {
     }
 
     private static Pattern compile(String kind, String regex) {
+        return compile(kind, regex, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * Compiles an expression as RabbitMQ reads it (the empty one matches nothing but the empty name), after
+     * {@code expand} has put in any variables; an error names the expression as written.
+     */
+    static Pattern compile(String kind, String regex, java.util.function.UnaryOperator<String> expand) {
         if (regex == null) {
             throw new IllegalArgumentException(kind + " regular expression is missing");
         }
         try {
-            return Pattern.compile(regex.isEmpty() ? "^$" : regex);
+            return Pattern.compile(expand.apply(regex.isEmpty() ? "^$" : regex));
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("invalid " + kind + " regular expression '" + regex + "': "
                     + e.getDescription() + " near index " + e.getIndex());

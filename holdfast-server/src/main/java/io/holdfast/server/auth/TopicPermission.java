@@ -3,7 +3,6 @@ package io.holdfast.server.auth;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * One user's topic permission on one topic exchange in one vhost, as RabbitMQ's: a {@code write} and a
@@ -54,22 +53,16 @@ public final class TopicPermission {
     }
 
     private static Pattern expand(String kind, String regex, Map<String, String> values) {
-        if (regex == null) {
-            throw new IllegalArgumentException(kind + " regular expression is missing");
-        }
-        Matcher m = VARIABLE.matcher(regex.isEmpty() ? "^$" : regex);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            String value = values.get(m.group(1));
-            m.appendReplacement(out, Matcher.quoteReplacement(value == null ? NEVER : Pattern.quote(value)));
-        }
-        m.appendTail(out);
-        try {
-            return Pattern.compile(out.toString());
-        } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("invalid " + kind + " regular expression '" + regex + "': "
-                    + e.getDescription() + " near index " + e.getIndex());
-        }
+        return Permission.compile(kind, regex, r -> {
+            Matcher m = VARIABLE.matcher(r);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String value = values.get(m.group(1));
+                m.appendReplacement(out, Matcher.quoteReplacement(value == null ? NEVER : Pattern.quote(value)));
+            }
+            m.appendTail(out);
+            return out.toString();
+        });
     }
 
     public String exchange() {
