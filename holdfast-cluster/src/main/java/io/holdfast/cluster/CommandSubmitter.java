@@ -37,7 +37,8 @@ public final class CommandSubmitter implements AutoCloseable {
 
     private final ReplicaGroup group;
     private final ClusterConfig config;
-    private final RaftClient client;
+    /** Replaced after an entry fails: see {@link #replaceClient}. Guarded by this. */
+    private RaftClient client;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private boolean inFlight;
     private boolean closed;
@@ -49,7 +50,11 @@ public final class CommandSubmitter implements AutoCloseable {
     CommandSubmitter(ReplicaGroup group, ClusterConfig config) {
         this.group = group;
         this.config = config;
-        this.client = RaftClient.newBuilder()
+        this.client = newClient();
+    }
+
+    private RaftClient newClient() {
+        return RaftClient.newBuilder()
                 .setRaftGroup(group.toRaftGroup())
                 .setProperties(RaftSettings.client(config))
                 .setRetryPolicy(RaftSettings.retryPolicy(config))
@@ -108,11 +113,39 @@ public final class CommandSubmitter implements AutoCloseable {
             pending.clear();
         }
         fail(waiting, new ReplicationException("the submitter of group " + group.name() + " closed; not sent", null));
+        RaftClient last;
+        synchronized (this) {
+            last = client;
+        }
+        closeQuietly(last);
+    }
+
+    private void closeQuietly(RaftClient c) {
         try {
-            client.close();
+            c.close();
         } catch (IOException e) {
             LOG.warn("cluster: closing the client of group {} failed", group.name(), e);
         }
+    }
+
+    /**
+     * After an entry failed, the next goes through a new client. Once Ratis 3.3's ordered async client has used up
+     * the retries of one request, it closes its sliding window for good: every later send fails at once with
+     * {@code AlreadyClosedException} ("SlidingWindow$Client ... is closed"). A cluster node whose leader was killed
+     * then refused every write long after the other two had elected a new leader. A new client has a new window and
+     * finds the leader afresh. The failed entry's fate stays unknown, as its futures said: it may still be committed
+     * (before or after later entries), and at most once, since it is never sent again.
+     */
+    private void replaceClient() {
+        RaftClient old;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            old = client;
+            client = newClient();
+        }
+        closeQuietly(old);
     }
 
     /**
@@ -126,12 +159,19 @@ public final class CommandSubmitter implements AutoCloseable {
                 List<Pending> sent = batch;
                 reply.whenComplete((r, error) -> {
                     complete(sent, r, error);
+                    if (error != null || !r.isSuccess()) {
+                        replaceClient();
+                    }
                     sendFrom(next());
                 });
                 return;
             }
             Throwable error = failure(reply);
-            complete(batch, error == null ? reply.join() : null, error);
+            RaftClientReply r = error == null ? reply.join() : null;
+            complete(batch, r, error);
+            if (error != null || !r.isSuccess()) {
+                replaceClient();
+            }
             batch = next();
         }
     }
@@ -142,9 +182,13 @@ public final class CommandSubmitter implements AutoCloseable {
             commands.add(p.command());
         }
         byte[] entry = EntryFormat.encodeEntry(System.currentTimeMillis(), commands);
+        RaftClient c;
+        synchronized (this) {
+            c = client;
+        }
         try {
             // copy(): the timeout completes our copy, never the client's own future, which Ratis still manages
-            return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))).copy()
+            return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))).copy()
                     .orTimeout(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);

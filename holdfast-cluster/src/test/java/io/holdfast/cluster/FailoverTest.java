@@ -101,6 +101,65 @@ class FailoverTest {
         }
     }
 
+    /**
+     * The metadata group's pattern: a submitter idle while its leader dies, then one command at a time, each
+     * given up after the commit timeout. Once the survivors have elected a leader, a command must get through:
+     * the timed-out attempts before must not leave the client stuck on the dead leader.
+     */
+    @Test
+    void anIdleSubmitterReachesTheNewLeaderAfterItsLeaderDies() throws Exception {
+        Duration commitTimeout = Duration.ofSeconds(3);
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withCommitTimeout(commitTimeout))) {
+            int leader = cluster.awaitLeader();
+            int submitting = cluster.aFollower(leader);
+            CommandSubmitter submitter = cluster.submitter(submitting);
+            submitter.submit("before".getBytes(UTF_8)).get(30, TimeUnit.SECONDS);
+
+            cluster.stop(leader);
+            AtomicInteger attempts = new AtomicInteger();
+            await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> submitter.submit(("after" + attempts.incrementAndGet()).getBytes(UTF_8))
+                            .get(30, TimeUnit.SECONDS) != null);
+            int newLeader = cluster.awaitLeader();
+            assertThat(cluster.state(newLeader).commands()).startsWith("before").doesNotHaveDuplicates();
+        }
+    }
+
+    /**
+     * A submitter whose entries failed while the group had no majority works again once the majority is back:
+     * failures must not leave its client stuck on a request Ratis still retries.
+     */
+    @Test
+    void aSubmitterThatFailedWithoutAMajorityWorksOnceTheMajorityIsBack() throws Exception {
+        Duration commitTimeout = Duration.ofSeconds(2);
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withCommitTimeout(commitTimeout))) {
+            int leader = cluster.awaitLeader();
+            int survivor = cluster.aFollower(leader);
+            CommandSubmitter submitter = cluster.submitter(survivor);
+            submitter.submit("before".getBytes(UTF_8)).get(30, TimeUnit.SECONDS);
+            for (int i = 0; i < 3; i++) {
+                if (i != survivor) {
+                    cluster.stop(i);
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<byte[]> lost = submitter.submit(("alone" + i).getBytes(UTF_8));
+                assertThat(lost).failsWithin(Duration.ofSeconds(30));
+            }
+
+            for (int i = 0; i < 3; i++) {
+                if (i != survivor) {
+                    cluster.start(i);
+                }
+            }
+            AtomicInteger attempts = new AtomicInteger();
+            await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> submitter.submit(("back" + attempts.incrementAndGet()).getBytes(UTF_8))
+                            .get(30, TimeUnit.SECONDS) != null);
+            assertThat(cluster.state(survivor).commands()).startsWith("before").doesNotHaveDuplicates();
+        }
+    }
+
     private static void awaitMoreCommitted(Set<String> committed, int atLeast) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                 .until(() -> committed.size() >= atLeast);
