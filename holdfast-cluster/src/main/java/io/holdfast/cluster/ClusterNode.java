@@ -176,6 +176,29 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
+     * Stops hosting {@code group} here and deletes its storage (the queue it replicates was deleted): its submitter's
+     * waiting commands fail, as on close.
+     *
+     * @throws IOException if Ratis could not remove it; it is then no longer served from this object either
+     */
+    public synchronized void remove(ReplicaGroup group) throws IOException {
+        checkOpen();
+        Hosted h = groups.remove(group.groupId());
+        if (h == null) {
+            return;
+        }
+        if (h.submitter() != null) {
+            h.submitter().close();
+        }
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(adminClientId,
+                server.getId(), adminCallId++, group.groupId(), true, false));
+        if (!reply.isSuccess()) {
+            throw new IOException("node " + config.nodeId() + " could not remove group " + group.name(),
+                    reply.getException());
+        }
+    }
+
+    /**
      * The submitter for a hosted group: commands submitted through it are batched into entries and sent to the
      * group's leader, wherever it is. One per group per node, created on first use; closed with the node.
      */

@@ -42,6 +42,8 @@ public final class Broker {
     private final Deduplication deduplication;
     private final TxSettlements transactions;
     private final DirectReplyTo directReplyTo = new DirectReplyTo(this);
+    /** Null on a single node: a quorum queue is then a durable queue of this broker's. */
+    private ReplicatedQueues replicated;
 
     /**
      * The durable queue, one per vhost and created on first use, that takes messages that went over their
@@ -95,6 +97,16 @@ public final class Broker {
 
         /** The message went over {@code x-delivery-limit} with no dead-letter exchange: it belongs in quarantine. */
         void quarantined(Queue source, Message message, int deliveryCount);
+    }
+
+    /**
+     * Takes the messages routed to quorum queues ({@link Queue#quorumType()}) on a cluster node, whose state lives
+     * in the cluster's replicas, not in this broker. Called on the broker thread, from within {@link #publish} (and
+     * from dead-lettering); it must not block.
+     */
+    public interface ReplicatedQueues {
+        /** {@code message} was routed to {@code queue}: send it to the queue's replicas. */
+        void enqueue(Queue queue, Message message);
     }
 
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
@@ -387,6 +399,25 @@ public final class Broker {
 
     String generateName(String prefix) {
         return prefix + nameGenerator.get();
+    }
+
+    /** A fresh consumer tag, as basic.consume with an empty tag gets (for consumers kept outside this broker). */
+    public String generateConsumerTag() {
+        return generateName("amq.ctag-");
+    }
+
+    /** From now on messages routed to quorum queues go to {@code r} (a cluster node); set before clients connect. */
+    public void replicatedQueues(ReplicatedQueues r) {
+        this.replicated = r;
+    }
+
+    /** Whether {@code q}'s messages live in the cluster rather than here. */
+    public boolean replicated(Queue q) {
+        return replicated != null && q.quorumType();
+    }
+
+    ReplicatedQueues replicatedQueues() {
+        return replicated;
     }
 
     VirtualHost requireVhost(String name) {

@@ -19,11 +19,11 @@ public final class BrokerException extends RuntimeException {
         return new BrokerException(ErrorCode.NOT_FOUND, "no " + what + " '" + name + "' in vhost '" + vhost + "'");
     }
 
-    static BrokerException precondition(String text) {
+    public static BrokerException precondition(String text) {
         return new BrokerException(ErrorCode.PRECONDITION_FAILED, text);
     }
 
-    static BrokerException accessRefused(String text) {
+    public static BrokerException accessRefused(String text) {
         return new BrokerException(ErrorCode.ACCESS_REFUSED, text);
     }
 }

@@ -55,6 +55,27 @@ public final class ChannelState {
 
     public int unackedCount() { return unacked.size(); }
 
+    /**
+     * Takes the channel's next delivery tag for a delivery made outside this broker (a quorum queue's, whose
+     * replicas decide what is delivered): one tag sequence per channel, whoever delivers.
+     */
+    public long takeDeliveryTag() { return nextDeliveryTag++; }
+
+    /** Whether {@code tag} is one of this broker's unacked deliveries on the channel. */
+    public boolean unacked(long tag) { return unacked.containsKey(tag); }
+
+    /** The highest of this broker's unacked tags at most {@code tag} (any, for 0), or 0 if there is none. */
+    public long highestUnackedAtMost(long tag) {
+        long best = 0;
+        for (long t : unacked.keySet()) {
+            if (tag != 0 && t > tag) {
+                break;
+            }
+            best = t;
+        }
+        return best;
+    }
+
     public int consumerCount() { return consumers.size(); }
 
     /** basic.qos prefetch for each new consumer (global=false); 0 for none. */

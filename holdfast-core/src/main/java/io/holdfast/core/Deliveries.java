@@ -67,7 +67,13 @@ final class Deliveries {
         List<Queue> took = new ArrayList<>(targets.size());
         List<QueueEntry> entries = new ArrayList<>(targets.size());
         int duplicates = 0;
+        int handedOff = 0;
         for (Queue q : targets) {
+            if (broker.replicated(q)) {
+                broker.replicatedQueues().enqueue(q, message); // its replicas decide; a refusal comes back as a nack
+                handedOff++;
+                continue;
+            }
             expireHead(q); // expired messages must not count against a length limit
             if (broker.deduplication().duplicate(q, message)) {
                 duplicates++; // x-message-deduplication: taken already, so neither enqueued nor refused
@@ -102,7 +108,7 @@ final class Deliveries {
                 dropOverLimit(q);
             }
         }
-        return targets.size() - took.size() - duplicates;
+        return targets.size() - took.size() - duplicates - handedOff;
     }
 
     /**

@@ -110,6 +110,8 @@ public final class Queue {
     final QueueConsumers consumers = new QueueConsumers();
     boolean hadConsumers;
     boolean deleted;
+    /** Declared with {@code x-queue-type = quorum}: on a cluster node its messages live in the cluster. */
+    private final boolean quorumType;
 
     Queue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
           Map<String, Object> arguments, long ownerConnection) {
@@ -119,6 +121,7 @@ public final class Queue {
         this.exclusive = exclusive;
         this.autoDelete = autoDelete;
         this.arguments = arguments == null ? Map.of() : arguments;
+        this.quorumType = QuorumQueueRules.isQuorum(this.arguments);
         this.ownerConnection = ownerConnection;
         this.maxLength = limit(this.arguments.get("x-max-length"));
         this.maxLengthBytes = limit(this.arguments.get("x-max-length-bytes"));
@@ -169,6 +172,12 @@ public final class Queue {
     public boolean autoDelete() { return autoDelete; }
 
     public Map<String, Object> arguments() { return arguments; }
+
+    /**
+     * True if declared with {@code x-queue-type = quorum}. In a broker given {@link Broker.ReplicatedQueues} such a
+     * queue holds nothing here: what is routed to it goes to the cluster, and it only names it (bindings, routing).
+     */
+    public boolean quorumType() { return quorumType; }
 
     long ownerConnection() { return ownerConnection; }
 

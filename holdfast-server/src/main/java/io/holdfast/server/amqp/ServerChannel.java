@@ -7,7 +7,10 @@ import io.holdfast.core.ChannelState;
 import io.holdfast.core.ErrorCode;
 import io.holdfast.core.Exchange;
 import io.holdfast.core.Message;
+import io.holdfast.core.Queue;
 import io.holdfast.core.QueueEntry;
+import io.holdfast.core.QuorumCommand;
+import io.holdfast.core.QuorumQueueRules;
 import io.holdfast.core.Topology;
 import io.holdfast.core.TxSettlements;
 import io.holdfast.core.VirtualHost;
@@ -17,6 +20,7 @@ import io.holdfast.protocol.Method;
 import io.holdfast.protocol.ReplyCode;
 import io.holdfast.server.engine.MessageCounters;
 import io.holdfast.server.engine.PermissionGate;
+import io.holdfast.server.engine.QuorumQueues;
 import io.holdfast.server.engine.ReplicatedTopology;
 import io.holdfast.server.persistence.WriteBarrier;
 import java.util.ArrayDeque;
@@ -48,6 +52,8 @@ final class ServerChannel implements ChannelOutput {
      * publishes that arrive meanwhile wait here, in order, as they would behind any synchronous method.
      */
     private ArrayDeque<Runnable> held;
+    /** Its side of the quorum queues it uses, made on first use on a cluster node; null until then. */
+    private QuorumChannel quorum;
 
     ServerChannel(Session session, int number) {
         this.session = session;
@@ -87,6 +93,9 @@ final class ServerChannel implements ChannelOutput {
     /** The channel is over: consumers cancelled, unacked deliveries back to their queues. */
     void release() {
         closing = true; // methods held behind a cluster commit must not run on a released channel
+        if (quorum != null) {
+            quorum.close();
+        }
         if (state != null) {
             broker.advanceClock(System.currentTimeMillis());
             broker.closeChannel(state);
@@ -137,6 +146,9 @@ final class ServerChannel implements ChannelOutput {
                     undo.run();
                     Throwable why = error instanceof CompletionException && error.getCause() != null
                             ? error.getCause() : error;
+                    if (why instanceof BrokerException refused) {
+                        throw refused; // the cluster decided, and refused: the client hears why, as from the core
+                    }
                     session.connection.hardErrorFromBroker(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR - "
                             + why.getMessage(), m.classId(), m.methodId());
                     closing = true;
@@ -168,11 +180,15 @@ final class ServerChannel implements ChannelOutput {
         permissions.authorize(m, state);
         Topology t = broker.topology();
         if (m instanceof BasicAck a) {
+            long classic = settleQuorum(a.deliveryTag(), a.multiple(), QuorumCommand.Disposition.ACK);
+            if (classic < 0) {
+                return;
+            }
             if (transaction != null) {
-                TxSettlements.Held held = broker.transactions().hold(state, a.deliveryTag(), a.multiple());
+                TxSettlements.Held held = broker.transactions().hold(state, classic, a.multiple());
                 transaction.add(() -> broker.transactions().ack(state, held));
             } else {
-                session.engine.counters().acknowledged.add(broker.ack(state, a.deliveryTag(), a.multiple()));
+                session.engine.counters().acknowledged.add(broker.ack(state, classic, a.multiple()));
             }
         } else if (m instanceof BasicNack n) {
             reject(n.deliveryTag(), n.multiple(), n.requeue());
@@ -185,6 +201,8 @@ final class ServerChannel implements ChannelOutput {
             }
             broker.qos(state, q.prefetchCount(), q.global());
             reply(new BasicQosOk());
+        } else if (m instanceof BasicConsume c && isQuorum(c.queue())) {
+            awaitCluster(m, quorum().consume(c, state.queueNamed(c.queue()), state), () -> { }, () -> { });
         } else if (m instanceof BasicConsume c) {
             String tag = broker.consume(state, c.queue(), c.consumerTag(), c.noAck(), c.exclusive(), c.arguments());
             if (!c.nowait()) {
@@ -192,10 +210,16 @@ final class ServerChannel implements ChannelOutput {
             }
             broker.dispatch();
         } else if (m instanceof BasicCancel c) {
-            broker.cancel(state, c.consumerTag());
+            if (quorum == null || !quorum.cancel(c.consumerTag())) {
+                broker.cancel(state, c.consumerTag());
+            }
             if (!c.nowait()) {
                 reply(new BasicCancelOk(c.consumerTag()));
             }
+        } else if (m instanceof BasicGet g && isQuorum(g.queue())) {
+            String queue = state.queueNamed(g.queue());
+            CompletableFuture<QuorumQueues.Result> got = quorum().get(queue, g.noAck());
+            awaitCluster(m, got.thenApply(r -> null), () -> quorum.got(queue, g.noAck(), got.join()), () -> { });
         } else if (m instanceof BasicGet g) {
             Broker.GetResult r = broker.get(state, g.queue(), g.noAck(), System.currentTimeMillis());
             if (r == null) {
@@ -211,11 +235,27 @@ final class ServerChannel implements ChannelOutput {
             reply(new BasicRecoverOk());
         } else if (m instanceof BasicRecoverAsync r) {
             requeueAll(r.requeue());
+        } else if (m instanceof QueueDeclare d && declaresQuorum(d)) {
+            String name = PermissionGate.clean(d.queue()).isEmpty() ? "amq.gen-"
+                    + broker.generateConsumerTag().substring("amq.ctag-".length()) : PermissionGate.clean(d.queue());
+            if (name.startsWith("amq.") && !d.queue().isEmpty()) {
+                throw BrokerException.accessRefused("queue name '" + name + "' contains reserved prefix 'amq.*'");
+            }
+            QuorumQueueRules.checkDeclare(session.vhost, name, d.durable(), d.exclusive(), d.autoDelete(),
+                    d.arguments());
+            awaitCluster(m, session.engine.quorumQueues().declare(session.vhost, name, d.arguments()), () -> {
+                Topology.DeclareOk ok = t.declareQueue(state, name, true, true, false, false, null);
+                if (!d.nowait()) {
+                    reply(new QueueDeclareOk(ok.queue(), 0, 0));
+                }
+            }, () -> { });
         } else if (m instanceof QueueDeclare d) {
             Topology.DeclareOk ok = t.declareQueue(state, d.queue(), d.passive(), d.durable(), d.exclusive(),
                     d.autoDelete(), d.arguments());
             if (!d.nowait()) {
-                reply(new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount()));
+                QuorumQueues.Counts counts = quorumCounts(ok.queue());
+                reply(counts == null ? new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount())
+                        : new QueueDeclareOk(ok.queue(), counts.messages(), counts.consumers()));
             }
         } else if (m instanceof QueueBind b) {
             t.bindQueue(state, b.queue(), b.exchange(), b.routingKey(), b.arguments());
@@ -225,11 +265,38 @@ final class ServerChannel implements ChannelOutput {
         } else if (m instanceof QueueUnbind u) {
             t.unbindQueue(state, u.queue(), u.exchange(), u.routingKey(), u.arguments());
             reply(new QueueUnbindOk());
+        } else if (m instanceof QueuePurge p && isQuorum(p.queue())) {
+            CompletableFuture<QuorumQueues.Result> purged = session.engine.quorumQueues().submit(session.vhost,
+                    state.queueNamed(p.queue()), new QuorumCommand.Purge());
+            awaitCluster(m, purged.thenApply(r -> null), () -> {
+                QuorumQueues.Result r = purged.join();
+                if (r.refusal() != null) {
+                    throw r.refusal();
+                }
+                if (!p.nowait()) {
+                    reply(new QueuePurgeOk(r.count()));
+                }
+            }, () -> { });
         } else if (m instanceof QueuePurge p) {
             int n = t.purgeQueue(state, p.queue());
             if (!p.nowait()) {
                 reply(new QueuePurgeOk(n));
             }
+        } else if (m instanceof QueueDelete d && isQuorum(d.queue())) {
+            String name = state.queueNamed(d.queue());
+            QuorumQueues.Counts counts = quorumCounts(name);
+            String what = "queue '" + name + "' in vhost '" + session.vhost + "'";
+            if (d.ifUnused() && counts.consumers() > 0) {
+                throw BrokerException.precondition(what + " in use");
+            }
+            if (d.ifEmpty() && counts.messages() > 0) {
+                throw BrokerException.precondition(what + " is not empty");
+            }
+            awaitCluster(m, session.engine.quorumQueues().delete(session.vhost, name), () -> {
+                if (!d.nowait()) {
+                    reply(new QueueDeleteOk(counts.messages()));
+                }
+            }, () -> { });
         } else if (m instanceof QueueDelete d) {
             int n = t.deleteQueue(state, d.queue(), d.ifUnused(), d.ifEmpty());
             if (!d.nowait()) {
@@ -323,14 +390,77 @@ final class ServerChannel implements ChannelOutput {
         if (!requeue) {
             throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "requeue=false");
         }
+        if (quorum != null) {
+            quorum.recover();
+        }
         broker.recover(state);
+    }
+
+    // ---- quorum queues (cluster nodes only) ----
+
+    /** True if {@code name} (or the last declared queue, for "") is a quorum queue whose messages the cluster holds. */
+    private boolean isQuorum(String name) {
+        if (session.engine.quorumQueues() == null) {
+            return false;
+        }
+        VirtualHost v = broker.virtualHost(session.vhost);
+        Queue q = v == null ? null : v.queue(state.queueNamed(PermissionGate.clean(name)));
+        return q != null && broker.replicated(q);
+    }
+
+    /** A non-passive declaration of a quorum queue this node does not have yet: the cluster makes it. */
+    private boolean declaresQuorum(QueueDeclare d) {
+        if (session.engine.quorumQueues() == null || d.passive() || !QuorumQueueRules.isQuorum(d.arguments())) {
+            return false;
+        }
+        VirtualHost v = broker.virtualHost(session.vhost);
+        return v != null && v.queue(PermissionGate.clean(d.queue())) == null;
+    }
+
+    /** The replica's counts of a quorum queue, or null for any other queue. */
+    private QuorumQueues.Counts quorumCounts(String name) {
+        return isQuorum(name) ? session.engine.quorumQueues().counts(session.vhost, state.queueNamed(name)) : null;
+    }
+
+    private QuorumChannel quorum() {
+        if (quorum == null) {
+            quorum = new QuorumChannel(this, session, session.engine.quorumQueues());
+        }
+        return quorum;
+    }
+
+    /**
+     * The quorum part of an ack, nack or reject (sent to the queues' groups), returning the tag the classic part
+     * is settled with, or -1 if there is none. A quorum delivery cannot be settled inside a transaction yet.
+     */
+    private long settleQuorum(long tag, boolean multiple, QuorumCommand.Disposition disposition) {
+        if (quorum == null) {
+            return tag;
+        }
+        if (transaction != null) {
+            if (quorum.holds(tag, multiple)) {
+                throw new BrokerException(ErrorCode.NOT_IMPLEMENTED, "acknowledging quorum queue deliveries in a"
+                        + " transaction is not supported");
+            }
+            return tag;
+        }
+        return quorum.settle(tag, multiple, disposition, state);
+    }
+
+    void replyGetEmpty() {
+        reply(new BasicGetEmpty(""));
     }
 
     /**
      * basic.nack and basic.reject. In tx mode, as acks, they name their deliveries now (an unknown tag is 406 at
      * once) and take effect at commit.
      */
-    private void reject(long deliveryTag, boolean multiple, boolean requeue) {
+    private void reject(long tag, boolean multiple, boolean requeue) {
+        long deliveryTag = settleQuorum(tag, multiple, requeue ? QuorumCommand.Disposition.REQUEUE
+                : QuorumCommand.Disposition.DISCARD);
+        if (deliveryTag < 0) {
+            return;
+        }
         if (transaction != null) {
             TxSettlements.Held held = broker.transactions().hold(state, deliveryTag, multiple);
             transaction.add(() -> broker.transactions().reject(state, held, requeue));
@@ -512,7 +642,7 @@ final class ServerChannel implements ChannelOutput {
                 m.routingKey()), deliveryProperties(entry, m), m.body());
     }
 
-    private void countDelivery(boolean redelivered) {
+    void countDelivery(boolean redelivered) {
         MessageCounters counters = session.engine.counters();
         counters.delivered.increment();
         if (redelivered) {
@@ -526,7 +656,12 @@ final class ServerChannel implements ChannelOutput {
      * RabbitMQ's quorum queues do. The core has already counted this delivery in the entry.
      */
     static byte[] deliveryProperties(QueueEntry entry, Message m) {
-        int earlier = entry.deliveryCount() - 1;
+        return deliveryProperties(entry.deliveryCount(), m);
+    }
+
+    /** As {@link #deliveryProperties(QueueEntry, Message)}, for a delivery counted {@code deliveryCount}. */
+    static byte[] deliveryProperties(int deliveryCount, Message m) {
+        int earlier = deliveryCount - 1;
         byte[] stored = m.properties();
         if (earlier < 1) {
             return stored;

@@ -20,7 +20,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import io.holdfast.cluster.ReplicatedState;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -71,6 +73,7 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
     });
     private ClusterNode node;
     private CommandSubmitter submitter;
+    private QuorumGroups quorum;
     /** Whether the current run of refused writes has been logged: one line per outage, not per write. */
     private volatile boolean refusalLogged;
 
@@ -99,13 +102,23 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
         ClusterConfig cc = ClusterConfig.of(settings.nodeName(), self.host(), self.port(), config.dataDir())
                 .withElectionTimeout(settings.electionTimeout())
                 .withCommitTimeout(settings.commitTimeout());
-        metadata.node = ClusterNode.start(cc, Map.of(metadata.group, new MetadataState(metadata.effects)));
+        QuorumGroups quorum = new QuorumGroups(settings, engine, metadata, metadata.effects,
+                config.consumerTimeoutMillis());
+        metadata.quorum = quorum;
+        metadata.effects.quorumQueues(quorum);
+        Map<ReplicaGroup, ReplicatedState> hosted = new LinkedHashMap<>(quorum.recovered());
+        hosted.put(metadata.group, new MetadataState(metadata.effects));
+        metadata.node = ClusterNode.start(cc, hosted);
         metadata.submitter = metadata.node.submitter(metadata.group);
         engine.access().replicateThrough(metadata);
         engine.replicateTopologyThrough(metadata);
+        engine.broker().replicatedQueues(quorum);
+        engine.replicateQueuesThrough(quorum);
+        quorum.started(metadata.node);
         metadata.bootstrap.execute(() -> metadata.proposeBootstrap(engine.access().encoded()));
         log.info("cluster: node {} of {} ({}); users, vhosts, permissions and durable exchanges are replicated, "
-                + "queues and bindings are node-local", settings.nodeName(), settings.nodes(), GROUP_NAME);
+                + "quorum queues are replicated on every node; classic queues and bindings are node-local",
+                settings.nodeName(), settings.nodes(), GROUP_NAME);
         return metadata;
     }
 
@@ -182,6 +195,25 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
                 "exchange.delete of '" + name + "'").thenApply(refusal -> null);
     }
 
+    /** Declares a quorum queue cluster-wide (its arguments passed the rules already). */
+    CompletableFuture<String> declareQuorum(String vhost, String name, Map<String, Object> arguments) {
+        ByteBuf buf = Unpooled.buffer();
+        byte[] table;
+        try {
+            FieldTable.write(buf, arguments == null ? Map.of() : arguments);
+            table = ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+        }
+        MetadataState.QuorumDecl q = new MetadataState.QuorumDecl(vhost, name, table);
+        return submit(seqNo -> MetadataState.declareQuorum(origin, seqNo, q), "queue.declare of '" + name + "'");
+    }
+
+    CompletableFuture<String> deleteQuorum(String vhost, String name) {
+        return submit(seqNo -> MetadataState.deleteQuorum(origin, seqNo, vhost, name),
+                "queue.delete of '" + name + "'");
+    }
+
     private interface Command {
         byte[] encode(long seq);
     }
@@ -241,7 +273,7 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
         List<ClusterStatus.Member> members = new ArrayList<>();
         for (ClusterSettings.Node n : settings.nodes()) {
             members.add(new ClusterStatus.Member(n.name(), n.address(),
-                    n.name().equals(settings.nodeName()) || accepts(n)));
+                    n.name().equals(settings.nodeName()) || accepts(n, PROBE_TIMEOUT_MILLIS)));
         }
         return new ClusterStatus(settings.nodeName(), members, GROUP_NAME, g.leaderId(), g.term(), g.commitIndex(),
                 g.appliedIndex(), new TreeMap<>(g.followerLag()));
@@ -252,9 +284,10 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
         return node.groupStatus(group);
     }
 
-    private static boolean accepts(ClusterSettings.Node n) {
+    /** Whether {@code n}'s peer port takes a connection within {@code timeoutMillis}. */
+    static boolean accepts(ClusterSettings.Node n, int timeoutMillis) {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(n.host(), n.port()), PROBE_TIMEOUT_MILLIS);
+            s.connect(new InetSocketAddress(n.host(), n.port()), timeoutMillis);
             return true;
         } catch (IOException e) {
             return false;
@@ -265,6 +298,9 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
     @Override
     public void close() {
         bootstrap.shutdownNow();
+        if (quorum != null) {
+            quorum.close();
+        }
         if (node != null) {
             node.close();
         }

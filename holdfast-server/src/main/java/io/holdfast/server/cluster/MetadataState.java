@@ -25,12 +25,14 @@ import java.util.TreeMap;
  *   2 SET_ACCESS        i32 n, prior, i32 m, next   applied only if the state is still prior (else CONFLICT)
  *   3 DECLARE_EXCHANGE  utf vhost, utf name, utf type, u8 auto_delete, u8 internal, i32 n, arguments (field table)
  *   4 DELETE_EXCHANGE   utf vhost, utf name
+ *   5 DECLARE_QUORUM    utf vhost, utf name, i32 n, arguments (field table)   ignored if it exists
+ *   6 DELETE_QUORUM     utf vhost, utf name
  * </pre>
- * Queue declarations and bindings are meant to be the next kinds (5 and on) in this same log. {@code origin} and
+ * Bindings and classic queues are meant to be the next kinds in this same log. {@code origin} and
  * {@code seq} name the command so the node that submitted it learns when its own replica applied it.
  *
- * <p>Snapshot: {@code i32 version 1, u8 has_access, [i32 n, access bytes], i32 exchanges, then each exchange as in
- * DECLARE_EXCHANGE}.
+ * <p>Snapshot: {@code i32 version 2, u8 has_access, [i32 n, access bytes], i32 exchanges, then each exchange as in
+ * DECLARE_EXCHANGE, i32 quorum queues, then each as in DECLARE_QUORUM} (version 1, without the queues, is read too).
  *
  * <p>Threads: the group's apply thread only (see {@link ReplicatedState}).
  */
@@ -39,11 +41,13 @@ final class MetadataState implements ReplicatedState {
     static final byte SET_ACCESS = 2;
     static final byte DECLARE_EXCHANGE = 3;
     static final byte DELETE_EXCHANGE = 4;
+    static final byte DECLARE_QUORUM = 5;
+    static final byte DELETE_QUORUM = 6;
     static final String NOT_FORMED = "the cluster's users and virtual hosts are not set up yet (no majority has "
             + "formed the cluster); try again";
     static final String CONFLICT = "users, virtual hosts or permissions were changed at the same time on another "
             + "node; try again";
-    private static final int SNAPSHOT_VERSION = 1;
+    private static final int SNAPSHOT_VERSION = 2;
     /** No access state or argument table comes near this (a command must fit in one 1 MiB log entry). */
     private static final int BYTES_MAX = 64 << 20;
 
@@ -70,6 +74,24 @@ final class MetadataState implements ReplicatedState {
         }
     }
 
+    /** A quorum queue as the cluster knows it: every node holds a replica; the arguments stay encoded. */
+    record QuorumDecl(String vhost, String name, byte[] arguments) {
+        String key() {
+            return vhost + '\0' + name;
+        }
+
+        void write(DataOutputStream out) throws IOException {
+            out.writeUTF(vhost);
+            out.writeUTF(name);
+            out.writeInt(arguments.length);
+            out.write(arguments);
+        }
+
+        static QuorumDecl read(DataInputStream in) throws IOException {
+            return new QuorumDecl(in.readUTF(), in.readUTF(), bytes(in));
+        }
+    }
+
     /** What applying a command or a snapshot means on this node. Called on the apply thread; must not block long. */
     interface Effects {
         void accessChanged(byte[] access);
@@ -78,6 +100,10 @@ final class MetadataState implements ReplicatedState {
 
         void exchangeDeleted(String vhost, String name);
 
+        void quorumQueueDeclared(QuorumDecl q);
+
+        void quorumQueueDeleted(String vhost, String name);
+
         /** The command {@code seq} from {@code origin} was applied here; {@code refusal} is null if it took effect. */
         void applied(String origin, long seq, String refusal);
     }
@@ -85,6 +111,7 @@ final class MetadataState implements ReplicatedState {
     private final Effects effects;
     private byte[] access; // null until the first node's bootstrap is applied
     private Map<String, ExchangeDecl> exchanges = new TreeMap<>();
+    private Map<String, QuorumDecl> quorumQueues = new TreeMap<>();
 
     MetadataState(Effects effects) {
         this.effects = effects;
@@ -104,6 +131,8 @@ final class MetadataState implements ReplicatedState {
                 case SET_ACCESS -> setAccess(bytes(in), bytes(in));
                 case DECLARE_EXCHANGE -> declare(ExchangeDecl.read(in));
                 case DELETE_EXCHANGE -> delete(in.readUTF(), in.readUTF());
+                case DECLARE_QUORUM -> declareQuorum(QuorumDecl.read(in));
+                case DELETE_QUORUM -> deleteQuorum(in.readUTF(), in.readUTF());
                 default -> throw new IllegalArgumentException("unknown metadata command kind " + kind);
             };
         } catch (IOException e) {
@@ -147,6 +176,20 @@ final class MetadataState implements ReplicatedState {
         return null;
     }
 
+    private String declareQuorum(QuorumDecl q) {
+        if (quorumQueues.putIfAbsent(q.key(), q) == null) {
+            effects.quorumQueueDeclared(q);
+        }
+        return null;
+    }
+
+    private String deleteQuorum(String vhost, String name) {
+        if (quorumQueues.remove(vhost + '\0' + name) != null) {
+            effects.quorumQueueDeleted(vhost, name);
+        }
+        return null;
+    }
+
     @Override
     public void writeSnapshot(OutputStream stream) throws IOException {
         DataOutputStream out = new DataOutputStream(stream);
@@ -160,6 +203,10 @@ final class MetadataState implements ReplicatedState {
         for (ExchangeDecl x : exchanges.values()) {
             x.write(out);
         }
+        out.writeInt(quorumQueues.size());
+        for (QuorumDecl q : quorumQueues.values()) {
+            q.write(out);
+        }
         out.flush();
     }
 
@@ -168,7 +215,7 @@ final class MetadataState implements ReplicatedState {
     public void readSnapshot(InputStream stream) throws IOException {
         DataInputStream in = new DataInputStream(stream);
         int version = in.readInt();
-        if (version != SNAPSHOT_VERSION) {
+        if (version != 1 && version != SNAPSHOT_VERSION) {
             throw new IOException("metadata snapshot version " + version + "; this Holdfast reads " + SNAPSHOT_VERSION);
         }
         byte[] nextAccess = in.readBoolean() ? bytes(in) : null;
@@ -178,9 +225,17 @@ final class MetadataState implements ReplicatedState {
             ExchangeDecl x = ExchangeDecl.read(in);
             next.put(x.key(), x);
         }
+        Map<String, QuorumDecl> nextQueues = new TreeMap<>();
+        int queues = version == 1 ? 0 : in.readInt();
+        for (int i = 0; i < queues; i++) {
+            QuorumDecl q = QuorumDecl.read(in);
+            nextQueues.put(q.key(), q);
+        }
         Map<String, ExchangeDecl> before = exchanges;
+        Map<String, QuorumDecl> queuesBefore = quorumQueues;
         access = nextAccess;
         exchanges = next;
+        quorumQueues = nextQueues;
         if (nextAccess != null) {
             effects.accessChanged(nextAccess);
         }
@@ -190,6 +245,12 @@ final class MetadataState implements ReplicatedState {
             }
         });
         next.values().forEach(effects::exchangeDeclared);
+        queuesBefore.forEach((key, q) -> {
+            if (!nextQueues.containsKey(key)) {
+                effects.quorumQueueDeleted(q.vhost(), q.name());
+            }
+        });
+        nextQueues.values().forEach(effects::quorumQueueDeclared);
     }
 
     // ---- commands, as the submitting node writes them ----
@@ -211,6 +272,17 @@ final class MetadataState implements ReplicatedState {
 
     static byte[] deleteExchange(String origin, long seq, String vhost, String name) {
         return command(DELETE_EXCHANGE, origin, seq, out -> {
+            out.writeUTF(vhost);
+            out.writeUTF(name);
+        });
+    }
+
+    static byte[] declareQuorum(String origin, long seq, QuorumDecl q) {
+        return command(DECLARE_QUORUM, origin, seq, q::write);
+    }
+
+    static byte[] deleteQuorum(String origin, long seq, String vhost, String name) {
+        return command(DELETE_QUORUM, origin, seq, out -> {
             out.writeUTF(vhost);
             out.writeUTF(name);
         });

@@ -39,6 +39,7 @@ final class NodeEffects implements MetadataState.Effects, ChannelOutput {
     private final AppliedListener listener;
     private final long connectionId;
     private volatile boolean formed;
+    private QuorumGroups quorum;
 
     NodeEffects(Engine engine, BiConsumer<String, Runnable> closeVirtualHost, AppliedListener listener) {
         this.engine = engine;
@@ -102,12 +103,34 @@ final class NodeEffects implements MetadataState.Effects, ChannelOutput {
     }
 
     @Override
+    public void quorumQueueDeclared(MetadataState.QuorumDecl q) {
+        quorum.declared(q);
+    }
+
+    @Override
+    public void quorumQueueDeleted(String vhost, String name) {
+        quorum.deleted(vhost, name);
+    }
+
+    /** Set once, before the metadata group starts applying. */
+    void quorumQueues(QuorumGroups q) {
+        this.quorum = q;
+    }
+
+    @Override
     public void applied(String origin, long seq, String refusal) {
         listener.applied(origin, seq, refusal);
     }
 
-    /** Runs {@code change} on the broker thread on a fresh channel in {@code vhost}, and saves the topology. */
     private void onBroker(String vhost, String what, Consumer<ChannelState> change) {
+        onBroker(vhost, what, change, () -> { });
+    }
+
+    /**
+     * Runs {@code change} on the broker thread on a fresh channel in {@code vhost}, saves the topology, then runs
+     * {@code after} (on the broker thread too).
+     */
+    void onBroker(String vhost, String what, Consumer<ChannelState> change, Runnable after) {
         engine.loop().execute(() -> {
             Broker b = engine.broker();
             if (b.virtualHost(vhost) == null) {
@@ -123,6 +146,7 @@ final class NodeEffects implements MetadataState.Effects, ChannelOutput {
                 b.closeChannel(ch);
                 engine.afterCommand();
             }
+            after.run();
         });
     }
 

@@ -60,6 +60,7 @@ public final class Engine implements AutoCloseable {
     private final RecoveryReport recoveryReport;
     /** Non-null on a cluster node: durable exchange changes go through the cluster first. */
     private volatile ReplicatedTopology replicatedTopology;
+    private volatile QuorumQueues quorumQueues;
 
     private Engine(ServerConfig config, Journal journal, JournalReplay replay, boolean unclean, AuditLog audit,
                    AccessControl access) throws IOException {
@@ -243,6 +244,12 @@ public final class Engine implements AutoCloseable {
 
     /** Set once by the server, before clients connect, when this node is one of a cluster. */
     public void replicateTopologyThrough(ReplicatedTopology r) { replicatedTopology = r; }
+
+    /** The cluster's quorum queues, or null on a single node (where a quorum queue is a classic durable one). */
+    public QuorumQueues quorumQueues() { return quorumQueues; }
+
+    /** Set once by a cluster node, before clients connect. */
+    public void replicateQueuesThrough(QuorumQueues q) { quorumQueues = q; }
 
     /** Called on the broker thread after each command: durable topology changes are saved first. */
     public void afterCommand() {

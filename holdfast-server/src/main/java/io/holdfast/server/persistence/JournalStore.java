@@ -91,6 +91,11 @@ public final class JournalStore implements MessageStore {
         this.barrier = b;
     }
 
+    /** The barrier set now, or null: writes made elsewhere for the same command (a cluster's commit) count in it. */
+    public WriteBarrier currentBarrier() {
+        return barrier;
+    }
+
     @Override
     public void enqueued(Queue queue, QueueEntry entry) {
         WriteBarrier b = barrier;

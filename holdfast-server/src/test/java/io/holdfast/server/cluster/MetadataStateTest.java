@@ -32,6 +32,16 @@ class MetadataStateTest {
         }
 
         @Override
+        public void quorumQueueDeclared(MetadataState.QuorumDecl q) {
+            effects.add("declare quorum " + q.vhost() + "/" + q.name());
+        }
+
+        @Override
+        public void quorumQueueDeleted(String vhost, String name) {
+            effects.add("delete quorum " + vhost + "/" + name);
+        }
+
+        @Override
         public void applied(String origin, long seq, String refusal) {
             refusals.add(refusal);
         }
@@ -87,6 +97,28 @@ class MetadataStateTest {
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         behind.writeSnapshot(again);
         assertThat(again.toByteArray()).as("the same state gives the same snapshot").isEqualTo(snapshot.toByteArray());
+    }
+
+    @Test
+    void quorumQueuesAreDeclaredOnceDeletedAndCarriedInTheSnapshot() throws Exception {
+        Recorded r = new Recorded();
+        MetadataState leader = new MetadataState(r);
+        MetadataState.QuorumDecl orders = new MetadataState.QuorumDecl("/", "orders", new byte[] {0, 0, 0, 0});
+        leader.apply(MetadataState.declareQuorum("a", 1, orders), 0);
+        leader.apply(MetadataState.declareQuorum("b", 1, orders), 0);
+        leader.apply(MetadataState.declareQuorum("a", 2, new MetadataState.QuorumDecl("/", "gone", new byte[4])), 0);
+        leader.apply(MetadataState.deleteQuorum("a", 3, "/", "gone"), 0);
+        assertThat(r.effects).containsExactly("declare quorum //orders", "declare quorum //gone",
+                "delete quorum //gone");
+        ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
+        leader.writeSnapshot(snapshot);
+
+        Recorded behind = new Recorded();
+        MetadataState replica = new MetadataState(behind);
+        replica.apply(MetadataState.declareQuorum("a", 2, new MetadataState.QuorumDecl("/", "gone", new byte[4])), 0);
+        behind.effects.clear();
+        replica.readSnapshot(new ByteArrayInputStream(snapshot.toByteArray()));
+        assertThat(behind.effects).containsExactly("delete quorum //gone", "declare quorum //orders");
     }
 
     @Test

@@ -1,0 +1,247 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.GetResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Quorum queues on three broker JVMs, through the Java client: a queue declared on one node is usable from every
+ * node, a publish is confirmed once the queue's group committed it, a consumer on any node gets the messages in
+ * order, and the unacked deliveries of a node killed with SIGKILL come back, redelivered, to a consumer elsewhere.
+ * A node that was down catches up: what was confirmed while it was away is there when it is the only one asked.
+ * One shared cluster, the tests in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class QuorumQueueClusterTest {
+    private static final Map<String, Object> QUORUM = Map.of("x-queue-type", "quorum");
+
+    @TempDir
+    static Path dir;
+    private static BrokerCluster cluster;
+
+    @BeforeAll
+    static void startThreeNodes() throws Exception {
+        cluster = new BrokerCluster(dir, Path.of("target", "quorum-cluster-test"), "raft.commit_timeout = 5000\n");
+        cluster.startAll();
+    }
+
+    @AfterAll
+    static void stopAll() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aQuorumQueueDeclaredOnOneNodeTakesConfirmedPublishesOnAnotherAndDeliversInOrderOnTheThird()
+            throws Exception {
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            AMQP.Queue.DeclareOk ok = ch.queueDeclare("orders", true, false, false, QUORUM);
+            assertThat(ok.getMessageCount()).isZero();
+        }
+        for (int node = 1; node < 3; node++) {
+            int n = node;
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                try (Connection c = cluster.connect(n); Channel ch = c.createChannel()) {
+                    ch.queueDeclarePassive("orders");
+                }
+            });
+        }
+        try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
+            ch.confirmSelect();
+            for (int i = 0; i < 300; i++) {
+                ch.basicPublish("", "orders", persistent(), body("m" + i));
+            }
+            ch.waitForConfirmsOrDie(30_000);
+        }
+        try (Connection c = cluster.connect(2); Channel ch = c.createChannel()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> ch.queueDeclarePassive("orders").getMessageCount()
+                    == 300);
+            List<String> got = consume(ch, "orders", 300, true);
+            assertThat(got).containsExactlyElementsOf(expected("m", 300));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void whatAQuorumQueueRefusesIsRefusedWithRabbitMqsText() throws Exception {
+        try (Connection c = cluster.connect(0)) {
+            Channel ch = c.createChannel();
+            assertThatThrownBy(() -> ch.queueDeclare("fleeting", false, false, false, QUORUM))
+                    .hasStackTraceContaining("PRECONDITION_FAILED - invalid property 'non-durable' for queue "
+                            + "'fleeting' in vhost '/'");
+            Channel again = c.createChannel();
+            assertThatThrownBy(() -> again.queueDeclare("orders", true, false, false, Map.of()))
+                    .as("a classic redeclaration of a quorum queue").hasStackTraceContaining("PRECONDITION_FAILED");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void unackedDeliveriesOfAKilledNodeComeBackRedeliveredToAConsumerOnAnother() throws Exception {
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            ch.queueDeclare("jobs", true, false, false, QUORUM);
+            ch.confirmSelect();
+            for (int i = 0; i < 20; i++) {
+                ch.basicPublish("", "jobs", persistent(), body("j" + i));
+            }
+            ch.waitForConfirmsOrDie(30_000);
+        }
+        // node 3 takes five and never acks them
+        Connection doomed = cluster.connect(2);
+        Channel taker = doomed.createChannel();
+        taker.basicQos(5);
+        BlockingQueue<String> taken = new LinkedBlockingQueue<>();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            taker.queueDeclarePassive("jobs");
+            return true;
+        });
+        taker.basicConsume("jobs", false, new DefaultConsumer(taker) {
+            @Override
+            public void handleDelivery(String tag, Envelope e, AMQP.BasicProperties p, byte[] body) {
+                taken.add(new String(body, StandardCharsets.UTF_8));
+            }
+        });
+        List<String> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            held.add(taken.poll(30, TimeUnit.SECONDS));
+        }
+        assertThat(held).containsExactly("j0", "j1", "j2", "j3", "j4");
+        cluster.kill(2);
+
+        try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
+            // ready again, all 20, once the queue's leader has found node 3 gone
+            await().atMost(Duration.ofSeconds(60)).until(() -> ch.queueDeclarePassive("jobs").getMessageCount()
+                    == 20);
+            BlockingQueue<GetResponse> all = new LinkedBlockingQueue<>();
+            ch.basicConsume("jobs", false, new DefaultConsumer(ch) {
+                @Override
+                public void handleDelivery(String tag, Envelope e, AMQP.BasicProperties p, byte[] body)
+                        throws IOException {
+                    all.add(new GetResponse(e, p, body, 0));
+                    ch.basicAck(e.getDeliveryTag(), false);
+                }
+            });
+            List<GetResponse> got = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                GetResponse r = all.poll(60, TimeUnit.SECONDS);
+                assertThat(r).as("delivery %d of 20", i).isNotNull();
+                got.add(r);
+            }
+            List<String> bodies = got.stream().map(r -> new String(r.getBody(), StandardCharsets.UTF_8)).toList();
+            assertThat(bodies).containsExactlyInAnyOrderElementsOf(expected("j", 20));
+            for (GetResponse r : got) {
+                String b = new String(r.getBody(), StandardCharsets.UTF_8);
+                assertThat(r.getEnvelope().isRedeliver()).as(b).isEqualTo(held.contains(b));
+            }
+            // they come back to their original positions: the held five first
+            assertThat(bodies.subList(0, 5)).containsExactlyElementsOf(held);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aNodeThatWasDownHasWhatWasConfirmedWhileItWasAway() throws Exception {
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            ch.confirmSelect();
+            for (int i = 0; i < 200; i++) {
+                ch.basicPublish("", "orders", persistent(), body("late" + i));
+            }
+            ch.waitForConfirmsOrDie(30_000);
+        }
+        cluster.start(2);
+        try (Connection c = cluster.connect(2); Channel ch = c.createChannel()) {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+                    ch.queueDeclarePassive("orders").getMessageCount() == 200);
+            GetResponse first = ch.basicGet("orders", false);
+            assertThat(new String(first.getBody(), StandardCharsets.UTF_8)).isEqualTo("late0");
+            ch.basicReject(first.getEnvelope().getDeliveryTag(), true);
+            List<String> got = consume(ch, "orders", 200, true);
+            assertThat(got).containsExactlyElementsOf(expected("late", 200));
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aDeletedQuorumQueueIsGoneOnEveryNode() throws Exception {
+        try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
+            ch.queueDelete("jobs");
+        }
+        for (int node = 0; node < 3; node++) {
+            int n = node;
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                try (Connection c = cluster.connect(n)) {
+                    Channel ch = c.createChannel();
+                    assertThatThrownBy(() -> ch.queueDeclarePassive("jobs")).hasStackTraceContaining("NOT_FOUND");
+                }
+            });
+        }
+    }
+
+    // ---- helpers ----
+
+    private static List<String> consume(Channel ch, String queue, int n, boolean ack) throws Exception {
+        BlockingQueue<String> got = new LinkedBlockingQueue<>();
+        ch.basicQos(50);
+        String tag = ch.basicConsume(queue, false, new DefaultConsumer(ch) {
+            @Override
+            public void handleDelivery(String consumerTag, Envelope e, AMQP.BasicProperties p, byte[] body)
+                    throws IOException {
+                if (ack) {
+                    ch.basicAck(e.getDeliveryTag(), false); // before the test thread can see it and close
+                }
+                got.add(new String(body, StandardCharsets.UTF_8));
+            }
+        });
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String m = got.poll(30, TimeUnit.SECONDS);
+            assertThat(m).as("message %d of %d", i, n).isNotNull();
+            out.add(m);
+        }
+        ch.basicCancel(tag);
+        return out;
+    }
+
+    private static List<String> expected(String prefix, int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(prefix + i);
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static AMQP.BasicProperties persistent() {
+        return new AMQP.BasicProperties.Builder().deliveryMode(2).build();
+    }
+
+    private static byte[] body(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
