@@ -204,6 +204,81 @@ class QuorumQueueClusterTest {
         }
     }
 
+    /**
+     * Kill -9 of the queue's leader while a client of another node publishes with confirms: a new leader is elected,
+     * publishing goes on, and nothing confirmed is lost. Prints the time from the kill to the first confirm after it
+     * ({@code -Dholdfast.quorum.failover.rounds=N} for more rounds; each restarts the killed node).
+     */
+    @Test
+    @Order(6)
+    void killingTheLeaderPausesConfirmedPublishingBrieflyAndLosesNothingConfirmed() throws Exception {
+        int rounds = Integer.getInteger("holdfast.quorum.failover.rounds", 1);
+        List<Long> failoverMillis = new ArrayList<>();
+        List<String> confirmed = new ArrayList<>();
+        int next = 0;
+        for (int round = 0; round < rounds; round++) {
+            int leader = leaderOf("orders");
+            int via = (leader + 1) % 3;
+            try (Connection c = cluster.connect(via); Channel ch = c.createChannel()) {
+                ch.confirmSelect();
+                for (int i = 0; i < 50; i++, next++) {
+                    next = publishConfirmed(ch, next, confirmed);
+                }
+                long killed = System.nanoTime();
+                cluster.kill(leader);
+                long firstConfirm = -1;
+                for (int i = 0; i < 50; i++, next++) {
+                    next = publishConfirmed(ch, next, confirmed);
+                    if (firstConfirm < 0) {
+                        firstConfirm = System.nanoTime();
+                    }
+                }
+                failoverMillis.add(TimeUnit.NANOSECONDS.toMillis(firstConfirm - killed));
+            }
+            cluster.start(leader);
+        }
+        System.out.println("quorum failover, kill -9 of the leader to the first confirm after it (ms): "
+                + failoverMillis);
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> ch.queueDeclarePassive("orders").getMessageCount()
+                    >= confirmed.size());
+            List<String> got = consume(ch, "orders", ch.queueDeclarePassive("orders").getMessageCount(), true);
+            assertThat(got).as("every confirmed message, in publish order (a nacked one may be there too)")
+                    .containsSubsequence(confirmed);
+        }
+    }
+
+    /** Publishes message {@code n} until it is confirmed (a nack or a timeout: again, as the next number). */
+    private static int publishConfirmed(Channel ch, int n, List<String> confirmed) throws Exception {
+        int m = n;
+        while (true) {
+            String body = "f" + m;
+            ch.basicPublish("", "orders", persistent(), body(body));
+            if (ch.waitForConfirms(30_000)) {
+                confirmed.add(body);
+                return m;
+            }
+            m++;
+        }
+    }
+
+    /** The node leading {@code queue}'s group, as /api/queues shows it on node 0 (or 1 if 0 is down). */
+    private static int leaderOf(String queue) {
+        int[] leader = {-1};
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            int asking = cluster.node(0) != null ? 0 : 1;
+            var view = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    cluster.http(asking, "GET", "/api/queues/%2F/" + queue, null).body());
+            String name = view.path("leader").asText("");
+            if (!name.startsWith("holdfast")) {
+                return false;
+            }
+            leader[0] = Integer.parseInt(name.substring("holdfast".length())) - 1;
+            return view.path("type").asText().equals("quorum");
+        });
+        return leader[0];
+    }
+
     // ---- helpers ----
 
     private static List<String> consume(Channel ch, String queue, int n, boolean ack) throws Exception {

@@ -107,6 +107,15 @@ public final class Broker {
     public interface ReplicatedQueues {
         /** {@code message} was routed to {@code queue}: send it to the queue's replicas. */
         void enqueue(Queue queue, Message message);
+
+        /** What this node's replica of {@code queue} knows now (any thread). */
+        ReplicaView view(Queue queue);
+
+        /**
+         * A replicated queue as this node sees it: its replica's counts (which may lag the leader by a few entries),
+         * its group's leader (null while there is none) and members.
+         */
+        record ReplicaView(int ready, int unacked, int consumers, String leader, java.util.List<String> members) {}
     }
 
     /** RabbitMQ's default {@code consumer_timeout}: 30 minutes. */
@@ -418,6 +427,11 @@ public final class Broker {
 
     ReplicatedQueues replicatedQueues() {
         return replicated;
+    }
+
+    /** What this node's replica of {@code q} knows, or null if {@code q} is not replicated. */
+    public ReplicatedQueues.ReplicaView replicaView(Queue q) {
+        return replicated(q) ? replicated.view(q) : null;
     }
 
     VirtualHost requireVhost(String name) {

@@ -321,6 +321,25 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         });
     }
 
+    @Override
+    public ReplicaView view(Queue queue) {
+        Hosted h = hosted.get(key(queue.vhost(), queue.name()));
+        if (h == null) {
+            return new ReplicaView(0, 0, 0, null, List.of());
+        }
+        String leader = null;
+        ClusterNode n = raft.getNow(null);
+        if (n != null) {
+            try {
+                leader = n.groupStatus(h.group()).leaderId();
+            } catch (IOException | RuntimeException e) {
+                leader = null; // no division yet: no leader known
+            }
+        }
+        return new ReplicaView(h.replica().messageCount(), h.replica().unackedCount(), h.replica().consumerCount(),
+                leader, h.group().peers().stream().map(ReplicaGroup.Peer::id).toList());
+    }
+
     // ---- what a replica applied: its group's thread ----
 
     private void applied(String k, String vhost, String name, QuorumCommand command, QuorumQueue.Outcome outcome) {

@@ -38,10 +38,21 @@ final class ApiViews {
      */
     record QueueRow(String name, String vhost, boolean durable, boolean autoDelete, boolean exclusive,
                     Map<String, Object> arguments, int consumers, long ready, long unacked, long readyBytes, long held,
-                    MessageRates.Counts counts) {
+                    MessageRates.Counts counts, Broker.ReplicatedQueues.ReplicaView replica) {
         static QueueRow of(Queue q) {
             return new QueueRow(q.name(), q.vhost(), q.durable(), q.autoDelete(), q.exclusive(), ApiViews.arguments(q.arguments()),
-                    q.consumerCount(), q.readyCount(), q.unackedCount(), q.readyBytes(), q.heldCount(), ApiViews.counts(q));
+                    q.consumerCount(), q.readyCount(), q.unackedCount(), q.readyBytes(), q.heldCount(), ApiViews.counts(q),
+                    null);
+        }
+
+        /** As {@link #of(Queue)}; a quorum queue of a cluster node shows its replica's counts, leader and members. */
+        static QueueRow of(Broker b, Queue q) {
+            Broker.ReplicatedQueues.ReplicaView r = b.replicaView(q);
+            if (r == null) {
+                return of(q);
+            }
+            return new QueueRow(q.name(), q.vhost(), true, false, false, ApiViews.arguments(q.arguments()),
+                    r.consumers(), r.ready(), r.unacked(), 0, 0, ApiViews.counts(q), r);
         }
 
         Map<String, Object> view() {
@@ -52,9 +63,18 @@ final class ApiViews {
             m.put("auto_delete", autoDelete);
             m.put("exclusive", exclusive);
             m.put("arguments", arguments);
-            m.put("node", NODE);
-            m.put("state", "running");
-            m.put("type", "classic");
+            if (replica == null) {
+                m.put("node", NODE);
+                m.put("state", "running");
+                m.put("type", "classic");
+            } else {
+                // RabbitMQ's quorum queue fields: its node is the leader's
+                m.put("node", replica.leader());
+                m.put("state", replica.leader() == null ? "minority" : "running");
+                m.put("type", "quorum");
+                m.put("leader", replica.leader());
+                m.put("members", replica.members());
+            }
             m.put("consumers", consumers);
             m.put("messages", ready + unacked);
             m.put("messages_ready", ready);
@@ -143,7 +163,7 @@ final class ApiViews {
         List<QueueRow> out = new ArrayList<>();
         for (VirtualHost v : broker.virtualHosts()) {
             if (vhost == null || v.name().equals(vhost)) {
-                v.queues().forEach(q -> out.add(QueueRow.of(q)));
+                v.queues().forEach(q -> out.add(QueueRow.of(broker, q)));
             }
         }
         return out;

@@ -81,7 +81,7 @@ final class ManagementApi {
                 .add("GET", "/api/queues/{vhost}/{name}", Routes.Access.VHOST_READ, r -> one(b -> {
                     VirtualHost v = b.virtualHost(r.variable(0));
                     Queue q = v == null ? null : v.queue(r.variable(1));
-                    return q == null ? null : ApiViews.QueueRow.of(q).view(rates);
+                    return q == null ? null : ApiViews.QueueRow.of(b, q).view(rates);
                 }))
                 .add("GET", "/api/exchanges", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.exchanges(b, null)))
                 .add("GET", "/api/exchanges/{vhost}", Routes.Access.VHOST_READ,
