@@ -248,6 +248,53 @@ class QuorumQueueClusterTest {
         }
     }
 
+    @Test
+    @Order(7)
+    void aRejectedMessageIsDeadLetteredToAnotherQuorumQueueAndAPoisonMessageIsQuarantined() throws Exception {
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            ch.queueDeclare("graveyard", true, false, false, QUORUM);
+            ch.queueDeclare("work", true, false, false, Map.of("x-queue-type", "quorum",
+                    "x-dead-letter-exchange", "", "x-dead-letter-routing-key", "graveyard"));
+            ch.queueDeclare("fragile", true, false, false, Map.of("x-queue-type", "quorum", "x-delivery-limit", 1));
+            ch.confirmSelect();
+            ch.basicPublish("", "work", persistent(), body("rejected"));
+            ch.basicPublish("", "fragile", persistent(), body("poison"));
+            ch.waitForConfirmsOrDie(30_000);
+        }
+        try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
+            GetResponse r = awaitGet(ch, "work");
+            ch.basicReject(r.getEnvelope().getDeliveryTag(), false);
+            await().atMost(Duration.ofSeconds(30)).until(() -> ch.queueDeclarePassive("graveyard").getMessageCount()
+                    == 1);
+            GetResponse dead = ch.basicGet("graveyard", true);
+            assertThat(new String(dead.getBody(), StandardCharsets.UTF_8)).isEqualTo("rejected");
+            assertThat(dead.getProps().getHeaders()).containsKey("x-death");
+
+            for (int i = 0; i < 2; i++) { // the second delivery is over the limit of 1 redelivery
+                GetResponse p = awaitGet(ch, "fragile");
+                ch.basicReject(p.getEnvelope().getDeliveryTag(), true);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> ch.queueDeclarePassive("fragile").getMessageCount()
+                    == 0);
+        }
+        // held by the queue's leader's node, in its vhost's quarantine queue
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            int quarantined = 0;
+            for (int n = 0; n < 3; n++) {
+                try (Connection c = cluster.connect(n); Channel ch = c.createChannel()) {
+                    quarantined += ch.queueDeclare("holdfast.quarantine", true, false, false, null).getMessageCount();
+                }
+            }
+            return quarantined == 1;
+        });
+    }
+
+    private static GetResponse awaitGet(Channel ch, String queue) {
+        GetResponse[] got = new GetResponse[1];
+        await().atMost(Duration.ofSeconds(30)).until(() -> (got[0] = ch.basicGet(queue, false)) != null);
+        return got[0];
+    }
+
     /** Publishes message {@code n} until it is confirmed (a nack or a timeout: again, as the next number). */
     private static int publishConfirmed(Channel ch, int n, List<String> confirmed) throws Exception {
         int m = n;

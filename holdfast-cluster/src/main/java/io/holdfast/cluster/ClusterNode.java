@@ -13,6 +13,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.ClientId;
@@ -42,6 +45,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: any thread may call any method; {@link #host} and {@link #close} are serialised.
  */
 public final class ClusterNode implements AutoCloseable {
+    /** How long a group's removal may take (Ratis closes its division and deletes its directory). */
+    private static final int REMOVE_TIMEOUT_SECONDS = 30;
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
     private final ClusterConfig config;
@@ -179,19 +184,34 @@ public final class ClusterNode implements AutoCloseable {
      * Stops hosting {@code group} here and deletes its storage (the queue it replicates was deleted): its submitter's
      * waiting commands fail, as on close.
      *
-     * @throws IOException if Ratis could not remove it; it is then no longer served from this object either
+     * @throws IOException if Ratis could not remove it within {@link #REMOVE_TIMEOUT_SECONDS}; it is then no longer
+     *     served from this object either
      */
-    public synchronized void remove(ReplicaGroup group) throws IOException {
-        checkOpen();
-        Hosted h = groups.remove(group.groupId());
-        if (h == null) {
-            return;
+    public void remove(ReplicaGroup group) throws IOException {
+        Hosted h;
+        GroupManagementRequest request;
+        synchronized (this) {
+            checkOpen();
+            h = groups.remove(group.groupId());
+            if (h == null) {
+                return;
+            }
+            request = GroupManagementRequest.newRemove(adminClientId, server.getId(), adminCallId++, group.groupId(),
+                    true, false);
         }
         if (h.submitter() != null) {
             h.submitter().close();
         }
-        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(adminClientId,
-                server.getId(), adminCallId++, group.groupId(), true, false));
+        RaftClientReply reply;
+        try {
+            reply = server.groupManagementAsync(request).get(REMOVE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted removing group " + group.name(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("node " + config.nodeId() + " could not remove group " + group.name() + " within "
+                    + REMOVE_TIMEOUT_SECONDS + " s", e);
+        }
         if (!reply.isSuccess()) {
             throw new IOException("node " + config.nodeId() + " could not remove group " + group.name(),
                     reply.getException());

@@ -226,6 +226,17 @@ public final class Broker {
         }
     }
 
+    /**
+     * Puts {@code message}, which went over the {@code x-delivery-limit} of the replicated queue {@code source} (whose
+     * group handed it out, see {@link QuorumEffect.Quarantine}), in the vhost's quarantine queue, as a message of
+     * a queue of this broker's would be. Its headers must be decoded from its properties first.
+     */
+    public void quarantine(Queue source, Message message, int deliveryCount) {
+        Queue q = quarantine.admit(source, message, deliveryCount);
+        deliveries.schedule(q);
+        dispatch();
+    }
+
     /** Sets who hears of dead-lettered messages that were dropped (by default nobody). */
     public void deadLetterDropListener(DeadLetterDropListener listener) {
         deadLetters.dropListener(listener);

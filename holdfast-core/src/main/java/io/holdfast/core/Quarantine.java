@@ -68,6 +68,20 @@ final class Quarantine {
             }
             return null; // the node carrying out the effects puts it in its vhost's quarantine queue
         }
+        Message m = broker.messageOf(source, e);
+        if (m == null) {
+            return null; // unreadable: already dropped
+        }
+        Queue quarantine = admit(source, m, e.deliveryCount);
+        broker.settle(source, e);
+        return quarantine;
+    }
+
+    /**
+     * Puts a copy of {@code m}, which left {@code source} after {@code deliveryCount} deliveries, at the tail of the
+     * vhost's quarantine queue (made on first use, and stored if it stores the copy); returns that queue.
+     */
+    Queue admit(Queue source, Message m, int deliveryCount) {
         VirtualHost v = broker.requireVhost(source.vhost());
         Queue quarantine = v.queue(Broker.QUARANTINE_QUEUE);
         if (quarantine == null) {
@@ -76,23 +90,18 @@ final class Quarantine {
             v.queues.put(Broker.QUARANTINE_QUEUE, quarantine);
             broker.durableTopologyChanged();
         }
-        Message m = broker.messageOf(source, e);
-        if (m == null) {
-            return null; // unreadable: already dropped
-        }
-        listener.quarantining(source, e, quarantine);
         Map<String, Object> headers = new LinkedHashMap<>(m.headers());
         headers.put(QUEUE_HEADER, source.name());
         headers.put(REASON_HEADER, DELIVERY_LIMIT);
         Message kept = new Message(m.exchange(), m.routingKey(), broker.rewriter().withHeaders(m.properties(), headers),
                 headers, m.persistent(), m.expirationMillis(), m.body());
-        QueueEntry copy = new QueueEntry(broker.nextSeq(), kept, true, e.deliveryCount, broker.clockMillis(),
+        QueueEntry copy = new QueueEntry(broker.nextSeq(), kept, true, deliveryCount, broker.clockMillis(),
                 QueueEntry.NEVER);
+        listener.quarantining(source, copy, quarantine);
         quarantine.restore(copy); // appends at the tail, as a publish would
         if (quarantine.stores(copy)) {
             broker.store().enqueued(quarantine, copy);
         }
-        broker.settle(source, e);
         quarantinedCount++;
         return quarantine;
     }

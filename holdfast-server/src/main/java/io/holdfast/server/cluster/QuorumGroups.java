@@ -20,6 +20,7 @@ import io.holdfast.server.config.ClusterSettings;
 import io.holdfast.server.engine.BasicPropertiesRewriter;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.server.engine.QuorumQueues;
+import io.holdfast.server.engine.ReplicatedTopology;
 import io.holdfast.server.persistence.WriteBarrier;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
@@ -75,11 +76,12 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     private final Map<String, java.util.Set<String>> declaredDown = new ConcurrentHashMap<>();
     /** Channel ids: this run's start second in the high half, so a restarted node never reuses one. */
     private final AtomicLong channelIds = new AtomicLong((System.currentTimeMillis() / 1000) << 32);
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "holdfast-quorum-queues");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Queues the metadata log declares now, as its apply thread last said: hosting skips a queue deleted since. */
+    private final java.util.Set<String> declared = ConcurrentHashMap.newKeySet();
+    /** Hosts and removes replicas, in the metadata log's order. */
+    private final ScheduledExecutorService worker = daemon("holdfast-quorum-hosting");
+    /** Probes the peers and ticks the queues led here; apart from hosting, so a slow Ratis call stalls neither. */
+    private final ScheduledExecutorService watcher = daemon("holdfast-quorum-watcher");
     /** The node's Raft server, once started: hosting waits for it (the metadata log replays before). */
     private final CompletableFuture<ClusterNode> raft = new CompletableFuture<>();
 
@@ -94,6 +96,14 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         this.metadata = metadata;
         this.effects = effects;
         this.consumerTimeoutMillis = consumerTimeoutMillis;
+    }
+
+    private static ScheduledExecutorService daemon(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     static String key(String vhost, String name) {
@@ -111,6 +121,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                 if (q.quorumType() && q.durable()) {
                     Hosted h = newHosted(v.name(), q.name(), q.arguments(), new CompletableFuture<>());
                     hosted.put(key(v.name(), q.name()), h);
+                    declared.add(key(v.name(), q.name()));
                     out.put(h.group(), h.replica());
                 }
             }
@@ -126,7 +137,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                 declareSelfDown(h);
             }
         }
-        worker.scheduleWithFixedDelay(this::watch, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+        watcher.scheduleWithFixedDelay(this::watch, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private Hosted newHosted(String vhost, String name, Map<String, Object> arguments, CompletableFuture<Void> ready) {
@@ -148,7 +159,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
             if (error == null) {
                 h.ready().complete(null);
             } else if (hosted.get(key(h.vhost(), h.name())) == h) {
-                worker.schedule(() -> declareSelfDown(h), WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                watcher.schedule(() -> declareSelfDown(h), WATCH_MILLIS, TimeUnit.MILLISECONDS);
             }
         });
     }
@@ -159,12 +170,16 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     void declared(MetadataState.QuorumDecl decl) {
         Map<String, Object> arguments = FieldTable.read(Unpooled.wrappedBuffer(decl.arguments()));
         String k = key(decl.vhost(), decl.name());
+        declared.add(k);
         effects.onBroker(decl.vhost(), "declare quorum queue '" + decl.name() + "'",
                 ch -> engine.broker().topology().declareQueue(ch, decl.name(), false, true, false, false, arguments),
                 () -> worker.execute(() -> host(k, decl.vhost(), decl.name(), arguments)));
     }
 
     private void host(String k, String vhost, String name, Map<String, Object> arguments) {
+        if (!declared.contains(k)) {
+            return; // deleted since (a node replaying its log): a replica now would wait for peers that have none
+        }
         if (!hosted.containsKey(k)) {
             Hosted h = newHosted(vhost, name, arguments, CompletableFuture.completedFuture(null));
             try {
@@ -194,6 +209,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     /** The cluster deleted the queue: its replica goes (with its storage), then the broker's queue, then consumers hear. */
     void deleted(String vhost, String name) {
         String k = key(vhost, name);
+        declared.remove(k);
         worker.execute(() -> {
             Hosted h = hosted.remove(k);
             if (h != null) {
@@ -253,7 +269,21 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                 done.completeExceptionally(error);
             }
         });
-        return done;
+        return bounded(done, "queue.declare of '" + name + "'");
+    }
+
+    /** A declaration or deletion committed, but not carried out here in time, fails rather than hangs. */
+    private CompletableFuture<Void> bounded(CompletableFuture<Void> done, String what) {
+        long millis = 2 * settings.commitTimeout().toMillis();
+        return done.orTimeout(millis, TimeUnit.MILLISECONDS).exceptionallyCompose(error -> {
+            Throwable why = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (why instanceof java.util.concurrent.TimeoutException) {
+                return CompletableFuture.failedFuture(new ReplicatedTopology.NotCommitted(what + " was not carried"
+                        + " out on this node within " + millis + " ms; it may still take effect", why));
+            }
+            return CompletableFuture.failedFuture(why);
+        });
     }
 
     @Override
@@ -267,7 +297,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                 done.completeExceptionally(error);
             }
         });
-        return done;
+        return bounded(done, "queue.delete of '" + name + "'");
     }
 
     @Override
@@ -418,17 +448,18 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         }
     }
 
-    /** Dead-letters through this node's exchanges (at most once: a leader lost before this loses the copy). */
+    /**
+     * Dead-letters through this node's exchanges, and quarantines in this node's quarantine queue (at most once: a
+     * leader lost before this loses the copy).
+     */
     private void leaderEffects(String vhost, String name, List<QuorumEffect> effects) {
         VirtualHost v = engine.broker().virtualHost(vhost);
         Queue source = v == null ? null : v.queue(name);
         for (QuorumEffect e : effects) {
             if (e instanceof QuorumEffect.DeadLetter d && source != null) {
                 engine.broker().deadLetter(source, withHeaders(d.message()), d.reason());
-            } else if (e instanceof QuorumEffect.Quarantine q) {
-                log.warn("cluster: quorum queue '{}' in vhost '{}' dropped a message over its x-delivery-limit after"
-                        + " {} deliveries (it has no x-dead-letter-exchange; quarantine of quorum queues is not"
-                        + " done yet)", name, vhost, q.deliveryCount());
+            } else if (e instanceof QuorumEffect.Quarantine q && source != null) {
+                engine.broker().quarantine(source, withHeaders(q.message()), q.deliveryCount());
             } else if (e instanceof QuorumEffect.QueueExpired) {
                 delete(vhost, name);
             }
@@ -438,7 +469,8 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
 
     private static Message withHeaders(Message m) {
         BasicProperties p = BasicProperties.decode(m.properties());
-        return new Message(m.exchange(), m.routingKey(), m.properties(), p.headers(), m.persistent(),
+        return new Message(m.exchange(), m.routingKey(), m.properties(), p.headers() == null ? Map.of() : p.headers(),
+                m.persistent(),
                 m.expirationMillis(), m.body());
     }
 
@@ -487,6 +519,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
 
     void close() {
         raft.cancel(false);
+        watcher.shutdownNow();
         worker.shutdownNow();
     }
 }
