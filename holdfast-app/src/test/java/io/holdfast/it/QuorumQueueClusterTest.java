@@ -90,6 +90,36 @@ class QuorumQueueClusterTest {
 
     @Test
     @Order(2)
+    void aBindingMadeOnOneNodeRoutesPublishesMadeOnAnother() throws Exception {
+        try (Connection c = cluster.connect(0); Channel ch = c.createChannel()) {
+            ch.exchangeDeclare("events", "topic", true);
+            ch.queueDeclare("eu-events", true, false, false, QUORUM);
+            ch.queueBind("eu-events", "events", "eu.#");
+        }
+        try (Connection c = cluster.connect(2); Channel ch = c.createChannel()) {
+            ch.confirmSelect();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                ch.basicPublish("events", "eu.de", true, persistent(), body("routed"));
+                return ch.waitForConfirms(10_000) && ch.queueDeclarePassive("eu-events").getMessageCount() > 0;
+            });
+            GetResponse r = ch.basicGet("eu-events", true);
+            assertThat(new String(r.getBody(), StandardCharsets.UTF_8)).isEqualTo("routed");
+            ch.queueUnbind("eu-events", "events", "eu.#");
+        }
+        try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
+            ch.queuePurge("eu-events");
+            BlockingQueue<String> returned = new LinkedBlockingQueue<>();
+            ch.addReturnListener(ret -> returned.add(ret.getRoutingKey()));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                ch.basicPublish("events", "eu.fr", true, persistent(), body("nowhere"));
+                return returned.poll(2, TimeUnit.SECONDS) != null;
+            });
+            assertThat(ch.queueDeclarePassive("eu-events").getMessageCount()).as("unbound on every node").isZero();
+        }
+    }
+
+    @Test
+    @Order(2)
     void whatAQuorumQueueRefusesIsRefusedWithRabbitMqsText() throws Exception {
         try (Connection c = cluster.connect(0)) {
             Channel ch = c.createChannel();

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CommandSubmitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CommandSubmitter.class);
+    /** Pause before an entry refused by a node that does not host the group yet goes again. */
+    private static final long RESEND_MILLIS = 100;
 
     private final ReplicaGroup group;
     private final ClusterConfig config;
@@ -153,30 +156,66 @@ public final class CommandSubmitter implements AutoCloseable {
      * next: a loop, not recursion, so a run of instant failures cannot grow the stack.
      */
     private void sendFrom(List<Pending> batch) {
+        sendFrom(batch, System.nanoTime() + config.commitTimeout().toNanos());
+    }
+
+    private void sendFrom(List<Pending> first, long deadline) {
+        List<Pending> batch = first;
+        long until = deadline;
         while (batch != null) {
-            CompletableFuture<RaftClientReply> reply = send(batch);
+            CompletableFuture<RaftClientReply> reply = send(batch, until);
             if (!reply.isDone()) {
                 List<Pending> sent = batch;
+                long d = until;
                 reply.whenComplete((r, error) -> {
-                    complete(sent, r, error);
-                    if (error != null || !r.isSuccess()) {
-                        replaceClient();
+                    List<Pending> next = answered(sent, r, error, d);
+                    if (next != null) {
+                        sendFrom(next);
                     }
-                    sendFrom(next());
                 });
                 return;
             }
             Throwable error = failure(reply);
-            RaftClientReply r = error == null ? reply.join() : null;
-            complete(batch, r, error);
-            if (error != null || !r.isSuccess()) {
-                replaceClient();
-            }
-            batch = next();
+            batch = answered(batch, error == null ? reply.join() : null, error, until);
+            until = System.nanoTime() + config.commitTimeout().toNanos();
         }
     }
 
-    private CompletableFuture<RaftClientReply> send(List<Pending> batch) {
+    /**
+     * Completes the futures of an answered entry and returns the next batch to send (null if none), or, when the
+     * entry reached a node that does not host the group yet (a queue just declared, whose other nodes are still
+     * adding it), sends the same entry again shortly, before any later one, until its deadline: then null.
+     */
+    private List<Pending> answered(List<Pending> batch, RaftClientReply r, Throwable error, long deadline) {
+        Throwable why = error != null ? unwrap(error) : r.isSuccess() ? null : r.getException();
+        if (why != null) {
+            replaceClient();
+        }
+        boolean open;
+        synchronized (this) {
+            open = !closed;
+        }
+        if (why != null && open && notHosted(why)
+                && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RESEND_MILLIS) < deadline) {
+            CompletableFuture.delayedExecutor(RESEND_MILLIS, TimeUnit.MILLISECONDS)
+                    .execute(() -> sendFrom(batch, deadline));
+            return null;
+        }
+        complete(batch, r, error);
+        return next();
+    }
+
+    /** Whether a group member answered that it does not have the group: the entry was not taken, nowhere. */
+    private static boolean notHosted(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof GroupMismatchException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private CompletableFuture<RaftClientReply> send(List<Pending> batch, long deadline) {
         List<byte[]> commands = new ArrayList<>(batch.size());
         for (Pending p : batch) {
             commands.add(p.command());
@@ -189,7 +228,8 @@ public final class CommandSubmitter implements AutoCloseable {
         try {
             // copy(): the timeout completes our copy, never the client's own future, which Ratis still manages
             return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))).copy()
-                    .orTimeout(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    .orTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                            TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -259,10 +259,32 @@ final class ServerChannel implements ChannelOutput {
             }
         } else if (m instanceof QueueBind b) {
             t.bindQueue(state, b.queue(), b.exchange(), b.routingKey(), b.arguments());
-            if (!b.nowait()) {
+            String queue = state.queueNamed(PermissionGate.clean(b.queue()));
+            String key = b.queue().isEmpty() && b.routingKey().isEmpty() ? queue : b.routingKey();
+            String source = PermissionGate.clean(b.exchange());
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (cluster != null && isQuorum(queue) && durableExchange(source)) {
+                // Bound here (checked by the core); answered once every node routes so, else undone.
+                awaitCluster(m, cluster.bound(session.vhost, source, queue, true, key, b.arguments()), () -> {
+                    if (!b.nowait()) {
+                        reply(new QueueBindOk());
+                    }
+                }, () -> t.unbindQueue(state, queue, source, key, b.arguments()));
+            } else if (!b.nowait()) {
                 reply(new QueueBindOk());
             }
         } else if (m instanceof QueueUnbind u) {
+            String queue = state.queueNamed(PermissionGate.clean(u.queue()));
+            String key = u.queue().isEmpty() && u.routingKey().isEmpty() ? queue : u.routingKey();
+            String source = PermissionGate.clean(u.exchange());
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (cluster != null && isQuorum(queue) && durableExchange(source)) {
+                awaitCluster(m, cluster.unbound(session.vhost, source, queue, true, key, u.arguments()), () -> {
+                    t.unbindQueue(state, u.queue(), u.exchange(), u.routingKey(), u.arguments());
+                    reply(new QueueUnbindOk());
+                }, () -> { });
+                return;
+            }
             t.unbindQueue(state, u.queue(), u.exchange(), u.routingKey(), u.arguments());
             reply(new QueueUnbindOk());
         } else if (m instanceof QueuePurge p && isQuorum(p.queue())) {
@@ -340,10 +362,33 @@ final class ServerChannel implements ChannelOutput {
             }
         } else if (m instanceof ExchangeBind b) {
             t.bindExchange(state, b.destination(), b.source(), b.routingKey(), b.arguments());
-            if (!b.nowait()) {
+            String source = PermissionGate.clean(b.source());
+            String destination = PermissionGate.clean(b.destination());
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (cluster != null && durableExchange(source) && durableExchange(destination)) {
+                awaitCluster(m, cluster.bound(session.vhost, source, destination, false, b.routingKey(),
+                        b.arguments()), () -> {
+                            if (!b.nowait()) {
+                                reply(new ExchangeBindOk());
+                            }
+                        }, () -> t.unbindExchange(state, destination, source, b.routingKey(), b.arguments()));
+            } else if (!b.nowait()) {
                 reply(new ExchangeBindOk());
             }
         } else if (m instanceof ExchangeUnbind u) {
+            String source = PermissionGate.clean(u.source());
+            String destination = PermissionGate.clean(u.destination());
+            ReplicatedTopology cluster = session.engine.replicatedTopology();
+            if (cluster != null && durableExchange(source) && durableExchange(destination)) {
+                awaitCluster(m, cluster.unbound(session.vhost, source, destination, false, u.routingKey(),
+                        u.arguments()), () -> {
+                            t.unbindExchange(state, u.destination(), u.source(), u.routingKey(), u.arguments());
+                            if (!u.nowait()) {
+                                reply(new ExchangeUnbindOk());
+                            }
+                        }, () -> { });
+                return;
+            }
             t.unbindExchange(state, u.destination(), u.source(), u.routingKey(), u.arguments());
             if (!u.nowait()) {
                 reply(new ExchangeUnbindOk());
@@ -406,6 +451,12 @@ final class ServerChannel implements ChannelOutput {
         VirtualHost v = broker.virtualHost(session.vhost);
         Queue q = v == null ? null : v.queue(state.queueNamed(PermissionGate.clean(name)));
         return q != null && broker.replicated(q);
+    }
+
+    /** A durable exchange: one every node of a cluster has (the predeclared ones, and those the cluster declared). */
+    private boolean durableExchange(String name) {
+        Exchange x = exchange(name);
+        return x != null && x.durable();
     }
 
     /** A non-passive declaration of a quorum queue this node does not have yet: the cluster makes it. */

@@ -176,15 +176,8 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
     @Override
     public CompletableFuture<Void> exchangeDeclared(String vhost, String name, String type, boolean autoDelete,
                                                     boolean internal, Map<String, Object> arguments) {
-        ByteBuf buf = Unpooled.buffer();
-        byte[] table;
-        try {
-            FieldTable.write(buf, arguments);
-            table = ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-        }
-        MetadataState.ExchangeDecl x = new MetadataState.ExchangeDecl(vhost, name, type, autoDelete, internal, table);
+        MetadataState.ExchangeDecl x = new MetadataState.ExchangeDecl(vhost, name, type, autoDelete, internal,
+                table(arguments));
         return submit(seqNo -> MetadataState.declareExchange(origin, seqNo, x), "exchange.declare of '" + name + "'")
                 .thenApply(refusal -> null);
     }
@@ -195,17 +188,38 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
                 "exchange.delete of '" + name + "'").thenApply(refusal -> null);
     }
 
-    /** Declares a quorum queue cluster-wide (its arguments passed the rules already). */
-    CompletableFuture<String> declareQuorum(String vhost, String name, Map<String, Object> arguments) {
+    @Override
+    public CompletableFuture<Void> bound(String vhost, String source, String destination, boolean toQueue, String key,
+                                         Map<String, Object> arguments) {
+        MetadataState.BindingDecl b = new MetadataState.BindingDecl(vhost, source, destination, toQueue, key,
+                table(arguments));
+        return submit(seqNo -> MetadataState.bind(origin, seqNo, b), "the binding of '" + destination + "' to '"
+                + source + "'").thenApply(refusal -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> unbound(String vhost, String source, String destination, boolean toQueue,
+                                           String key, Map<String, Object> arguments) {
+        MetadataState.BindingDecl b = new MetadataState.BindingDecl(vhost, source, destination, toQueue, key,
+                table(arguments));
+        return submit(seqNo -> MetadataState.unbind(origin, seqNo, b), "the unbinding of '" + destination
+                + "' from '" + source + "'").thenApply(refusal -> null);
+    }
+
+    /** Arguments as a field table's bytes, the form the metadata log keeps them in. */
+    private static byte[] table(Map<String, Object> arguments) {
         ByteBuf buf = Unpooled.buffer();
-        byte[] table;
         try {
             FieldTable.write(buf, arguments == null ? Map.of() : arguments);
-            table = ByteBufUtil.getBytes(buf);
+            return ByteBufUtil.getBytes(buf);
         } finally {
             buf.release();
         }
-        MetadataState.QuorumDecl q = new MetadataState.QuorumDecl(vhost, name, table);
+    }
+
+    /** Declares a quorum queue cluster-wide (its arguments passed the rules already). */
+    CompletableFuture<String> declareQuorum(String vhost, String name, Map<String, Object> arguments) {
+        MetadataState.QuorumDecl q = new MetadataState.QuorumDecl(vhost, name, table(arguments));
         return submit(seqNo -> MetadataState.declareQuorum(origin, seqNo, q), "queue.declare of '" + name + "'");
     }
 

@@ -27,12 +27,16 @@ import java.util.TreeMap;
  *   4 DELETE_EXCHANGE   utf vhost, utf name
  *   5 DECLARE_QUORUM    utf vhost, utf name, i32 n, arguments (field table)   ignored if it exists
  *   6 DELETE_QUORUM     utf vhost, utf name
+ *   7 BIND              utf vhost, utf source, utf destination, u8 to_queue, utf key, i32 n, arguments
+ *   8 UNBIND            the same
  * </pre>
- * Bindings and classic queues are meant to be the next kinds in this same log. {@code origin} and
+ * Bindings are those to a quorum queue and those between durable exchanges; classic queues and their bindings stay
+ * on their node. {@code origin} and
  * {@code seq} name the command so the node that submitted it learns when its own replica applied it.
  *
  * <p>Snapshot: {@code i32 version 2, u8 has_access, [i32 n, access bytes], i32 exchanges, then each exchange as in
- * DECLARE_EXCHANGE, i32 quorum queues, then each as in DECLARE_QUORUM} (version 1, without the queues, is read too).
+ * DECLARE_EXCHANGE, i32 quorum queues, then each as in DECLARE_QUORUM, i32 bindings, then each as in BIND} (versions 1,
+ * without the queues, and 2, without the bindings, are read too).
  *
  * <p>Threads: the group's apply thread only (see {@link ReplicatedState}).
  */
@@ -43,11 +47,13 @@ final class MetadataState implements ReplicatedState {
     static final byte DELETE_EXCHANGE = 4;
     static final byte DECLARE_QUORUM = 5;
     static final byte DELETE_QUORUM = 6;
+    static final byte BIND = 7;
+    static final byte UNBIND = 8;
     static final String NOT_FORMED = "the cluster's users and virtual hosts are not set up yet (no majority has "
             + "formed the cluster); try again";
     static final String CONFLICT = "users, virtual hosts or permissions were changed at the same time on another "
             + "node; try again";
-    private static final int SNAPSHOT_VERSION = 2;
+    private static final int SNAPSHOT_VERSION = 3;
     /** No access state or argument table comes near this (a command must fit in one 1 MiB log entry). */
     private static final int BYTES_MAX = 64 << 20;
 
@@ -92,6 +98,30 @@ final class MetadataState implements ReplicatedState {
         }
     }
 
+    /** A replicated binding; the arguments stay encoded (a field table), and are part of its identity. */
+    record BindingDecl(String vhost, String source, String destination, boolean toQueue, String key,
+                       byte[] arguments) {
+        String id() {
+            return vhost + '\0' + source + '\0' + destination + '\0' + toQueue + '\0' + key + '\0'
+                    + java.util.HexFormat.of().formatHex(arguments);
+        }
+
+        void write(DataOutputStream out) throws IOException {
+            out.writeUTF(vhost);
+            out.writeUTF(source);
+            out.writeUTF(destination);
+            out.writeBoolean(toQueue);
+            out.writeUTF(key);
+            out.writeInt(arguments.length);
+            out.write(arguments);
+        }
+
+        static BindingDecl read(DataInputStream in) throws IOException {
+            return new BindingDecl(in.readUTF(), in.readUTF(), in.readUTF(), in.readBoolean(), in.readUTF(),
+                    bytes(in));
+        }
+    }
+
     /** What applying a command or a snapshot means on this node. Called on the apply thread; must not block long. */
     interface Effects {
         void accessChanged(byte[] access);
@@ -104,6 +134,10 @@ final class MetadataState implements ReplicatedState {
 
         void quorumQueueDeleted(String vhost, String name);
 
+        void bound(BindingDecl b);
+
+        void unbound(BindingDecl b);
+
         /** The command {@code seq} from {@code origin} was applied here; {@code refusal} is null if it took effect. */
         void applied(String origin, long seq, String refusal);
     }
@@ -112,6 +146,7 @@ final class MetadataState implements ReplicatedState {
     private byte[] access; // null until the first node's bootstrap is applied
     private Map<String, ExchangeDecl> exchanges = new TreeMap<>();
     private Map<String, QuorumDecl> quorumQueues = new TreeMap<>();
+    private Map<String, BindingDecl> bindings = new TreeMap<>();
 
     MetadataState(Effects effects) {
         this.effects = effects;
@@ -133,6 +168,8 @@ final class MetadataState implements ReplicatedState {
                 case DELETE_EXCHANGE -> delete(in.readUTF(), in.readUTF());
                 case DECLARE_QUORUM -> declareQuorum(QuorumDecl.read(in));
                 case DELETE_QUORUM -> deleteQuorum(in.readUTF(), in.readUTF());
+                case BIND -> bind(BindingDecl.read(in));
+                case UNBIND -> unbind(BindingDecl.read(in));
                 default -> throw new IllegalArgumentException("unknown metadata command kind " + kind);
             };
         } catch (IOException e) {
@@ -171,6 +208,8 @@ final class MetadataState implements ReplicatedState {
 
     private String delete(String vhost, String name) {
         if (exchanges.remove(vhost + '\0' + name) != null) {
+            bindings.values().removeIf(b -> b.vhost().equals(vhost)
+                    && (b.source().equals(name) || !b.toQueue() && b.destination().equals(name)));
             effects.exchangeDeleted(vhost, name);
         }
         return null;
@@ -185,7 +224,22 @@ final class MetadataState implements ReplicatedState {
 
     private String deleteQuorum(String vhost, String name) {
         if (quorumQueues.remove(vhost + '\0' + name) != null) {
+            bindings.values().removeIf(b -> b.vhost().equals(vhost) && b.toQueue() && b.destination().equals(name));
             effects.quorumQueueDeleted(vhost, name);
+        }
+        return null;
+    }
+
+    private String bind(BindingDecl b) {
+        if (bindings.putIfAbsent(b.id(), b) == null) {
+            effects.bound(b);
+        }
+        return null;
+    }
+
+    private String unbind(BindingDecl b) {
+        if (bindings.remove(b.id()) != null) {
+            effects.unbound(b);
         }
         return null;
     }
@@ -207,6 +261,10 @@ final class MetadataState implements ReplicatedState {
         for (QuorumDecl q : quorumQueues.values()) {
             q.write(out);
         }
+        out.writeInt(bindings.size());
+        for (BindingDecl b : bindings.values()) {
+            b.write(out);
+        }
         out.flush();
     }
 
@@ -215,7 +273,7 @@ final class MetadataState implements ReplicatedState {
     public void readSnapshot(InputStream stream) throws IOException {
         DataInputStream in = new DataInputStream(stream);
         int version = in.readInt();
-        if (version != 1 && version != SNAPSHOT_VERSION) {
+        if (version < 1 || version > SNAPSHOT_VERSION) {
             throw new IOException("metadata snapshot version " + version + "; this Holdfast reads " + SNAPSHOT_VERSION);
         }
         byte[] nextAccess = in.readBoolean() ? bytes(in) : null;
@@ -231,11 +289,19 @@ final class MetadataState implements ReplicatedState {
             QuorumDecl q = QuorumDecl.read(in);
             nextQueues.put(q.key(), q);
         }
+        Map<String, BindingDecl> nextBindings = new TreeMap<>();
+        int bound = version < 3 ? 0 : in.readInt();
+        for (int i = 0; i < bound; i++) {
+            BindingDecl b = BindingDecl.read(in);
+            nextBindings.put(b.id(), b);
+        }
         Map<String, ExchangeDecl> before = exchanges;
         Map<String, QuorumDecl> queuesBefore = quorumQueues;
+        Map<String, BindingDecl> bindingsBefore = bindings;
         access = nextAccess;
         exchanges = next;
         quorumQueues = nextQueues;
+        bindings = nextBindings;
         if (nextAccess != null) {
             effects.accessChanged(nextAccess);
         }
@@ -251,6 +317,12 @@ final class MetadataState implements ReplicatedState {
             }
         });
         nextQueues.values().forEach(effects::quorumQueueDeclared);
+        bindingsBefore.forEach((id, b) -> {
+            if (!nextBindings.containsKey(id)) {
+                effects.unbound(b);
+            }
+        });
+        nextBindings.values().forEach(effects::bound);
     }
 
     // ---- commands, as the submitting node writes them ----
@@ -286,6 +358,14 @@ final class MetadataState implements ReplicatedState {
             out.writeUTF(vhost);
             out.writeUTF(name);
         });
+    }
+
+    static byte[] bind(String origin, long seq, BindingDecl b) {
+        return command(BIND, origin, seq, b::write);
+    }
+
+    static byte[] unbind(String origin, long seq, BindingDecl b) {
+        return command(UNBIND, origin, seq, b::write);
     }
 
     private interface Body {

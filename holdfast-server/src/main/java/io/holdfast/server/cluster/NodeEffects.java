@@ -112,6 +112,30 @@ final class NodeEffects implements MetadataState.Effects, ChannelOutput {
         quorum.deleted(vhost, name);
     }
 
+    @Override
+    public void bound(MetadataState.BindingDecl b) {
+        onBroker(b.vhost(), "bind '" + b.destination() + "' to exchange '" + b.source() + "'", ch -> {
+            var arguments = FieldTable.read(Unpooled.wrappedBuffer(b.arguments()));
+            if (b.toQueue()) {
+                engine.broker().topology().bindQueue(ch, b.destination(), b.source(), b.key(), arguments);
+            } else {
+                engine.broker().topology().bindExchange(ch, b.destination(), b.source(), b.key(), arguments);
+            }
+        });
+    }
+
+    @Override
+    public void unbound(MetadataState.BindingDecl b) {
+        onBroker(b.vhost(), "unbind '" + b.destination() + "' from exchange '" + b.source() + "'", ch -> {
+            var arguments = FieldTable.read(Unpooled.wrappedBuffer(b.arguments()));
+            if (b.toQueue()) {
+                engine.broker().topology().unbindQueue(ch, b.destination(), b.source(), b.key(), arguments);
+            } else {
+                engine.broker().topology().unbindExchange(ch, b.destination(), b.source(), b.key(), arguments);
+            }
+        });
+    }
+
     /** Set once, before the metadata group starts applying. */
     void quorumQueues(QuorumGroups q) {
         this.quorum = q;

@@ -42,6 +42,16 @@ class MetadataStateTest {
         }
 
         @Override
+        public void bound(MetadataState.BindingDecl b) {
+            effects.add("bind " + b.source() + "->" + b.destination() + " " + b.key());
+        }
+
+        @Override
+        public void unbound(MetadataState.BindingDecl b) {
+            effects.add("unbind " + b.source() + "->" + b.destination() + " " + b.key());
+        }
+
+        @Override
         public void applied(String origin, long seq, String refusal) {
             refusals.add(refusal);
         }
@@ -119,6 +129,35 @@ class MetadataStateTest {
         behind.effects.clear();
         replica.readSnapshot(new ByteArrayInputStream(snapshot.toByteArray()));
         assertThat(behind.effects).containsExactly("delete quorum //gone", "declare quorum //orders");
+    }
+
+    @Test
+    void bindingsAreMadeOnceAndGoWithTheirQueueOrExchangeAndInTheSnapshot() throws Exception {
+        Recorded r = new Recorded();
+        MetadataState s = new MetadataState(r);
+        s.apply(MetadataState.declareQuorum("a", 1, new MetadataState.QuorumDecl("/", "q", new byte[4])), 0);
+        s.apply(MetadataState.declareExchange("a", 2, exchange("x")), 0);
+        MetadataState.BindingDecl toQueue = new MetadataState.BindingDecl("/", "x", "q", true, "k", new byte[4]);
+        s.apply(MetadataState.bind("a", 3, toQueue), 0);
+        s.apply(MetadataState.bind("b", 1, toQueue), 0);
+        s.apply(MetadataState.bind("a", 4, new MetadataState.BindingDecl("/", "x", "q", true, "other", new byte[4])),
+                0);
+        s.apply(MetadataState.unbind("a", 5, new MetadataState.BindingDecl("/", "x", "q", true, "other",
+                new byte[4])), 0);
+        assertThat(r.effects).containsExactly("declare quorum //q", "declare //x topic", "bind x->q k",
+                "bind x->q other", "unbind x->q other");
+        ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
+        s.writeSnapshot(snapshot);
+        Recorded fresh = new Recorded();
+        new MetadataState(fresh).readSnapshot(new ByteArrayInputStream(snapshot.toByteArray()));
+        assertThat(fresh.effects).contains("bind x->q k").doesNotContain("bind x->q other");
+
+        s.apply(MetadataState.deleteQuorum("a", 6, "/", "q"), 0);
+        ByteArrayOutputStream after = new ByteArrayOutputStream();
+        s.writeSnapshot(after);
+        Recorded later = new Recorded();
+        new MetadataState(later).readSnapshot(new ByteArrayInputStream(after.toByteArray()));
+        assertThat(later.effects).as("a queue's bindings go with it").noneMatch(e -> e.startsWith("bind"));
     }
 
     @Test
