@@ -14,7 +14,6 @@ import io.holdfast.app.Main;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,45 +39,25 @@ import picocli.CommandLine;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int NODES = 3;
-    private static final long COMMIT_TIMEOUT_MILLIS = 3000;
+    private static final int NODES = BrokerCluster.NODES;
     /** The nodes' logs outlive the test's directory, for reading after a failure. */
     private static final Path LOGS = Path.of("target", "cluster-test");
 
     @TempDir
     static Path dir;
-    private static final int[] peerPorts = new int[NODES];
-    private static final ChildBroker[] nodes = new ChildBroker[NODES];
+    private static BrokerCluster cluster;
 
     @BeforeAll
     static void startThreeNodes() throws Exception {
-        Files.createDirectories(LOGS);
-        try (var old = Files.list(LOGS)) {
-            for (Path p : old.toList()) {
-                Files.delete(p);
-            }
-        }
-        for (int i = 0; i < NODES; i++) {
-            peerPorts[i] = freePort();
-        }
-        for (int i = 0; i < NODES; i++) {
-            nodes[i] = spawn(i);
-        }
-        for (ChildBroker n : nodes) {
-            n.awaitListening(180); // this machine's CPUs are shared: a JVM start has taken a minute
-        }
-        // Formed once some node's first users and vhosts are committed: a write then succeeds.
-        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> assertThat(http(0, "PUT",
-                "/api/vhosts/orders",
-                "{}").statusCode()).isIn(201, 204));
+        cluster = new BrokerCluster(dir, LOGS, "raft.commit_timeout = 3000\n");
+        cluster.startAll(); // formed once some node's first users and vhosts are committed
+        assertThat(http(0, "PUT", "/api/vhosts/orders", "{}").statusCode()).isIn(201, 204);
     }
 
     @AfterAll
     static void stopAll() {
-        for (ChildBroker n : nodes) {
-            if (n != null) {
-                n.close();
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -132,7 +111,7 @@ class ClusterTest {
     @Test
     @Order(3)
     void aNodeKilledWhileTheOthersChangeThingsCatchesUpWhenItComesBack() throws Exception {
-        nodes[2].kill();
+        cluster.kill(2);
         // If it led the group, writes are refused (503) until the other two have elected a new leader: retry.
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> assertThat(http(0, "PUT",
                 "/api/users/bob",
@@ -146,8 +125,7 @@ class ClusterTest {
             ch.exchangeDeclare("shipped", "fanout", true);
             ch.exchangeDelete("placed");
         }
-        nodes[2] = spawn(2);
-        nodes[2].awaitListening(180);
+        cluster.start(2);
         // Until it has caught up, bob is unknown there (a refused login), or the exchange is (404).
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
             try (Connection c = connect(2, "bob", "b0b", "orders"); Channel ch = c.createChannel()) {
@@ -167,14 +145,14 @@ class ClusterTest {
         Path taken = dir.resolve("taken");
         Files.createDirectories(taken);
         // A fourth node's config naming node 1's peer address as its own: that port is in use.
-        try (ChildBroker clash = ChildBroker.spawn(taken, config(taken, 0), LOGS.resolve("taken.log"))) {
+        try (ChildBroker clash = ChildBroker.spawn(taken, cluster.config(taken, 0), LOGS.resolve("taken.log"))) {
             assertThat(clash.awaitExitCode(120)).isEqualTo(1);
-            assertThat(clash.log()).contains("cannot listen for cluster peers on 127.0.0.1:" + peerPorts[0]);
+            assertThat(clash.log()).contains("cannot listen for cluster peers on 127.0.0.1:" + cluster.peerPort(0));
         }
 
         Path stranger = dir.resolve("stranger");
         Files.createDirectories(stranger);
-        Path conf = config(stranger, 0);
+        Path conf = cluster.config(stranger, 0);
         Files.writeString(conf, Files.readString(conf).replace("nodename = holdfast1", "nodename = holdfast9"));
         try (ChildBroker outsider = ChildBroker.spawn(stranger, conf, LOGS.resolve("stranger.log"))) {
             assertThat(outsider.awaitExitCode(120)).isEqualTo(2);
@@ -186,8 +164,8 @@ class ClusterTest {
     @Test
     @Order(5)
     void aNodeWithoutAMajorityRefusesWritesAndAppliesNone() throws Exception {
-        nodes[1].kill();
-        nodes[2].kill();
+        cluster.kill(1);
+        cluster.kill(2);
         HttpResponse<String> refused = http(0, "PUT", "/api/users/carol", "{\"password\":\"c\",\"tags\":\"\"}");
         assertThat(refused.statusCode()).isEqualTo(503);
         assertThat(refused.body()).contains("did not commit").contains("a majority (2 of 3 nodes) must be up");
@@ -211,34 +189,8 @@ class ClusterTest {
 
     // ---- the cluster ----
 
-    private static ChildBroker spawn(int i) throws IOException {
-        Path data = dir.resolve("node" + (i + 1));
-        Files.createDirectories(data);
-        return ChildBroker.spawn(data, config(data, i), LOGS.resolve("node" + (i + 1) + ".log"));
-    }
-
-    /** The config of node {@code i}: the same three-node list on every node, its own name. */
-    private static Path config(Path where, int i) throws IOException {
-        StringBuilder conf = new StringBuilder("journal.segment_size = 1048576\n");
-        for (int n = 0; n < NODES; n++) {
-            conf.append("cluster_formation.classic_config.nodes.").append(n + 1).append(" = holdfast").append(n + 1)
-                    .append("@127.0.0.1:").append(peerPorts[n]).append('\n');
-        }
-        conf.append("nodename = holdfast").append(i + 1).append('\n');
-        conf.append("raft.commit_timeout = ").append(COMMIT_TIMEOUT_MILLIS).append('\n');
-        Path file = where.resolve("holdfast.conf");
-        Files.writeString(file, conf.toString());
-        return file;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private static Connection connect(int node, String user, String password, String vhost) throws Exception {
-        ConnectionFactory f = nodes[node].factory();
+        ConnectionFactory f = cluster.factory(node);
         f.setUsername(user);
         f.setPassword(password);
         f.setVirtualHost(vhost);
@@ -246,13 +198,13 @@ class ClusterTest {
     }
 
     private static HttpResponse<String> http(int node, String method, String path, String body) throws Exception {
-        return Management.request(nodes[node].managementPort(), method, path, "guest", "guest", body);
+        return cluster.http(node, method, path, body);
     }
 
     private static String ctl(int node, String... verb) {
         StringWriter out = new StringWriter();
         List<String> args = new ArrayList<>(List.of("ctl", "--management-port",
-                String.valueOf(nodes[node].managementPort()), "-t", "10"));
+                String.valueOf(cluster.node(node).managementPort()), "-t", "10"));
         args.addAll(List.of(verb));
         int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(new StringWriter()))
                 .execute(args.toArray(String[]::new));
