@@ -18,6 +18,8 @@
 #   transient   server-named NON-DURABLE exclusive queue, transient messages, auto-ack, no confirms, 1x1
 #   confirmed-nondurable  server-named NON-DURABLE exclusive queue, persistent, confirms, manual ack: never
 #               touches the journal (the old "confirmed" scenario, kept under its own name)
+#   q1          named QUORUM queue perf-q1 (PerfTest --quorum-queue: durable, x-queue-type=quorum), otherwise as s1
+#   q4          4 named QUORUM queues perf-q4-1..4, as s4 (run against a cluster: bench/quorum-cluster.sh)
 # --rate N caps each producer at N msg/s (to compare latency at equal load).
 # --tls (Holdfast started here only) also gives it an AMQPS listener on 5674 with a throwaway RSA-2048
 # certificate made by openssl, and runs each scenario twice back to back: plaintext, then over TLS
@@ -118,6 +120,9 @@ for s in "${scenarios[@]}"; do
     s5) opts=(-x 1 -y 1 -u perf-s5 "${common[@]}" -r 1000) ;;
     transient) opts=(-x 1 -y 1 -s 1000 -a) ;;
     confirmed-nondurable) opts=(-x 1 -y 1 -s 1000 -f persistent -c 100 -q 100) ;;
+    q1) opts=(-x 1 -y 1 -u perf-q1 --quorum-queue "${common[@]}") ;;
+    q4) opts=(-x 4 -y 4 --queue-pattern 'perf-q4-%d' --queue-pattern-from 1 --queue-pattern-to 4 --quorum-queue
+              "${common[@]}") ;;
     *) echo "unknown scenario $s" >&2; exit 2 ;;
   esac
   for u in "${uris[@]}"; do
