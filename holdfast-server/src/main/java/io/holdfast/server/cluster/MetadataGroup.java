@@ -116,8 +116,8 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
         engine.replicateQueuesThrough(quorum);
         quorum.started(metadata.node);
         metadata.bootstrap.execute(() -> metadata.proposeBootstrap(engine.access().encoded()));
-        log.info("cluster: node {} of {} ({}); users, vhosts, permissions and durable exchanges are replicated, "
-                + "quorum queues are replicated on every node; classic queues and bindings are node-local",
+        log.info("cluster: node {} of {} ({}); users, vhosts, permissions, durable exchanges, quorum queues and their "
+                + "bindings are replicated; classic queues are node-local",
                 settings.nodeName(), settings.nodes(), GROUP_NAME);
         return metadata;
     }
