@@ -86,6 +86,16 @@ final class BrokerCluster implements AutoCloseable {
         return file;
     }
 
+    /** Deletes everything node {@code i} stored, as a replaced disk; the node must be down. */
+    void wipe(int i) throws IOException {
+        Path data = dir.resolve("node" + (i + 1));
+        try (var files = Files.walk(data)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     ConnectionFactory factory(int node) {
         return nodes[node].factory();
     }

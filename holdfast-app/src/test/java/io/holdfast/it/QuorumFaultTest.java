@@ -33,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The fault harness, as Jepsen checks a total queue: three broker JVMs, two publishers (confirms) and two consumers
  * (manual ack) on different nodes, each reconnecting to the next node when its node goes, while the test injects
- * faults in turn: kill -9 of the queue's leader, kill -9 of a follower, and a SIGSTOP of the leader longer than the
- * election timeout. After the last round it drains the queue and checks: no confirmed message lost, nothing delivered
+ * faults in turn: kill -9 of the queue's leader, kill -9 of a follower, kill -9 of a follower whose data directory is
+ * then wiped (a replaced disk: it must rejoin, not vote with an empty log), and a SIGSTOP of the leader longer than
+ * the election timeout. After the last round it drains the queue and checks: no confirmed message lost, nothing delivered
  * that was not published, each consumer's first deliveries of one publisher's confirmed messages in publish order,
  * and every repeat flagged redelivered. The short form runs in CI ({@code -Dholdfast.faults.rounds=N} for the long one).
  */
@@ -51,7 +52,7 @@ class QuorumFaultTest {
 
     @Test
     void noConfirmedMessageIsLostThroughLeaderKillsFollowerKillsAndPauses() throws Exception {
-        int rounds = Integer.getInteger("holdfast.faults.rounds", 3);
+        int rounds = Integer.getInteger("holdfast.faults.rounds", 4);
         try (BrokerCluster cluster = new BrokerCluster(dir, Path.of("target", "quorum-fault-test"),
                 "raft.commit_timeout = 5000\n")) {
             cluster.startAll();
@@ -81,7 +82,7 @@ class QuorumFaultTest {
             for (int round = 0; round < rounds; round++) {
                 awaitProgress(confirmed, 100);
                 int leader = leaderOf(cluster);
-                switch (round % 3) {
+                switch (round % 4) {
                     case 0 -> {
                         faults.add("kill -9 leader holdfast" + (leader + 1));
                         cluster.kill(leader);
@@ -92,6 +93,14 @@ class QuorumFaultTest {
                         int follower = (leader + 1) % 3;
                         faults.add("kill -9 follower holdfast" + (follower + 1));
                         cluster.kill(follower);
+                        awaitProgress(confirmed, 100);
+                        cluster.start(follower);
+                    }
+                    case 2 -> {
+                        int follower = (leader + 2) % 3;
+                        faults.add("kill -9 follower holdfast" + (follower + 1) + ", its disk replaced");
+                        cluster.kill(follower);
+                        cluster.wipe(follower);
                         awaitProgress(confirmed, 100);
                         cluster.start(follower);
                     }

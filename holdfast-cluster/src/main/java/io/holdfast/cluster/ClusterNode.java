@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -55,6 +58,13 @@ public final class ClusterNode implements AutoCloseable {
     private final ClientId adminClientId = ClientId.randomId();
     private long adminCallId;
     private boolean closed;
+    /**
+     * The node started with no Raft storage at all: a new node, or one whose disk was replaced. A group it is then
+     * given that its peers already committed entries of is rejoined (see {@link #rejoin}), never joined afresh: a
+     * member that forgot its log and its vote could help elect a leader that lacks committed entries.
+     */
+    private volatile boolean startedEmpty;
+    private final Set<String> rejoined = ConcurrentHashMap.newKeySet();
 
     /** A group on this node: its definition, its state machine and, once asked for, its submitter. */
     private record Hosted(ReplicaGroup group, ReplicatedStateMachine machine, CommandSubmitter submitter) {}
@@ -88,6 +98,7 @@ public final class ClusterNode implements AutoCloseable {
             }
         }
         Files.createDirectories(config.raftDir());
+        boolean empty = storedGroups(config.raftDir()).isEmpty();
         refuseUnknownGroups(config.raftDir(), groups.keySet());
         RaftServer server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(config.nodeId()))
@@ -96,13 +107,14 @@ public final class ClusterNode implements AutoCloseable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         ClusterNode node = new ClusterNode(config, server, groups);
+        node.startedEmpty = empty;
         Set<RaftGroupId> recovered = new HashSet<>();
         try {
             server.start();
             server.getGroupIds().forEach(recovered::add);
             for (Hosted h : groups.values()) {
                 if (!recovered.contains(h.group().groupId())) {
-                    node.addToServer(h.group());
+                    node.addOrRejoin(h.group());
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -130,7 +142,7 @@ public final class ClusterNode implements AutoCloseable {
             throw new IllegalArgumentException("group " + group.name() + " is already hosted on " + config.nodeId());
         }
         try {
-            addToServer(group);
+            addOrRejoin(group);
         } catch (IOException | RuntimeException e) {
             groups.remove(group.groupId());
             throw e;
@@ -290,6 +302,61 @@ public final class ClusterNode implements AutoCloseable {
         addToServer(group.toRaftGroup(), group.name());
     }
 
+    /** The groups this node took back after starting without storage (for monitoring and tests). */
+    public Set<String> rejoined() {
+        return Set.copyOf(rejoined);
+    }
+
+    /**
+     * Adds a group the node has no storage of: afresh, unless the node started without any storage and a peer
+     * already committed entries of the group; then as a replaced replica (its old membership dropped, a new one
+     * added, brought up to date by the leader).
+     */
+    private void addOrRejoin(ReplicaGroup group) throws IOException {
+        if (!startedEmpty || !peersCommitted(group)) {
+            addToServer(group);
+            return;
+        }
+        LOG.warn("cluster: node {} has no storage of group {}, which its peers have committed entries of: a lost or"
+                + " replaced disk; it rejoins the group as a new replica", config.nodeId(), group.name());
+        addToServer(RaftGroup.valueOf(group.groupId()), group.name());
+        try {
+            Membership.replace(group, config);
+        } catch (IOException | RuntimeException e) {
+            removeFromServer(group, e);
+            throw new IOException("node " + config.nodeId() + " lost its copy of group " + group.name() + " and could"
+                    + " not rejoin it (the other members and their leader must be up): " + e.getMessage(), e);
+        }
+        rejoined.add(group.name());
+    }
+
+    /** Whether some other member answers that it has committed entries of {@code group}; quick when peers are down. */
+    private boolean peersCommitted(ReplicaGroup group) {
+        try (RaftClient client = RaftClient.newBuilder()
+                .setRaftGroup(group.toRaftGroup())
+                .setProperties(RaftSettings.client(config))
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .build()) {
+            for (ReplicaGroup.Peer p : group.peers()) {
+                if (p.id().equals(config.nodeId())) {
+                    continue;
+                }
+                try {
+                    GroupInfoReply info = client.getGroupManagementApi(RaftPeerId.valueOf(p.id())).info(group.groupId());
+                    if (info.isSuccess() && info.getLogInfoProto().getCommitted().getIndex() > 0) {
+                        return true;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("cluster: {} did not say whether it has group {}: {}", p.id(), group.name(),
+                            e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cluster: closing a probe client failed: {}", e.getMessage());
+        }
+        return false;
+    }
+
     /** Creates the group's storage here (format) and starts its replica on the server. */
     private void addToServer(RaftGroup raftGroup, String name) throws IOException {
         RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(adminClientId,
@@ -344,18 +411,28 @@ public final class ClusterNode implements AutoCloseable {
     /** A UUID-named directory is a Raft group's storage (Ratis ignores anything else in the directory). */
     private static void refuseUnknownGroups(Path raftDir, Set<RaftGroupId> known) throws IOException {
         List<Path> unknown = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(raftDir)) {
-            for (Path entry : (Iterable<Path>) entries::iterator) {
-                UUID uuid = uuidOrNull(entry.getFileName().toString());
-                if (uuid != null && Files.isDirectory(entry) && !known.contains(RaftGroupId.valueOf(uuid))) {
-                    unknown.add(entry);
-                }
+        for (Path entry : storedGroups(raftDir)) {
+            if (!known.contains(RaftGroupId.valueOf(uuidOrNull(entry.getFileName().toString())))) {
+                unknown.add(entry);
             }
         }
         if (!unknown.isEmpty()) {
             throw new IOException("the Raft storage holds groups this node was not asked to host: " + unknown
                     + "; host them, or move them away if their queues are gone");
         }
+    }
+
+    /** The groups' storage directories under {@code raftDir}. */
+    private static List<Path> storedGroups(Path raftDir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(raftDir)) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                if (uuidOrNull(entry.getFileName().toString()) != null && Files.isDirectory(entry)) {
+                    out.add(entry);
+                }
+            }
+        }
+        return out;
     }
 
     private static UUID uuidOrNull(String name) {

@@ -67,6 +67,27 @@ class CatchUpTest {
         }
     }
 
+    /**
+     * The node is simply started again on its empty disk, as an operator would after replacing it: it must take the
+     * group back as a new replica (a member that forgot its vote could elect a leader missing committed entries).
+     */
+    @Test
+    void aNodeStartedOnAWipedDiskRejoinsItsGroupsOnItsOwn() throws Exception {
+        try (ThreeNodes cluster = new ThreeNodes(dir, c -> c)) {
+            int leader = cluster.awaitLeader();
+            int follower = cluster.aFollower(leader);
+            submitInWaves(cluster.submitter(leader), "before", 5, 10);
+            cluster.awaitSameState(leader, 50);
+            cluster.stop(follower);
+            cluster.wipe(follower);
+
+            cluster.start(follower);
+            assertThat(cluster.node(follower).rejoined()).containsExactly(cluster.group.name());
+            submitInWaves(cluster.submitter(leader), "after", 5, 10);
+            cluster.awaitSameState(leader, 100);
+        }
+    }
+
     @Test
     void aRejoinWithoutAMajorityFailsInBoundedTimeLeavingNothingBehind() throws Exception {
         try (ThreeNodes cluster = new ThreeNodes(dir, c -> c.withCommitTimeout(Duration.ofSeconds(3)))) {
