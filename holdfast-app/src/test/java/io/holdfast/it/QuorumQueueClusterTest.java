@@ -80,6 +80,14 @@ class QuorumQueueClusterTest {
             }
             ch.waitForConfirmsOrDie(30_000);
         }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            var queues = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    cluster.http(0, "GET", "/api/health", null).body()).path("cluster").path("quorum_queues");
+            assertThat(queues).hasSize(1);
+            assertThat(queues.get(0).path("name").asText()).isEqualTo("orders");
+            assertThat(queues.get(0).path("leader").asText()).startsWith("holdfast");
+            assertThat(queues.get(0).path("commit_index").asLong()).isPositive();
+        });
         try (Connection c = cluster.connect(2); Channel ch = c.createChannel()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> ch.queueDeclarePassive("orders").getMessageCount()
                     == 300);

@@ -28,7 +28,7 @@ class PackageDependenciesTest {
             "alarms", Set.of(),
             "tls", Set.of("config"),
             "engine", Set.of("config", "auth", "persistence"),
-            "cluster", Set.of("config", "auth", "engine"),
+            "cluster", Set.of("config", "auth", "persistence", "engine"),
             "amqp", Set.of("config", "auth", "persistence", "engine", "alarms", "tls"),
             "management", Set.of("config", "auth", "persistence", "engine", "alarms", "tls", "cluster"),
             "", Set.of("config", "engine", "alarms", "amqp", "management", "cluster"));

@@ -88,7 +88,8 @@ final class ListVerbs {
         @Override
         Map<String, Function<JsonNode, Object>> infoItems() {
             return fields("name", "durable", "auto_delete", "arguments", "exclusive", "messages_ready",
-                    "messages_unacknowledged", "messages", "consumers", "state", "type", "messages_held");
+                    "messages_unacknowledged", "messages", "consumers", "state", "type", "messages_held", "leader",
+                    "members");
         }
     }
 

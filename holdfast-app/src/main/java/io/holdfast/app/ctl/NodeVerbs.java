@@ -40,8 +40,8 @@ final class NodeVerbs {
         }
     }
 
-    @Command(name = "cluster_status", description = "The cluster's nodes, which are running, and the metadata "
-            + "group's leader, term, commit index and followers' lag.")
+    @Command(name = "cluster_status", description = "The cluster's nodes, which are running, and the Raft state of "
+            + "the metadata group and of each quorum queue: leader, term, commit index and followers' lag.")
     static final class ClusterStatus extends Ctl.Verb {
         @Override
         int run(ManagementClient client) throws CtlException {
@@ -74,6 +74,18 @@ final class NodeVerbs {
             }
             out().println("Followers: " + (lag.isEmpty() ? "(their lag is known on the leader only)"
                     : String.join(", ", lag)));
+            for (JsonNode q : cluster.path("quorum_queues")) {
+                List<String> behind = new ArrayList<>();
+                for (JsonNode f : q.path("followers")) {
+                    behind.add(f.path("peer").asText() + " " + f.path("lag").asLong() + " behind");
+                }
+                JsonNode qLeader = q.path("leader");
+                out().println("Quorum queue '" + q.path("name").asText() + "' in vhost '" + q.path("vhost").asText()
+                        + "': leader " + (qLeader.isNull() ? "(none)" : qLeader.asText()) + ", term "
+                        + q.path("term").asLong() + ", commit index " + q.path("commit_index").asLong()
+                        + ", applied here " + q.path("applied_index").asLong()
+                        + (behind.isEmpty() ? "" : "; " + String.join(", ", behind)));
+            }
             return 0;
         }
     }

@@ -15,9 +15,14 @@ import java.util.Map;
  * @param commitIndex the highest log index this node knows to be committed
  * @param appliedIndex the highest index applied here
  * @param followerLag known on the leader only: entries each follower is behind the commit index, by node name
+ * @param quorumQueues the groups of the quorum queues this node hosts, by vhost and name
  */
 public record ClusterStatus(String nodeName, List<Member> members, String group, String leader, long term,
-                            long commitIndex, long appliedIndex, Map<String, Long> followerLag) {
+                            long commitIndex, long appliedIndex, Map<String, Long> followerLag,
+                            List<QueueGroup> quorumQueues) {
+    /** A quorum queue's Raft group as this node sees it (lag on its leader only). */
+    public record QueueGroup(String vhost, String name, io.holdfast.cluster.GroupStatus raft) {}
+
     /**
      * One node.
      *

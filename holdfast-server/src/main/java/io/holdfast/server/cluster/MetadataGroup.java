@@ -290,12 +290,17 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
                     n.name().equals(settings.nodeName()) || accepts(n, PROBE_TIMEOUT_MILLIS)));
         }
         return new ClusterStatus(settings.nodeName(), members, GROUP_NAME, g.leaderId(), g.term(), g.commitIndex(),
-                g.appliedIndex(), new TreeMap<>(g.followerLag()));
+                g.appliedIndex(), new TreeMap<>(g.followerLag()), quorum.statuses());
     }
 
-    /** The Raft state without probing the peers: for metrics scrapes. */
-    public GroupStatus groupStatus() throws IOException {
-        return node.groupStatus(group);
+    /** Every group's Raft state without probing the peers, by group name (the metadata group first): for scrapes. */
+    public Map<String, GroupStatus> groupStatuses() throws IOException {
+        Map<String, GroupStatus> out = new LinkedHashMap<>();
+        out.put(GROUP_NAME, node.groupStatus(group));
+        for (ClusterStatus.QueueGroup q : quorum.statuses()) {
+            out.put(QuorumGroups.groupName(q.vhost(), q.name()), q.raft());
+        }
+        return out;
     }
 
     /** Whether {@code n}'s peer port takes a connection within {@code timeoutMillis}. */

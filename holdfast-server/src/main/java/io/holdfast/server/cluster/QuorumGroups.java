@@ -106,6 +106,30 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         });
     }
 
+    /** The Raft group of quorum queue {@code name} in {@code vhost}, as metrics and logs name it. */
+    static String groupName(String vhost, String name) {
+        return GROUP_PREFIX + vhost + "/" + name;
+    }
+
+    /** The hosted queues' groups as this node sees them, sorted by vhost and name; those not running are left out. */
+    List<ClusterStatus.QueueGroup> statuses() {
+        ClusterNode n = raft.getNow(null);
+        List<ClusterStatus.QueueGroup> out = new ArrayList<>();
+        if (n == null) {
+            return out;
+        }
+        for (Hosted h : hosted.values()) {
+            try {
+                out.add(new ClusterStatus.QueueGroup(h.vhost(), h.name(), n.groupStatus(h.group())));
+            } catch (IOException | RuntimeException e) {
+                // being added or removed right now: not listed
+            }
+        }
+        out.sort(java.util.Comparator.comparing(ClusterStatus.QueueGroup::vhost)
+                .thenComparing(ClusterStatus.QueueGroup::name));
+        return out;
+    }
+
     static String key(String vhost, String name) {
         return vhost + '\0' + name;
     }
@@ -145,7 +169,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         for (ClusterSettings.Node n : settings.nodes()) {
             peers.add(new ReplicaGroup.Peer(n.name(), n.address()));
         }
-        ReplicaGroup group = new ReplicaGroup(GROUP_PREFIX + vhost + "/" + name, peers);
+        ReplicaGroup group = new ReplicaGroup(groupName(vhost, name), peers);
         QuorumQueue.Definition definition = new QuorumQueue.Definition(vhost, name, arguments,
                 consumerTimeoutMillis);
         String k = key(vhost, name);

@@ -76,14 +76,31 @@ final class ClusterApi {
         m.put("term", s.term());
         m.put("commit_index", s.commitIndex());
         m.put("applied_index", s.appliedIndex());
-        List<Map<String, Object>> followers = new ArrayList<>();
-        s.followerLag().forEach((peer, lag) -> {
+        m.put("followers", followers(s.followerLag()));
+        List<Map<String, Object>> queues = new ArrayList<>();
+        for (ClusterStatus.QueueGroup q : s.quorumQueues()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("vhost", q.vhost());
+            e.put("name", q.name());
+            e.put("leader", q.raft().leaderId());
+            e.put("term", q.raft().term());
+            e.put("commit_index", q.raft().commitIndex());
+            e.put("applied_index", q.raft().appliedIndex());
+            e.put("followers", followers(q.raft().followerLag()));
+            queues.add(e);
+        }
+        m.put("quorum_queues", queues);
+        return m;
+    }
+
+    private static List<Map<String, Object>> followers(Map<String, Long> lag) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        new java.util.TreeMap<>(lag).forEach((peer, behind) -> {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("peer", peer);
-            f.put("lag", lag);
-            followers.add(f);
+            f.put("lag", behind);
+            out.add(f);
         });
-        m.put("followers", followers);
-        return m;
+        return out;
     }
 }

@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code holdfast_raft_*} series of a cluster node, one row per Raft group ({@code group} label) and, for the
+ * The {@code holdfast_raft_*} series of a cluster node, one row per Raft group ({@code group} label: {@code metadata},
+ * and {@code quorum/<vhost>/<queue>} for each quorum queue) and, for the
  * lag, per follower ({@code peer}): term, commit index and, on the leader, how many entries each follower is
  * behind. Refreshed by each scrape ({@link BrokerMetrics#scrape}), on its thread.
  */
@@ -32,19 +33,25 @@ final class RaftMetrics {
     }
 
     void update() {
-        GroupStatus g;
+        Map<String, GroupStatus> groups;
         try {
-            g = cluster.groupStatus();
+            groups = cluster.groupStatuses();
         } catch (IOException e) {
-            return; // the group is not running (closing): no rows rather than stale ones
+            return; // the node is not running (closing): no rows rather than stale ones
         }
-        Tags group = Tags.of("group", MetadataGroup.GROUP_NAME);
-        term.register(List.of(MultiGauge.Row.of(group, g.term())), true);
-        commitIndex.register(List.of(MultiGauge.Row.of(group, g.commitIndex())), true);
+        List<MultiGauge.Row<?>> terms = new ArrayList<>();
+        List<MultiGauge.Row<?>> commits = new ArrayList<>();
         List<MultiGauge.Row<?>> lag = new ArrayList<>();
-        for (Map.Entry<String, Long> e : g.followerLag().entrySet()) {
-            lag.add(MultiGauge.Row.of(group.and("peer", e.getKey()), e.getValue()));
-        }
+        groups.forEach((name, g) -> {
+            Tags group = Tags.of("group", name);
+            terms.add(MultiGauge.Row.of(group, g.term()));
+            commits.add(MultiGauge.Row.of(group, g.commitIndex()));
+            for (Map.Entry<String, Long> e : g.followerLag().entrySet()) {
+                lag.add(MultiGauge.Row.of(group.and("peer", e.getKey()), e.getValue()));
+            }
+        });
+        term.register(terms, true);
+        commitIndex.register(commits, true);
         followerLag.register(lag, true);
     }
 }
