@@ -65,14 +65,8 @@ class QuorumQueueClusterTest {
             AMQP.Queue.DeclareOk ok = ch.queueDeclare("orders", true, false, false, QUORUM);
             assertThat(ok.getMessageCount()).isZero();
         }
-        for (int node = 1; node < 3; node++) {
-            int n = node;
-            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
-                try (Connection c = cluster.connect(n); Channel ch = c.createChannel()) {
-                    ch.queueDeclarePassive("orders");
-                }
-            });
-        }
+        awaitQueue(1, "orders");
+        awaitQueue(2, "orders");
         try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
             ch.confirmSelect();
             for (int i = 0; i < 300; i++) {
@@ -104,7 +98,10 @@ class QuorumQueueClusterTest {
             ch.queueDeclare("eu-events", true, false, false, QUORUM);
             ch.queueBind("eu-events", "events", "eu.#");
         }
+        awaitQueue(1, "eu-events");
+        awaitQueue(2, "eu-events");
         try (Connection c = cluster.connect(2); Channel ch = c.createChannel()) {
+            ch.exchangeDeclarePassive("events");
             ch.confirmSelect();
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                 ch.basicPublish("events", "eu.de", true, persistent(), body("routed"));
@@ -152,14 +149,12 @@ class QuorumQueueClusterTest {
             ch.waitForConfirmsOrDie(30_000);
         }
         // node 3 takes five and never acks them
+        awaitQueue(2, "jobs");
+        awaitQueue(1, "jobs");
         Connection doomed = cluster.connect(2);
         Channel taker = doomed.createChannel();
         taker.basicQos(5);
         BlockingQueue<String> taken = new LinkedBlockingQueue<>();
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            taker.queueDeclarePassive("jobs");
-            return true;
-        });
         taker.basicConsume("jobs", false, new DefaultConsumer(taker) {
             @Override
             public void handleDelivery(String tag, Envelope e, AMQP.BasicProperties p, byte[] body) {
@@ -299,6 +294,9 @@ class QuorumQueueClusterTest {
             ch.basicPublish("", "fragile", persistent(), body("poison"));
             ch.waitForConfirmsOrDie(30_000);
         }
+        for (String q : List.of("work", "fragile", "graveyard")) {
+            awaitQueue(1, q); // node 1 applies the declarations a moment after node 0 answered
+        }
         try (Connection c = cluster.connect(1); Channel ch = c.createChannel()) {
             GetResponse r = awaitGet(ch, "work");
             ch.basicReject(r.getEnvelope().getDeliveryTag(), false);
@@ -324,6 +322,14 @@ class QuorumQueueClusterTest {
                 }
             }
             return quarantined == 1;
+        });
+    }
+
+    private static void awaitQueue(int node, String queue) {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+            try (Connection c = cluster.connect(node); Channel ch = c.createChannel()) {
+                ch.queueDeclarePassive(queue);
+            }
         });
     }
 
