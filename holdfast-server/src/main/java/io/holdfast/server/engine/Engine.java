@@ -70,8 +70,10 @@ public final class Engine implements AutoCloseable {
         this.access = access;
         this.journal = journal;
         this.recoveryReport = journal.recoveryReport();
-        this.store = JournalStore.paging(journal, loop, config.residentMessageBytesMax(), config.dataDir(),
-                INDEX_PAGE_FILE_BYTES);
+        this.store = config.queueIndexPaging()
+                ? JournalStore.paging(journal, loop, config.residentMessageBytesMax(), config.dataDir(),
+                        INDEX_PAGE_FILE_BYTES)
+                : new JournalStore(journal, loop, config.residentMessageBytesMax());
         SecureRandom random = new SecureRandom();
         this.broker = new Broker(store, () -> {
             byte[] b = new byte[16];
