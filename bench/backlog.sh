@@ -66,17 +66,11 @@ mib() { echo "scale=1; $1 / 1048576" | bc; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 result() { R[$1]="$2"; echo "RESULT $1: $2"; }
 
-count() { # the queue's message count via a passive declare, or nothing if not reachable
-  /usr/bin/python3 - "$port" <<'PY' 2>/dev/null || true
-import sys, pika
-c = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=int(sys.argv[1]),
-                                                      blocked_connection_timeout=30))
-print(c.channel().queue_declare("backlog-q", durable=True, passive=True).method.message_count)
-c.close()
-PY
+count() { # the queue's ready count from /metrics, or nothing if not reachable
+  ready
 }
 metric() { # metric() NAME -> value of the first sample whose line starts with NAME (empty if none)
-  curl -fsS -m 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
+  curl -fsS -m 5 -u guest:guest "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
 }
 ready() { metric 'holdfast_queue_messages_ready{queue="backlog-q",vhost="/"}'; }
 alive() { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
