@@ -8,7 +8,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,17 +60,22 @@ class PagedBacklogTest {
         return b;
     }
 
-    private static byte[] body(int i) {
-        byte[] b = new byte[BODY_BYTES];
-        ByteBuffer.wrap(b).putInt(i).putInt(~i);
-        return b;
+    /** What a consumer does with each delivery: its number, tag and channel. */
+    private interface Delivered {
+        void accept(int number, long deliveryTag, Channel ch) throws IOException;
     }
 
-    private static int number(byte[] body) {
-        ByteBuffer b = ByteBuffer.wrap(body);
-        int n = b.getInt();
-        assertThat(b.getInt()).as("intact body of %d", n).isEqualTo(~n);
-        return n;
+    /** Consumes {@link #QUEUE} on a new channel of {@code c} with manual acks and prefetch 500. */
+    private static void consume(Connection c, Delivered delivered) throws IOException {
+        Channel ch = c.createChannel();
+        ch.basicQos(500);
+        ch.basicConsume(QUEUE, false, new DefaultConsumer(ch) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] b)
+                    throws IOException {
+                delivered.accept(NumberedBodies.number(b), envelope.getDeliveryTag(), getChannel());
+            }
+        });
     }
 
     /** The child's heap in use right after a full collection (jcmd GC.run, then GC.heap_info's generations). */
@@ -109,7 +114,7 @@ class PagedBacklogTest {
             ch.confirmSelect();
             AMQP.BasicProperties persistent = new AMQP.BasicProperties.Builder().deliveryMode(2).build();
             for (int i = 0; i < MESSAGES; i++) {
-                ch.basicPublish("", QUEUE, persistent, body(i));
+                ch.basicPublish("", QUEUE, persistent, NumberedBodies.body(i, BODY_BYTES));
                 if (i % 2000 == 1999) {
                     ch.waitForConfirmsOrDie(60_000);
                 }
@@ -135,31 +140,22 @@ class PagedBacklogTest {
         AtomicBoolean outOfOrder = new AtomicBoolean();
         int killAfter = MESSAGES / 3;
         Connection killed = broker.connect("consumer");
-        {
-            Channel ch = killed.createChannel();
-            ch.basicQos(500);
-            ch.basicConsume(QUEUE, false, new DefaultConsumer(ch) {
-                @Override
-                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] b)
-                        throws java.io.IOException {
-                    int n = number(b);
-                    if (n != expected.getAndIncrement()) {
-                        outOfOrder.set(true);
-                    }
-                    if (n % 100 == 99) {
-                        getChannel().basicAck(envelope.getDeliveryTag(), true);
-                        synchronized (acked) {
-                            acked.set(0, n + 1);
-                        }
-                    }
-                    if (n == killAfter) {
-                        broker.signalKill();
-                    }
+        consume(killed, (n, tag, ch) -> {
+            if (n != expected.getAndIncrement()) {
+                outOfOrder.set(true);
+            }
+            if (n % 100 == 99) {
+                ch.basicAck(tag, true);
+                synchronized (acked) {
+                    acked.set(0, n + 1);
                 }
-            });
-            await().atMost(Duration.ofSeconds(60)).until(() -> !killed.isOpen());
-            killed.abort();
-        }
+            }
+            if (n == killAfter) {
+                broker.signalKill();
+            }
+        });
+        await().atMost(Duration.ofSeconds(60)).until(() -> !killed.isOpen());
+        killed.abort();
         broker.kill();
         assertThat(outOfOrder).as("delivered in order before the kill").isFalse();
         assertThat(broker.log()).doesNotContain("OutOfMemoryError");
@@ -174,24 +170,17 @@ class PagedBacklogTest {
         AtomicInteger previous = new AtomicInteger(-1);
         AtomicInteger duplicates = new AtomicInteger();
         try (Connection c = broker.connect("drainer")) {
-            Channel ch = c.createChannel();
-            ch.basicQos(500);
-            ch.basicConsume(QUEUE, false, new DefaultConsumer(ch) {
-                @Override
-                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] b)
-                        throws java.io.IOException {
-                    int n = number(b);
-                    if (n <= previous.getAndSet(n)) {
-                        outOfOrder.set(true);
-                    }
-                    synchronized (seen) {
-                        if (seen.get(n)) {
-                            duplicates.incrementAndGet();
-                        }
-                        seen.set(n);
-                    }
-                    getChannel().basicAck(envelope.getDeliveryTag(), false);
+            consume(c, (n, tag, ch) -> {
+                if (n <= previous.getAndSet(n)) {
+                    outOfOrder.set(true);
                 }
+                synchronized (seen) {
+                    if (seen.get(n)) {
+                        duplicates.incrementAndGet();
+                    }
+                    seen.set(n);
+                }
+                ch.basicAck(tag, false);
             });
             await().atMost(Duration.ofSeconds(90)).until(() -> {
                 synchronized (seen) {
