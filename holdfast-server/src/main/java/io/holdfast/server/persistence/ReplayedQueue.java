@@ -110,12 +110,7 @@ final class ReplayedQueue {
             append(e);
             return;
         }
-        int i = find(e.seq());
-        if (i >= 0 && !isRemoved(i)) {
-            set(i, e);
-        } else {
-            moved.put(e.seq(), e);
-        }
+        replace(e);
     }
 
     /** The live entry at {@code seq} (a new object), or null. */
@@ -124,7 +119,10 @@ final class ReplayedQueue {
         return i >= 0 && !isRemoved(i) ? entry(i) : moved.get(seq);
     }
 
-    /** The live entry at {@code e.seq()} becomes {@code e} (a DELIVERED or HELD record amended it). */
+    /**
+     * The live entry at {@code e.seq()} becomes {@code e} (a later copy, or a DELIVERED or HELD record amended it);
+     * with none live in the columns, {@code e} goes to the map of moved entries.
+     */
     void replace(QueueEntry e) {
         int i = find(e.seq());
         if (i >= 0 && !isRemoved(i)) {
