@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backlog benchmark (issue: "a backlog of 10 million 1 KB persistent messages is accepted, survives a
 # restart and drains with -Xmx1g"). Starts Holdfast with a fixed heap on a fresh data directory and:
-#   1. fills the durable queue backlog-q with N persistent 1 KB messages (PerfTest, confirms, 100 in
+#   1. fills the durable queue backlog-q with N persistent messages of --size bytes (PerfTest, confirms, 100 in
 #      flight, no consumer) -> publish rate, peak heap, live heap after a full GC, journal size;
 #   2. kill -9s the broker and restarts it with the same heap -> time until it accepts connections and
 #      until the queue reports all N messages, peak heap during recovery;
@@ -12,7 +12,8 @@
 # occupancy seen before a collection). If the broker dies (e.g. OutOfMemoryError) the script says so,
 # reports how far it got and exits non-zero.
 #
-#   bench/backlog.sh [--messages 10000000] [--heap 1g] [--port 5676] [--management-port 15676]
+#   bench/backlog.sh [--messages 10000000] [--size 1000] [--heap 1g] [--port 5676] [--management-port 15676]
+#                    [--paging true|false]   # queue_index.paging: page a backlog's index middle to disk (default)
 #                    [--keep]   # keep the temp dir (data, broker and GC logs) instead of deleting it
 #
 # The broker runs from a copy of holdfast-app/target/holdfast.jar (and its lib/) taken at start, so a
@@ -23,6 +24,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 messages=10000000
+size=1000
+paging=true
 heap=1g
 port=5676
 mport=15676
@@ -31,6 +34,8 @@ while (($#)); do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
     --heap) heap="$2"; shift 2 ;;
+    --size) size="$2"; shift 2 ;;
+    --paging) paging="$2"; shift 2 ;;
     --port) port="$2"; shift 2 ;;
     --management-port) mport="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -49,6 +54,7 @@ tmp="$(mktemp -d /tmp/holdfast-backlog.XXXXXX)"
 data="$tmp/data"; mkdir -p "$data" "$tmp/app"
 cp "$root/holdfast-app/target/holdfast.jar" "$tmp/app/"
 cp -r "$root/holdfast-app/target/lib" "$tmp/app/lib"
+printf 'queue_index.paging = %s\n' "$paging" > "$tmp/holdfast.conf"
 blog="$tmp/broker.log"
 uri="amqp://guest:guest@127.0.0.1:$port"
 pid=""; sampler=""; pt=""; run=0
@@ -60,17 +66,11 @@ mib() { echo "scale=1; $1 / 1048576" | bc; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 result() { R[$1]="$2"; echo "RESULT $1: $2"; }
 
-count() { # the queue's message count via a passive declare, or nothing if not reachable
-  /usr/bin/python3 - "$port" <<'PY' 2>/dev/null || true
-import sys, pika
-c = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=int(sys.argv[1]),
-                                                      blocked_connection_timeout=30))
-print(c.channel().queue_declare("backlog-q", durable=True, passive=True).method.message_count)
-c.close()
-PY
+count() { # the queue's ready count from /metrics, or nothing if not reachable
+  ready
 }
 metric() { # metric() NAME -> value of the first sample whose line starts with NAME (empty if none)
-  curl -fsS -m 5 "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
+  curl -fsS -m 5 -u guest:guest "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
 }
 ready() { metric 'holdfast_queue_messages_ready{queue="backlog-q",vhost="/"}'; }
 alive() { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
@@ -103,7 +103,7 @@ start() {
   echo "=== start $run: java -Xmx$heap -XX:+UseG1GC -jar <copy of holdfast.jar> server --port $port --management-port $mport" >> "$blog"
   java "-Xmx$heap" -XX:+UseG1GC -XX:+HeapDumpOnOutOfMemoryError "-XX:HeapDumpPath=$tmp/oom-$run.hprof" \
     "-Xlog:gc:file=$tmp/gc-$run.log" -jar "$tmp/app/holdfast.jar" server \
-    --port "$port" --management-port "$mport" --data-dir "$data" >> "$blog" 2>&1 &
+    --port "$port" --management-port "$mport" --data-dir "$data" --config "$tmp/holdfast.conf" >> "$blog" 2>&1 &
   pid=$!
   echo "$pid" > "$tmp/pid"
 }
@@ -125,7 +125,7 @@ sample_loop() { # every 2 s: epoch phase used-heap old-gen resident-bytes queue-
 
 summary() {
   echo
-  echo "===== backlog summary: $messages x 1 KB persistent, -Xmx$heap, $(nproc) cores, $(date -u +%FT%TZ) ====="
+  echo "===== backlog summary: $messages x $size B persistent, queue_index.paging = $paging, -Xmx$heap, $(nproc) cores, $(date -u +%FT%TZ) ====="
   local k
   for k in "publish rate" "PerfTest sending rate avg" "peak heap during fill" "live heap after full GC" \
            "resident message bytes after fill" "journal after fill" "restart: accepts connections" \
@@ -188,9 +188,9 @@ sample_loop & sampler=$!
 
 # --- 1+2+3: fill --------------------------------------------------------------------------------
 start; wait_port "$port" || died startup
-log "broker pid $pid up; filling backlog-q with $messages persistent 1 KB messages (confirms, 100 in flight)"
+log "broker pid $pid up; filling backlog-q with $messages persistent $size B messages (confirms, 100 in flight)"
 t0=$(now)
-perftest "$tmp/fill.log" -x 1 -y 0 -s 1000 -f persistent -c 100 -C "$messages" -u backlog-q -ad false -z 3600 \
+perftest "$tmp/fill.log" -x 1 -y 0 -s "$size" -f persistent -c 100 -C "$messages" -u backlog-q -ad false -z 3600 \
   || { alive || died fill; echo "PerfTest (fill) failed:"; tail -20 "$tmp/fill.log"; exit 1; }
 t1=$(now)
 fill_s=$(secs "$t0" "$t1")
@@ -207,7 +207,7 @@ result "resident message bytes after fill" "$(mib "$(metric holdfast_message_res
 jcmd "$pid" GC.run > /dev/null || true
 sleep 1
 read -r used old <<< "$(used_heap "$pid")"
-result "live heap after full GC" "$(mib "$used") MiB used ($(mib "$old") MiB old gen)"
+result "live heap after full GC" "$(mib "$used") MiB used ($(mib "$old") MiB old gen), $(echo "scale=1; $used / $messages" | bc) B per message"
 jcmd "$pid" GC.heap_info | sed 's/^/    /' || true
 result "journal after fill" "$(du -sb "$data/journal" | cut -f1) bytes ($(du -sh "$data/journal" | cut -f1), $(ls "$data/journal" | wc -l) files)"
 

@@ -154,6 +154,7 @@ final class ConfigFile {
                         : number(key, value, 1, Long.MAX_VALUE));
                 case "consumer_timeout.action" -> b.consumerTimeoutAction(timeoutAction(value));
                 case "message_memory_limit.absolute" -> b.residentMessageBytesMax(bytes(key, value));
+                case "queue_index.paging" -> b.queueIndexPaging(bool(key, value));
                 case "load_definitions" -> b.loadDefinitions(Path.of(nonEmpty(key, value)));
                 case "nodename" -> nodeName = nonEmpty(key, value);
                 // RabbitMQ's name for the only peer discovery Holdfast has: the list in the config file.

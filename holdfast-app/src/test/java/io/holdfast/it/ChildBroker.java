@@ -59,13 +59,18 @@ final class ChildBroker implements AutoCloseable {
      * {@link #awaitListening}.
      */
     static ChildBroker spawn(Path dataDir, Path config, Path logFile) throws IOException {
+        return spawn(dataDir, config, logFile, "384m");
+    }
+
+    /** As {@link #spawn(Path, Path, Path)}, with a maximum heap of {@code maxHeap} ({@code -Xmx}'s syntax). */
+    static ChildBroker spawn(Path dataDir, Path config, Path logFile, String maxHeap) throws IOException {
         URL logback = ChildBroker.class.getResource("/child-broker-logback.xml");
         if (logback == null) {
             throw new IllegalStateException("child-broker-logback.xml is not on the test classpath");
         }
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-ea", "-Xmx384m", "-XX:+UseSerialGC",
+                "-ea", "-Xmx" + maxHeap, "-XX:+UseSerialGC",
                 "-Dlogback.configurationFile=" + logback,
                 "-cp", System.getProperty("java.class.path"),
                 "io.holdfast.app.Main", "server", "--port", "0", "--management-port", "0",

@@ -30,16 +30,11 @@ class ColdBacklogTest {
     Path dir;
 
     private static byte[] body(int i) {
-        byte[] b = new byte[BODY_BYTES];
-        ByteBuffer.wrap(b).putInt(i).putInt(~i);
-        return b;
+        return NumberedBodies.body(i, BODY_BYTES);
     }
 
     private static int number(byte[] body) {
-        ByteBuffer b = ByteBuffer.wrap(body);
-        int n = b.getInt();
-        assertThat(b.getInt()).as("intact body of %d", n).isEqualTo(~n);
-        return n;
+        return NumberedBodies.number(body);
     }
 
     private static RunningBroker coldBroker(Path dir) throws Exception {

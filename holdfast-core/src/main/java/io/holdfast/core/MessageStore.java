@@ -67,6 +67,14 @@ public interface MessageStore {
         return true;
     }
 
+    /**
+     * Where durable plain queues page the index of a long backlog's middle out (see {@link ReadyEntries}), or null
+     * (the default) to keep every entry in memory.
+     */
+    default IndexPages indexPages() {
+        return null;
+    }
+
     MessageStore NONE = new MessageStore() {
         @Override public void enqueued(Queue queue, QueueEntry entry) {}
 

@@ -1,6 +1,5 @@
 package io.holdfast.core;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -94,7 +93,8 @@ public final class Queue {
     private long lastUsedMillis = Long.MIN_VALUE;
 
     private long lastSeq;
-    private final ArrayDeque<QueueEntry> ready = new ArrayDeque<>();
+    /** The ready entries of a plain queue, its cold middle paged out once {@link #pageIndex} is called. */
+    private ReadyEntries ready = new ReadyEntries();
     private final TreeMap<Long, QueueEntry> requeued = new TreeMap<>();
     /** Counts for the management API's message rates (plain fields: the broker thread writes and reads them). */
     private long publishedTotal;
@@ -137,6 +137,20 @@ public final class Queue {
         this.deliveryLimit = limit(this.arguments.get("x-delivery-limit"));
         this.redeliveryBackoff = backoff(this.arguments.get(RedeliveryBackoff.ARGUMENT));
         this.levels = PriorityLevels.of(this.arguments);
+    }
+
+    /**
+     * From now on the middle of a long backlog goes to {@code pages}, {@code pageEntries} index entries a page (see
+     * {@link ReadyEntries}); for a plain queue (not a priority queue), before it holds anything.
+     */
+    void pageIndex(IndexPages pages, int pageEntries) {
+        Preconditions.check(levels == null && ready.isEmpty(), "pages the index of an empty plain queue");
+        ready = new ReadyEntries(this, pages, pageEntries, lostBytes -> readyBytes -= lostBytes);
+    }
+
+    /** Ready entries whose index is paged out to disk, not in memory (0 for a queue that does not page). */
+    public long pagedOutCount() {
+        return ready.pagedOutCount();
     }
 
     /** A validated backoff argument, or null when absent (or, from an old metadata file, not valid). */
@@ -511,17 +525,29 @@ public final class Queue {
         readyBytes += e.sizeBytes;
     }
 
-    /** Removes every ready and held message; returns them so the caller can settle them with the store. */
-    List<QueueEntry> purge() {
-        List<QueueEntry> out = levels != null ? levels.clear() : new ArrayList<>(requeued.values());
-        out.addAll(ready);
-        if (held != null) {
-            out.addAll(held.takeAll());
+    /**
+     * Removes every ready and held message, giving each to {@code gone} (for the caller to settle with the store),
+     * a page of a paged backlog at a time; returns how many.
+     */
+    int purge(java.util.function.Consumer<QueueEntry> gone) {
+        int n = 0;
+        if (levels != null) {
+            List<QueueEntry> all = levels.clear();
+            all.forEach(gone);
+            n += all.size();
+        } else {
+            requeued.values().forEach(gone);
+            n += requeued.size();
+            requeued.clear();
         }
-        requeued.clear();
-        ready.clear();
+        n += ready.drain(gone);
+        if (held != null) {
+            List<QueueEntry> all = held.takeAll();
+            all.forEach(gone);
+            n += all.size();
+        }
         readyBytes = 0;
-        return out;
+        return n;
     }
 
     // ---- a replicated queue's snapshot (see QuorumSnapshot): the live state, exactly as it is ----
@@ -533,7 +559,12 @@ public final class Queue {
     /** Returned entries ahead of {@link #readyEntries}, by sequence (a plain queue's; not a priority queue's). */
     java.util.Collection<QueueEntry> requeuedEntries() { return requeued.values(); }
 
-    java.util.Collection<QueueEntry> readyEntries() { return ready; }
+    List<QueueEntry> readyEntries() {
+        Preconditions.check(!ready.pages(), "a paged queue's ready entries are not all in memory");
+        List<QueueEntry> out = new ArrayList<>(ready.size());
+        ready.forEachInMemory(out::add);
+        return out;
+    }
 
     /** Delivered and unsettled, in delivery order. */
     java.util.Collection<QueueEntry> unackedEntries() { return unacked.values(); }
@@ -572,7 +603,7 @@ public final class Queue {
      * (for the quarantine's list and republish). Not for a priority queue, whose order is not by position.
      */
     List<QueueEntry> readyAfter(long afterSeq, int max) {
-        Preconditions.check(levels == null, "a priority queue is not in position order");
+        Preconditions.check(levels == null && !ready.pages(), "a priority or paged queue is not all in position order");
         List<QueueEntry> out = new ArrayList<>();
         for (QueueEntry e : requeued.tailMap(afterSeq, false).values()) {
             if (out.size() >= max) {
@@ -580,7 +611,8 @@ public final class Queue {
             }
             out.add(e);
         }
-        for (QueueEntry e : ready) {
+        for (Iterator<QueueEntry> it = ready.inMemoryPrefix(); it.hasNext(); ) {
+            QueueEntry e = it.next();
             if (out.size() >= max) {
                 break;
             }
@@ -593,9 +625,10 @@ public final class Queue {
 
     /** How many ready entries come after position {@code afterSeq}. */
     int readyCountAfter(long afterSeq) {
-        Preconditions.check(levels == null, "a priority queue is not in position order");
+        Preconditions.check(levels == null && !ready.pages(), "a priority or paged queue is not all in position order");
         int passed = 0;
-        for (QueueEntry e : ready) { // in position order: stop at the first one after afterSeq
+        for (Iterator<QueueEntry> it = ready.inMemoryPrefix(); it.hasNext(); ) { // in order: stop after afterSeq
+            QueueEntry e = it.next();
             if (e.seq > afterSeq) {
                 break;
             }
@@ -620,21 +653,32 @@ public final class Queue {
             return levels.snapshot();
         }
         List<QueueEntry> out = new ArrayList<>(requeued.values());
-        for (Iterator<QueueEntry> it = ready.iterator(); it.hasNext(); ) {
-            out.add(it.next());
-        }
+        ready.forEach(out::add);
         return out;
     }
 
     /**
-     * The ready entries in the order the queue delivers them, without copying (for a store reading ahead);
-     * valid until the queue next changes.
+     * Visits every ready entry in queue order without copying the list, reading a paged-out middle a page at a
+     * time (its entries are copies, for looking at only): for a clean shutdown's records of a long backlog.
+     */
+    public void forEachReady(java.util.function.Consumer<QueueEntry> action) {
+        if (levels != null) {
+            levels.forEach(action);
+            return;
+        }
+        requeued.values().forEach(action);
+        ready.forEach(action);
+    }
+
+    /**
+     * The ready entries in the order the queue delivers them, without copying (for a store reading ahead), as far
+     * as they are in memory (a paged queue's run up to its paged-out middle); valid until the queue next changes.
      */
     public Iterator<QueueEntry> readyInOrder() {
         if (levels != null) {
             return levels.inOrder();
         }
-        return chain(List.of(requeued.values().iterator(), ready.iterator()));
+        return chain(List.of(requeued.values().iterator(), ready.inMemoryPrefix()));
     }
 
     /** The elements of {@code parts}, one part after the other. */
@@ -660,13 +704,16 @@ public final class Queue {
         };
     }
 
-    /** Visits every entry the queue holds, ready, held back or out for delivery (for the store's compaction). */
+    /**
+     * Visits every entry the queue holds in memory, ready, held back or out for delivery (for the store's
+     * compaction): not those of a paged-out middle, which the store cannot move while they are on disk.
+     */
     public void forEachEntry(java.util.function.Consumer<QueueEntry> action) {
         if (levels != null) {
             levels.forEach(action);
         }
         requeued.values().forEach(action);
-        ready.forEach(action);
+        ready.forEachInMemory(action);
         if (held != null) {
             held.forEach(action);
         }

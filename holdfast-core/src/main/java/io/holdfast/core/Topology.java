@@ -156,6 +156,7 @@ public final class Topology {
         Queue q = new Queue(v.name(), name, durable, exclusive, autoDelete, arguments,
                 exclusive ? ch.connectionId : -1);
         q.used(broker.clockMillis());
+        pageIndex(q);
         v.queues.put(name, q);
         broker.deduplication().register(q);
         if (durable) {
@@ -195,10 +196,7 @@ public final class Topology {
             c.channel.output.consumerCancelled(c.tag);
         }
         q.consumers.clear();
-        List<QueueEntry> ready = q.purge();
-        for (QueueEntry e : ready) {
-            broker.settle(q, e);
-        }
+        int ready = q.purge(e -> broker.settle(q, e));
         broker.deduplication().deleted(q);
         // Deliveries still out go with the queue now (their later ack or requeue does nothing), so the
         // store never keeps a record that a queue redeclared under this name could inherit.
@@ -211,7 +209,7 @@ public final class Topology {
         if (q.durable()) {
             broker.durableTopologyChanged();
         }
-        return ready.size();
+        return ready;
     }
 
     /** queue.purge: removes the ready messages (not the unacked ones); returns how many. */
@@ -222,11 +220,7 @@ public final class Topology {
 
     /** Removes the queue's ready and held messages (not the unacked ones); returns how many. */
     int purge(Queue q) {
-        List<QueueEntry> gone = q.purge();
-        for (QueueEntry e : gone) {
-            broker.settle(q, e);
-        }
-        return gone.size();
+        return q.purge(e -> broker.settle(q, e));
     }
 
     /**
@@ -363,9 +357,24 @@ public final class Topology {
     /** Puts back a durable queue read from the metadata store at start-up. */
     public Queue restoreQueue(String vhost, String name, boolean autoDelete, Map<String, Object> arguments) {
         VirtualHost v = broker.addVirtualHost(vhost);
-        Queue q = v.queues.computeIfAbsent(name, n -> new Queue(vhost, n, true, false, autoDelete, arguments, -1));
+        Queue q = v.queues.computeIfAbsent(name, n -> {
+            Queue created = new Queue(vhost, n, true, false, autoDelete, arguments, -1);
+            pageIndex(created);
+            return created;
+        });
         broker.deduplication().register(q);
         return q;
+    }
+
+    /**
+     * A durable plain queue pages the index of a long backlog's middle out if the store can (see
+     * {@link ReadyEntries}); not a priority queue, and not the quarantine, whose tools look through it in place.
+     */
+    private void pageIndex(Queue q) {
+        IndexPages pages = broker.store().indexPages();
+        if (pages != null && q.durable() && q.maxPriority() == 0 && !q.name().equals(Broker.QUARANTINE_QUEUE)) {
+            q.pageIndex(pages, ReadyEntries.PAGE_ENTRIES);
+        }
     }
 
     /** Puts back a binding between durable ends; ignored if either end is missing. */

@@ -82,8 +82,8 @@ class SenderSelectedTest {
         f.topology.bindQueue(ch, "plain", "amq.direct", "p", NO_ARGS);
         publish("amq.direct", "k", Map.of("CC", List.of("a")));
         publish("amq.direct", "p", Map.of("CC", List.of("b")));
-        f.broker.virtualHost("/").queue("a").purge();
-        f.broker.virtualHost("/").queue("b").purge();
+        f.broker.virtualHost("/").queue("a").purge(e -> { });
+        f.broker.virtualHost("/").queue("b").purge(e -> { });
 
         for (String q : List.of("keyed", "plain")) {
             f.broker.get(ch, q, false, 0);

@@ -50,6 +50,9 @@ import java.nio.file.Path;
  *                           single node (no Raft, nothing replicated)
  * @param managementBodyBytesMax {@code management.http.max_body_size}: the largest request body the management
  *                           listener takes (a definitions import is the big one); above it, 413
+ * @param queueIndexPaging   {@code queue_index.paging}: durable plain queues keep only the head and tail of a long
+ *                           backlog's index in memory and page the middle out to {@code <data>/index-pages}
+ *                           (default true); false keeps every index entry on the heap
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -60,7 +63,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
                            TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster,
-                           int managementBodyBytesMax) {
+                           int managementBodyBytesMax, boolean queueIndexPaging) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -85,7 +88,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX);
+                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX, true);
     }
 
     public Builder toBuilder() {
@@ -135,6 +138,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private Path loadDefinitions;
         private ClusterSettings cluster;
         private int managementBodyBytesMax;
+        private boolean queueIndexPaging;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -166,6 +170,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             loadDefinitions = c.loadDefinitions;
             cluster = c.cluster;
             managementBodyBytesMax = c.managementBodyBytesMax;
+            queueIndexPaging = c.queueIndexPaging;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -223,6 +228,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
 
         public Builder cluster(ClusterSettings v) { cluster = v; return this; }
         public Builder managementBodyBytesMax(int v) { managementBodyBytesMax = v; return this; }
+        public Builder queueIndexPaging(boolean v) { queueIndexPaging = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
@@ -230,7 +236,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions, cluster, managementBodyBytesMax);
+                    managementTls, loadDefinitions, cluster, managementBodyBytesMax, queueIndexPaging);
         }
     }
 }

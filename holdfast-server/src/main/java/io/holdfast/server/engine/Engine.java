@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
+    /** Index page files (see {@link io.holdfast.core.IndexPages}) roll over at this size. */
+    private static final long INDEX_PAGE_FILE_BYTES = 64L << 20;
     private static final long COMPACTION_CHECK_MILLIS = 2000;
     /**
      * How often the broker's periodic housekeeping runs: unused queues expire ({@code x-expires}), consumer
@@ -69,7 +71,10 @@ public final class Engine implements AutoCloseable {
         this.access = access;
         this.journal = journal;
         this.recoveryReport = journal.recoveryReport();
-        this.store = new JournalStore(journal, loop, config.residentMessageBytesMax());
+        this.store = config.queueIndexPaging()
+                ? JournalStore.paging(journal, loop, config.residentMessageBytesMax(), config.dataDir(),
+                        INDEX_PAGE_FILE_BYTES)
+                : new JournalStore(journal, loop, config.residentMessageBytesMax());
         SecureRandom random = new SecureRandom();
         this.broker = new Broker(store, () -> {
             byte[] b = new byte[16];
@@ -269,11 +274,11 @@ public final class Engine implements AutoCloseable {
                 if (!q.durable()) {
                     continue;
                 }
-                for (QueueEntry e : q.readySnapshot()) {
+                q.forEachReady(e -> {
                     if (e.persistent() && (e.redelivered() || e.deliveryCount() > 0)) {
                         journal.append(JournalRecords.delivered(q, e), false, (position, error) -> { });
                     }
-                }
+                });
             }
         }
     }
@@ -306,11 +311,12 @@ public final class Engine implements AutoCloseable {
         if (!loop.stop()) {
             // The broker thread still owns the queues: reading them here would race with it. Without
             // the marker the next start treats this as a crash and flags every message redelivered.
-            journal.close();
+            journal.close(); // the index pages stay for the next start to delete
             return;
         }
         recordDeliveries();
         journal.close();
+        store.closeIndexPages();
         Files.writeString(config.dataDir().resolve(CLEAN_SHUTDOWN_MARKER), "");
     }
 }

@@ -42,7 +42,8 @@ final class BrokerMetrics {
                             long quarantined, long deadLettered, long deadLetterDropped, long delayed,
                             long deduplicated, int exchanges) {}
 
-    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held) {}
+    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held,
+                               long pagedOut) {}
 
     private final Engine engine;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -95,6 +96,8 @@ final class BrokerMetrics {
         perQueue("holdfast_queue_messages_held", "Messages returned unsettled and held back by"
                 + " x-redelivery-backoff until their delay is over", QueueSample::held);
         perQueue("holdfast_queue_consumers", "Consumers", QueueSample::consumers);
+        perQueue("holdfast_queue_index_paged_out", "Ready messages whose index entry is paged out to disk, not on"
+                + " the heap (queue_index.paging)", QueueSample::pagedOut);
         rabbitMqNames(connections, diskAlarm, memory);
     }
 
@@ -166,7 +169,7 @@ final class BrokerMetrics {
         for (VirtualHost v : b.virtualHosts()) {
             for (Queue q : v.queues()) {
                 queues.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
-                        q.heldCount()));
+                        q.heldCount(), q.pagedOutCount()));
             }
             for (var ignored : v.exchanges()) {
                 exchanges++;

@@ -17,103 +17,14 @@ import org.slf4j.LoggerFactory;
  * position (written by compaction) replaces the earlier one, DELIVERED and HELD amend, REMOVE deletes. Only the
  * compact index is kept in memory, never a body, so a backlog larger than the heap recovers.
  *
- * <p>A queue's enqueue records come in position order, apart from compaction copies; so each queue keeps
- * an array sorted by position (found by binary search) and a small map for copies whose original is no
- * longer on disk. Removed entries are swept out of the array once they are half of it. Used once, on
- * the opening thread.
+ * <p>Each queue's entries are kept as columns of primitives, not objects ({@link ReplayedQueue}): replay holds every
+ * live entry at once, so their size is what bounds the backlog a given heap recovers (42 bytes an entry). Used once,
+ * on the opening thread.
  */
 public final class JournalReplay implements RecordVisitor {
     private static final Logger log = LoggerFactory.getLogger(JournalReplay.class);
 
-    private static final class QueueLog {
-        final ArrayList<QueueEntry> sorted = new ArrayList<>();
-        final TreeMap<Long, QueueEntry> moved = new TreeMap<>();
-        int removedInSorted;
-
-        /** Index in {@link #sorted} of the live or removed entry at {@code seq}, or -1. */
-        int find(long seq) {
-            int lo = 0;
-            int hi = sorted.size() - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                long s = sorted.get(mid).seq();
-                if (s < seq) {
-                    lo = mid + 1;
-                } else if (s > seq) {
-                    hi = mid - 1;
-                } else {
-                    return mid;
-                }
-            }
-            return -1;
-        }
-
-        void put(QueueEntry e) {
-            if (sorted.isEmpty() || e.seq() > sorted.get(sorted.size() - 1).seq()) {
-                sorted.add(e);
-                return;
-            }
-            int i = find(e.seq());
-            if (i >= 0 && !sorted.get(i).removed) {
-                sorted.set(i, e);
-            } else {
-                moved.put(e.seq(), e);
-            }
-        }
-
-        QueueEntry get(long seq) {
-            int i = find(seq);
-            QueueEntry e = i >= 0 ? sorted.get(i) : null;
-            return e != null && !e.removed ? e : moved.get(seq);
-        }
-
-        void replace(QueueEntry old, QueueEntry e) {
-            int i = find(old.seq());
-            if (i >= 0 && sorted.get(i) == old) {
-                sorted.set(i, e);
-            } else {
-                moved.put(e.seq(), e);
-            }
-        }
-
-        void remove(long seq) {
-            if (moved.remove(seq) != null) {
-                return;
-            }
-            int i = find(seq);
-            if (i >= 0 && !sorted.get(i).removed) {
-                sorted.get(i).removed = true;
-                if (++removedInSorted > sorted.size() / 2) {
-                    sorted.removeIf(e -> e.removed);
-                    removedInSorted = 0;
-                }
-            }
-        }
-
-        /** The live entries in position order. */
-        List<QueueEntry> entries() {
-            List<QueueEntry> out = new ArrayList<>(sorted.size() - removedInSorted + moved.size());
-            Iterator<QueueEntry> extra = moved.values().iterator();
-            QueueEntry next = extra.hasNext() ? extra.next() : null;
-            for (QueueEntry e : sorted) {
-                if (e.removed) {
-                    continue;
-                }
-                while (next != null && next.seq() < e.seq()) {
-                    out.add(next);
-                    next = extra.hasNext() ? extra.next() : null;
-                }
-                out.add(e);
-            }
-            while (next != null) {
-                out.add(next);
-                next = extra.hasNext() ? extra.next() : null;
-            }
-            return out;
-        }
-    }
-
-    private final Map<String, Map<String, QueueLog>> vhosts = new HashMap<>();
+    private final Map<String, Map<String, ReplayedQueue>> vhosts = new HashMap<>();
     private final JournalRecords.Names names = new JournalRecords.Names();
     private final boolean unclean;
     private long maxSeq;
@@ -151,19 +62,19 @@ public final class JournalReplay implements RecordVisitor {
         }
         maxSeq = Math.max(maxSeq, r.seq());
         if (r.isEnqueue()) {
-            vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>()).computeIfAbsent(r.queue(), n -> new QueueLog())
+            vhosts.computeIfAbsent(r.vhost(), v -> new HashMap<>()).computeIfAbsent(r.queue(), n -> new ReplayedQueue())
                     .put(QueueEntry.pagedOut(r.seq(), r.bodySize(), r.redelivered() || unclean, r.deliveryCount(),
                             r.enqueuedAtMillis(), r.expiresAtMillis(), position, r.priority()));
             return;
         }
-        QueueLog q = find(r.vhost(), r.queue());
+        ReplayedQueue q = find(r.vhost(), r.queue());
         if (q == null) {
             return;
         }
         if (r.type() == JournalRecords.DELIVERED || r.type() == JournalRecords.HELD) {
             QueueEntry e = q.get(r.seq());
             if (e != null) {
-                q.replace(e, QueueEntry.pagedOut(e.seq(), e.sizeBytes(), true,
+                q.replace(QueueEntry.pagedOut(e.seq(), e.sizeBytes(), true,
                         Math.max(e.deliveryCount(), r.deliveryCount()), e.enqueuedAtMillis(), e.expiresAtMillis(),
                         e.storeRef, e.priority()));
                 if (r.type() == JournalRecords.HELD) {
@@ -176,19 +87,19 @@ public final class JournalReplay implements RecordVisitor {
         }
     }
 
-    private QueueLog find(String vhost, String queue) {
-        Map<String, QueueLog> queues = vhosts.get(vhost);
+    private ReplayedQueue find(String vhost, String queue) {
+        Map<String, ReplayedQueue> queues = vhosts.get(vhost);
         return queues == null ? null : queues.get(queue);
     }
 
     /**
-     * The queue's recovered entries in position order (empty if none), each pointing at its record;
-     * each queue is taken once.
+     * The queue's recovered entries in position order (none if none), each pointing at its record and made as the
+     * iteration reaches it (so a queue paging its index out never holds them all); each queue is taken once.
      */
-    public List<QueueEntry> take(String vhost, String queue) {
-        Map<String, QueueLog> queues = vhosts.get(vhost);
-        QueueLog q = queues == null ? null : queues.remove(queue);
-        return q == null ? List.of() : q.entries();
+    public Iterable<QueueEntry> take(String vhost, String queue) {
+        Map<String, ReplayedQueue> queues = vhosts.get(vhost);
+        ReplayedQueue q = queues == null ? null : queues.remove(queue);
+        return q == null ? List.of() : q::entries;
     }
 
     /** What one queue's live records add up to (see {@link #contents}). */
@@ -203,12 +114,11 @@ public final class JournalReplay implements RecordVisitor {
         for (var v : new TreeMap<>(vhosts).entrySet()) {
             for (var q : new TreeMap<>(v.getValue()).entrySet()) {
                 long bytes = 0;
-                List<QueueEntry> entries = q.getValue().entries();
-                for (QueueEntry e : entries) {
-                    bytes += e.sizeBytes();
+                for (Iterator<QueueEntry> it = q.getValue().entries(); it.hasNext(); ) {
+                    bytes += it.next().sizeBytes();
                 }
-                if (!entries.isEmpty()) {
-                    out.add(new QueueContents(v.getKey(), q.getKey(), entries.size(), bytes));
+                if (q.getValue().size() > 0) {
+                    out.add(new QueueContents(v.getKey(), q.getKey(), q.getValue().size(), bytes));
                 }
             }
         }

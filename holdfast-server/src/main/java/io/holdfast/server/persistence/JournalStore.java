@@ -1,6 +1,7 @@
 package io.holdfast.server.persistence;
 
 import io.holdfast.core.Deduplication;
+import io.holdfast.core.IndexPages;
 import io.holdfast.core.Message;
 import io.holdfast.core.MessageStore;
 import io.holdfast.core.Queue;
@@ -8,6 +9,10 @@ import io.holdfast.core.QueueEntry;
 import io.holdfast.protocol.BasicProperties;
 import io.holdfast.store.Journal;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Broker thread only, apart from the journal's own callbacks and the reads, which hop back onto it.
  */
-public final class JournalStore implements MessageStore {
+public final class JournalStore implements MessageStore, IndexPages {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
     static final int READER_THREADS = 2;
     static final int READ_AHEAD_MESSAGES = 2048;
@@ -51,6 +56,10 @@ public final class JournalStore implements MessageStore {
     private final DeduplicationJournal deduplication;
     private final ExecutorService readers;
     private final ReadAhead readAhead;
+    /** Where queues page their index out, or null to keep it in memory. */
+    private final IndexPageFiles pages;
+    /** Entries compaction is writing again: their position is about to change, so they are not paged out. */
+    private final Set<QueueEntry> relocating = Collections.newSetFromMap(new IdentityHashMap<>());
     private WriteBarrier barrier;
     /** Body bytes of stored messages kept in memory (not counting those whose write is in flight). */
     private long residentBytes;
@@ -61,7 +70,13 @@ public final class JournalStore implements MessageStore {
     private volatile long readFailures;
 
     public JournalStore(Journal journal, Executor loop, long residentBytesMax) {
+        this(journal, loop, residentBytesMax, null);
+    }
+
+    /** As above, with queues paging the index of a long backlog out to {@code pages} (null: not at all). */
+    JournalStore(Journal journal, Executor loop, long residentBytesMax, IndexPageFiles pages) {
         this.journal = journal;
+        this.pages = pages;
         this.loop = loop;
         this.residentBytesMax = residentBytesMax;
         this.deduplication = new DeduplicationJournal(journal, loop);
@@ -81,9 +96,74 @@ public final class JournalStore implements MessageStore {
         readAhead.onArrival(listener);
     }
 
+    /**
+     * Opens the index pages under {@code dataDir} (deleting a previous run's: the journal is what recovery reads)
+     * and a store whose queues page their index out there, in files of at most {@code pageFileBytesMax}.
+     */
+    public static JournalStore paging(Journal journal, Executor loop, long residentBytesMax, java.nio.file.Path dataDir,
+                                      long pageFileBytesMax) throws IOException {
+        return new JournalStore(journal, loop, residentBytesMax, IndexPageFiles.open(dataDir, pageFileBytesMax));
+    }
+
     /** Stops the reader threads; reads in flight finish, and their results are not delivered. */
     public void close() {
         readers.shutdown();
+    }
+
+    /** Deletes the index pages, once the queues are no longer read (after the shutdown's last records). */
+    public void closeIndexPages() {
+        if (pages != null) {
+            pages.close();
+        }
+    }
+
+    @Override
+    public IndexPages indexPages() {
+        return pages == null ? null : this;
+    }
+
+    /**
+     * Pages the entries out if each one's enqueue record is written and not being moved: their messages leave
+     * memory, and the read-ahead forgets them (the queue gets new objects back).
+     */
+    @Override
+    public long write(Queue queue, List<QueueEntry> entries) {
+        for (QueueEntry e : entries) {
+            if (e.storeRef < 0 || e.removed || !e.persistent() || relocating.contains(e)) {
+                return -1;
+            }
+        }
+        long page = pages.write(entries);
+        if (page < 0) {
+            return -1;
+        }
+        for (QueueEntry e : entries) {
+            readAhead.forget(e);
+            if (e.residentMessage() != null) {
+                residentBytes -= e.sizeBytes();
+                e.pageOut();
+            }
+        }
+        return page;
+    }
+
+    @Override
+    public List<QueueEntry> read(Queue queue, long page) {
+        List<QueueEntry> out = pages.read(page);
+        if (out == null) {
+            readFailures = readFailures + 1;
+        }
+        return out;
+    }
+
+    @Override
+    public void free(long page) {
+        pages.free(page);
+    }
+
+    /** Index page files on disk (0 without paging). */
+    public int indexPageFiles() {
+        return pages == null ? 0 : pages.fileCount();
     }
 
     /** The barrier that writes issued from now on belong to, or null. */
@@ -212,7 +292,11 @@ public final class JournalStore implements MessageStore {
             done.run();
             return;
         }
-        writeEnqueue(queue, entry, m, ok -> done.run());
+        relocating.add(entry);
+        writeEnqueue(queue, entry, m, ok -> {
+            relocating.remove(entry);
+            done.run();
+        });
         long heldUntil = queue.heldUntilMillis(entry);
         if (heldUntil >= 0) {
             held(queue, entry, heldUntil); // after the copy, which replay takes as the entry's new start
@@ -261,7 +345,7 @@ public final class JournalStore implements MessageStore {
     /** Paged-out messages read back from the journal, since start. */
     public long reads() { return reads; }
 
-    /** Paged-out messages that did not read back intact (dropped, never delivered), since start. */
+    /** Paged-out messages, and index pages, that did not read back intact (never delivered), since start. */
     public long readFailures() { return readFailures; }
 
     /** Appends an enqueue record for the entry and, once it is durable, {@link #stored records where}. */

@@ -49,7 +49,7 @@ class HeldRecordTest {
 
         assertThat(replay.heldUntil(1)).isEqualTo(-1);
         assertThat(replay.heldUntil(2)).isEqualTo(9000);
-        QueueEntry e = replay.take("/", "q").get(1);
+        QueueEntry e = java.util.stream.StreamSupport.stream(replay.take("/", "q").spliterator(), false).toList().get(1);
         assertThat(e.deliveryCount()).isEqualTo(2);
         assertThat(e.redelivered()).isTrue();
         assertThat(e.storeRef).isEqualTo(200L);

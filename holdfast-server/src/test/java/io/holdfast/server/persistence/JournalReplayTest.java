@@ -33,7 +33,9 @@ class JournalReplayTest {
     }
 
     private List<QueueEntry> recovered() {
-        return replay.take("/", "q");
+        List<QueueEntry> out = new java.util.ArrayList<>();
+        replay.take("/", "q").forEach(out::add);
+        return out;
     }
 
     @Test
