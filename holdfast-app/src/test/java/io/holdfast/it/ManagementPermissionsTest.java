@@ -195,11 +195,7 @@ class ManagementPermissionsTest extends SharedBrokerTest {
 
     @Test
     void aManagementUserSeesAndClosesOnlyItsOwnConnections() throws Exception {
-        ConnectionFactory f = broker.factory();
-        f.setUsername(MGMT);
-        f.setPassword("pw-" + MGMT);
-        f.setVirtualHost("mp-a");
-        try (Connection mine = f.newConnection()) {
+        try (Connection mine = managementUsersConnection()) {
             List<String> all = field(guest("GET", "/api/connections", null), "name");
             List<String> seen = field(as(MGMT, "GET", "/api/connections", null), "user");
             assertThat(seen).containsOnly(MGMT).hasSize(1);
@@ -221,11 +217,7 @@ class ManagementPermissionsTest extends SharedBrokerTest {
     /** As RabbitMQ's is_authorized_user: another user's connection or channel, asked for by name, is 401, not 404. */
     @Test
     void anotherUsersConnectionByNameIsNotAuthorisedForAManagementUser() throws Exception {
-        ConnectionFactory f = broker.factory();
-        f.setUsername(MGMT);
-        f.setPassword("pw-" + MGMT);
-        f.setVirtualHost("mp-a");
-        try (Connection mine = f.newConnection()) {
+        try (Connection mine = managementUsersConnection()) {
             mine.createChannel();
             String own = null;
             String theirs = null;
@@ -288,6 +280,15 @@ class ManagementPermissionsTest extends SharedBrokerTest {
                 .isEqualTo(JSON.readTree(guest("GET", "/api/queues", null).body()).size());
         assertThat(all.get("queue_totals").get("messages").asLong()).isGreaterThan(messagesA);
         assertThat(all.get("message_stats").has("confirm")).isTrue(); // the broker-wide counters
+    }
+
+    /** An AMQP connection of the management user, to its vhost mp-a. */
+    private static Connection managementUsersConnection() throws Exception {
+        ConnectionFactory f = broker.factory();
+        f.setUsername(MGMT);
+        f.setPassword("pw-" + MGMT);
+        f.setVirtualHost("mp-a");
+        return f.newConnection();
     }
 
     private static String segment(String name) {
