@@ -11,6 +11,9 @@
 # --profile (Holdfast started here only) records a JFR profile of the broker for each scenario, in
 # bench/results/<scenario>-<timestamp>.jfr (open with `jfr print --events jdk.ExecutionSample` or JMC).
 #
+# Each scenario prints PerfTest's consumed rate and latencies, the broker's CPU time per consumed message, and
+# PerfTest's own (producer and consumer, on the same cores: over TLS its encryption is there too).
+#
 # Scenarios; every one states what it declares. 1 KB messages.
 #   s1          named DURABLE queue perf-s1, persistent, confirms 100 in flight, manual ack, prefetch 100, 1x1
 #   s4          4 named DURABLE queues perf-s4-1..4, as s1, 4 producers x 4 consumers
@@ -134,8 +137,8 @@ for s in "${scenarios[@]}"; do
       jcmd "$pid" JFR.start name="$s" settings=profile filename="$here/results/$s-$kind-$stamp.jfr" > /dev/null
     fi
     cpu_before="$(cpu_seconds)"
-    java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$u" "${opts[@]}" ${rate[@]+"${rate[@]}"} -z "$seconds" \
-      > "$log" 2>&1 || true
+    /usr/bin/time -f '%U %S' -o "$log.cpu" java -cp "$here/lib/*" com.rabbitmq.perf.PerfTest --uri "$u" "${opts[@]}" \
+      ${rate[@]+"${rate[@]}"} -z "$seconds" > "$log" 2>&1 || true
     cpu_after="$(cpu_seconds)"
     if ((profile)); then
       jcmd "$pid" JFR.stop name="$s" > /dev/null
@@ -147,6 +150,11 @@ for s in "${scenarios[@]}"; do
     if [[ -n "$cpu_before" && -n "$received" && "$received" -gt 0 ]]; then
       awk -v a="$cpu_before" -v b="$cpu_after" -v r="$received" -v t="$seconds" \
         'BEGIN { printf "   broker CPU: %.1f s over the run, %.1f us per consumed message\n", b - a, (b - a) * 1e6 / (r * t) }'
+    fi
+    if [[ -n "$received" && "$received" -gt 0 && -s "$log.cpu" ]]; then
+      awk -v r="$received" -v t="$seconds" '{ c = $1 + $2 }
+        END { printf "   PerfTest CPU: %.1f s (its JVM start included), %.1f us per consumed message\n", c, c * 1e6 / (r * t) }' \
+        "$log.cpu"
     fi
   done
 done

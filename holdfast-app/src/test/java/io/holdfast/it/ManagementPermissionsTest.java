@@ -177,6 +177,10 @@ class ManagementPermissionsTest extends SharedBrokerTest {
         assertThat(field(as("mp-policy", "GET", "/api/vhosts", null), "name")).containsExactly("mp-b");
         assertThat(as("mp-policy", "PUT", "/api/queues/mp-b/mp-policy-q", "{}").statusCode()).isEqualTo(201);
         refused(as("mp-policy", "PUT", "/api/queues/mp-a/mp-policy-q", "{}"), "User not authorised to access virtual host");
+        // Holdfast has no policies (README says so): the endpoints a policymaker would use are not there.
+        assertThat(as("mp-policy", "GET", "/api/policies/mp-b", null).statusCode()).isEqualTo(404);
+        assertThat(as("mp-policy", "PUT", "/api/policies/mp-b/p", "{\"pattern\":\".*\",\"definition\":{}}")
+                .statusCode()).isEqualTo(404);
     }
 
     @Test
@@ -191,11 +195,7 @@ class ManagementPermissionsTest extends SharedBrokerTest {
 
     @Test
     void aManagementUserSeesAndClosesOnlyItsOwnConnections() throws Exception {
-        ConnectionFactory f = broker.factory();
-        f.setUsername(MGMT);
-        f.setPassword("pw-" + MGMT);
-        f.setVirtualHost("mp-a");
-        try (Connection mine = f.newConnection()) {
+        try (Connection mine = managementUsersConnection()) {
             List<String> all = field(guest("GET", "/api/connections", null), "name");
             List<String> seen = field(as(MGMT, "GET", "/api/connections", null), "user");
             assertThat(seen).containsOnly(MGMT).hasSize(1);
@@ -206,10 +206,92 @@ class ManagementPermissionsTest extends SharedBrokerTest {
                     theirs = c.get("name").asText();
                 }
             }
-            refused(as(MGMT, "DELETE", "/api/connections/" + java.net.URLEncoder.encode(theirs, "UTF-8")
-                    .replace("+", "%20"), null), "User not authorised to access object");
+            String path = "/api/connections/" + segment(theirs);
+            refused(as(MGMT, "DELETE", path, null), "User not authorised to access object");
+            refused(as("mp-monitor", "DELETE", path, null), "User not authorised to access object");
             assertThat(conn.isOpen()).isTrue();
             assertThat(mine.isOpen()).isTrue();
         }
+    }
+
+    /** As RabbitMQ's is_authorized_user: another user's connection or channel, asked for by name, is 401, not 404. */
+    @Test
+    void anotherUsersConnectionByNameIsNotAuthorisedForAManagementUser() throws Exception {
+        try (Connection mine = managementUsersConnection()) {
+            mine.createChannel();
+            String own = null;
+            String theirs = null;
+            for (JsonNode c : JSON.readTree(guest("GET", "/api/connections", null).body())) {
+                if (c.get("user").asText().equals(MGMT)) {
+                    own = c.get("name").asText();
+                } else if (c.get("user").asText().equals("guest")) {
+                    theirs = c.get("name").asText();
+                }
+            }
+            assertThat(own).isNotNull();
+            assertThat(theirs).isNotNull();
+            HttpResponse<String> ownOne = as(MGMT, "GET", "/api/connections/" + segment(own), null);
+            assertThat(ownOne.statusCode()).as(ownOne.body()).isEqualTo(200);
+            assertThat(JSON.readTree(ownOne.body()).get("user").asText()).isEqualTo(MGMT);
+            assertThat(field(as(MGMT, "GET", "/api/connections/" + segment(own) + "/channels", null), "user"))
+                    .containsExactly(MGMT);
+            refused(as(MGMT, "GET", "/api/connections/" + segment(theirs), null), "User not authorised to access object");
+            refused(as(MGMT, "GET", "/api/connections/" + segment(theirs) + "/channels", null),
+                    "User not authorised to access object");
+            refused(as(MGMT, "GET", "/api/channels/" + segment(theirs + " (1)"), null),
+                    "User not authorised to access object");
+            HttpResponse<String> monitored = as("mp-monitor", "GET", "/api/connections/" + segment(theirs), null);
+            assertThat(monitored.statusCode()).as(monitored.body()).isEqualTo(200);
+            assertThat(JSON.readTree(monitored.body()).get("user").asText()).isEqualTo("guest");
+            assertThat(as(MGMT, "GET", "/api/connections/" + segment("127.0.0.1:1 -> 127.0.0.1:2"), null).statusCode())
+                    .isEqualTo(404);
+        }
+    }
+
+    /**
+     * As RabbitMQ's overview for a user without monitoring: queue_totals, object_totals and message_stats count only
+     * the vhosts the user has permissions in; a monitor's count every vhost.
+     */
+    @Test
+    void overviewTotalsCountOnlyTheVhostsAManagementUserSees() throws Exception {
+        String publish = "{\"properties\":{},\"routing_key\":\"%s\",\"payload\":\"x\",\"payload_encoding\":\"string\"}";
+        guest("POST", "/api/exchanges/mp-b/amq.default/publish", String.format(publish, "mp-hidden"));
+        guest("PUT", "/api/queues/mp-a/mp-overview", "{}");
+        guest("POST", "/api/exchanges/mp-a/amq.default/publish", String.format(publish, "mp-overview"));
+        JsonNode mine = JSON.readTree(as(MGMT, "GET", "/api/overview", null).body());
+        JsonNode all = JSON.readTree(as("mp-monitor", "GET", "/api/overview", null).body());
+        JsonNode queuesA = JSON.readTree(guest("GET", String.format(A, "queues"), null).body());
+        long messagesA = 0;
+        long publishedA = 0;
+        for (JsonNode q : queuesA) {
+            messagesA += q.get("messages").asLong();
+            publishedA += q.get("message_stats").get("publish").asLong();
+        }
+        assertThat(mine.get("object_totals").get("queues").asInt()).isEqualTo(queuesA.size());
+        assertThat(mine.get("object_totals").get("exchanges").asInt())
+                .isEqualTo(JSON.readTree(guest("GET", String.format(A, "exchanges"), null).body()).size());
+        assertThat(mine.get("object_totals").get("connections").asInt())
+                .isLessThan(all.get("object_totals").get("connections").asInt());
+        assertThat(mine.get("queue_totals").get("messages").asLong()).isEqualTo(messagesA).isPositive();
+        // The publish into mp-b's queue is not in it: only mp-a's queues are summed.
+        assertThat(mine.get("message_stats").get("publish").asLong()).isEqualTo(publishedA).isPositive();
+        assertThat(mine.get("message_stats").has("confirm")).isFalse();
+        assertThat(all.get("object_totals").get("queues").asInt())
+                .isEqualTo(JSON.readTree(guest("GET", "/api/queues", null).body()).size());
+        assertThat(all.get("queue_totals").get("messages").asLong()).isGreaterThan(messagesA);
+        assertThat(all.get("message_stats").has("confirm")).isTrue(); // the broker-wide counters
+    }
+
+    /** An AMQP connection of the management user, to its vhost mp-a. */
+    private static Connection managementUsersConnection() throws Exception {
+        ConnectionFactory f = broker.factory();
+        f.setUsername(MGMT);
+        f.setPassword("pw-" + MGMT);
+        f.setVirtualHost("mp-a");
+        return f.newConnection();
+    }
+
+    private static String segment(String name) {
+        return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -50,6 +50,15 @@ final class TestCertificates {
 
     /** A key and a certificate for {@code subject}, signed by the CA ("ca") or by itself (null). */
     Path signed(String name, String subject, String extension, String by) throws Exception {
+        return signed(name, subject, extension, by, 2);
+    }
+
+    /** A key and a CA-signed certificate for {@code subject} that expired a day ago. */
+    Path expired(String name, String subject) throws Exception {
+        return signed(name, subject, null, "ca", -1);
+    }
+
+    private Path signed(String name, String subject, String extension, String by, int days) throws Exception {
         if (by == null) {
             openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".pem",
                     "-days", "2", "-subj", subject);
@@ -59,7 +68,7 @@ final class TestCertificates {
             Files.writeString(dir.resolve(name + ".ext"), extension == null ? "basicConstraints=CA:FALSE\n"
                     : extension + "\n");
             openssl("x509", "-req", "-in", name + ".csr", "-CA", by + ".pem", "-CAkey", by + ".key", "-CAcreateserial",
-                    "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext");
+                    "-out", name + ".pem", "-days", Integer.toString(days), "-extfile", name + ".ext");
         }
         openssl("pkcs12", "-export", "-in", name + ".pem", "-inkey", name + ".key", "-out", name + ".p12", "-passout",
                 "pass:" + new String(P12_PASSWORD));

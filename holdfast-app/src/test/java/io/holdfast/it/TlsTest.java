@@ -41,6 +41,7 @@ class TlsTest {
         certs = TestCertificates.create(certDir);
         certs.signed("client", "/CN=guest", null, "ca");
         certs.signed("stranger", "/CN=guest", null, null);
+        certs.expired("expired", "/CN=guest");
     }
 
     private RunningBroker start(boolean verifyPeer) throws Exception {
@@ -142,6 +143,21 @@ class TlsTest {
             assertThatThrownBy(untrusted::newConnection).isInstanceOf(Exception.class);
             await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.count(
                     m -> m.contains("TLS handshake failed")) >= 2);
+        }
+    }
+
+    @Test
+    void anExpiredClientCertificateIsRefusedWithTheReasonLoggedAndOthersGoOn() throws Exception {
+        try (RunningBroker b = start(true); Connection good = tlsFactory(b, "TLSv1.3", "client").newConnection()) {
+            for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+                ConnectionFactory expired = tlsFactory(b, protocol, "expired");
+                expired.setConnectionTimeout(5000);
+                assertThatThrownBy(expired::newConnection).isInstanceOf(Exception.class);
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.count(
+                    m -> m.contains("TLS handshake failed") && m.contains("validity check failed")) >= 2);
+            roundTrip(good);
+            assertThat(good.isOpen()).isTrue();
         }
     }
 

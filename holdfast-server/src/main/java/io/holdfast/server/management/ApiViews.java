@@ -216,39 +216,6 @@ final class ApiViews {
         return out;
     }
 
-    /** Object and message totals for {@code /api/overview}. */
-    static Map<String, Object> overview(Broker broker, int connections) {
-        long exchanges = 0;
-        long queues = 0;
-        long consumers = 0;
-        long ready = 0;
-        long unacked = 0;
-        for (VirtualHost v : broker.virtualHosts()) {
-            for (Exchange ignored : v.exchanges()) {
-                exchanges++;
-            }
-            for (Queue q : v.queues()) {
-                queues++;
-                consumers += q.consumerCount();
-                ready += q.readyCount();
-                unacked += q.unackedCount();
-            }
-        }
-        Map<String, Object> objects = new LinkedHashMap<>();
-        objects.put("connections", connections);
-        objects.put("exchanges", exchanges);
-        objects.put("queues", queues);
-        objects.put("consumers", consumers);
-        Map<String, Object> totals = new LinkedHashMap<>();
-        totals.put("messages", ready + unacked);
-        totals.put("messages_ready", ready);
-        totals.put("messages_unacknowledged", unacked);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("object_totals", objects);
-        m.put("queue_totals", totals);
-        return m;
-    }
-
     /** A field table as JSON: strings for long strings, numbers for every integer width, nested as nested. */
     static Map<String, Object> arguments(Map<String, Object> table) {
         Map<String, Object> m = new LinkedHashMap<>();

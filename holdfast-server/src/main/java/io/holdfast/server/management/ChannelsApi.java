@@ -31,15 +31,23 @@ final class ChannelsApi {
         routes.add("GET", "/api/channels", Routes.Access.MANAGEMENT,
                         r -> ManagementHttp.json(200, channels(seenBy(r))))
                 .add("GET", "/api/channels/{name}", Routes.Access.MANAGEMENT, r -> {
-                    List<Map<String, Object>> found = channels(seenBy(r).and(c -> c.name().equals(r.variable(0))));
-                    return found.isEmpty() ? ManagementApi.notFound() : ManagementHttp.json(200, found.get(0));
-                })
-                .add("GET", "/api/connections/{name}/channels", Routes.Access.MANAGEMENT, r -> {
-                    if (engine.query(b -> connections.list().stream().noneMatch(c -> c.name().equals(r.variable(0))))) {
+                    List<Map<String, Object>> found = channels(c -> c.name().equals(r.variable(0)));
+                    if (found.isEmpty()) {
                         return ManagementApi.notFound();
                     }
-                    return ManagementHttp.json(200,
-                            channels(seenBy(r).and(c -> c.connection().name().equals(r.variable(0)))));
+                    return ConnectionsApi.seenBy(engine, r, String.valueOf(found.get(0).get("user")))
+                            ? ManagementHttp.json(200, found.get(0)) : ConnectionsApi.notAuthorised();
+                })
+                .add("GET", "/api/connections/{name}/channels", Routes.Access.MANAGEMENT, r -> {
+                    String owner = engine.query(b -> connections.list().stream().filter(c -> c.name().equals(r.variable(0)))
+                            .map(ClientConnections.Info::user).findFirst().orElse(null));
+                    if (owner == null) {
+                        return ManagementApi.notFound();
+                    }
+                    if (!ConnectionsApi.seenBy(engine, r, owner)) {
+                        return ConnectionsApi.notAuthorised();
+                    }
+                    return ManagementHttp.json(200, channels(c -> c.connection().name().equals(r.variable(0))));
                 })
                 .add("GET", "/api/vhosts/{vhost}/channels", Routes.Access.VHOST_READ, r -> vhostOnly(r.variable(0),
                         () -> channels(seenBy(r).and(c -> c.state().vhost().equals(r.variable(0))))))

@@ -11,8 +11,10 @@ import java.util.Map;
  * RabbitMQ's connections API: {@code GET /api/connections}, {@code GET /api/connections/{name}} and
  * {@code DELETE /api/connections/{name}}, which closes it with RabbitMQ's
  * {@code 320 CONNECTION_FORCED - Closed via management plugin}. As RabbitMQ: monitoring and administrator see
- * every connection, other management users their own; administrators close any, others their own (else 401
- * {@code User not authorised to access object}). Handler threads; the connections are read on the broker thread.
+ * every connection, other management users their own; administrators close any, others their own. Another
+ * user's connection, asked for by name by someone who may not see or close it, is RabbitMQ's 401
+ * {@code User not authorised to access object} (a missing one is 404). Handler threads; the connections are read
+ * on the broker thread.
  */
 final class ConnectionsApi {
     /** RabbitMQ's reason when the management plugin closes a connection. */
@@ -27,10 +29,14 @@ final class ConnectionsApi {
     }
 
     void addTo(Routes routes) {
-        routes.add("GET", "/api/connections", Routes.Access.MANAGEMENT, r -> ManagementHttp.json(200, list(r, null)))
+        routes.add("GET", "/api/connections", Routes.Access.MANAGEMENT, r -> ManagementHttp.json(200, list(r)))
                 .add("GET", "/api/connections/{name}", Routes.Access.MANAGEMENT, r -> {
-                    List<Map<String, Object>> found = list(r, r.variable(0));
-                    return found.isEmpty() ? ManagementApi.notFound() : ManagementHttp.json(200, found.get(0));
+                    ClientConnections.Info c = engine.query(b -> connections.list()).stream()
+                            .filter(i -> i.name().equals(r.variable(0))).findFirst().orElse(null);
+                    if (c == null) {
+                        return ManagementApi.notFound();
+                    }
+                    return seenBy(engine, r, c.user()) ? ManagementHttp.json(200, view(c)) : notAuthorised();
                 })
                 .add("DELETE", "/api/connections/{name}", Routes.Access.MANAGEMENT, this::close);
     }
@@ -47,20 +53,25 @@ final class ConnectionsApi {
             return admin || c.user().equals(r.user()) ? connections.close(name, CLOSED_VIA_MANAGEMENT) : null;
         });
         if (closed == null) {
-            return ManagementHttp.error(401, "not_authorised", "User not authorised to access object");
+            return notAuthorised();
         }
         return closed ? Routes.Response.of(204, ManagementHttp.JSON, "") : ManagementApi.notFound();
     }
 
-    /**
-     * The connections the user may see (only the one named {@code name} when not null), sorted by name, as
-     * RabbitMQ shows them.
-     */
-    private List<Map<String, Object>> list(Routes.Request r, String name) {
-        boolean monitor = engine.access().user(r.user()).map(HttpAuth::isMonitor).orElse(false);
+    /** RabbitMQ's answer to a user asking for a connection or channel that is not theirs to see or close. */
+    static Routes.Response notAuthorised() {
+        return ManagementHttp.error(401, "not_authorised", "User not authorised to access object");
+    }
+
+    /** Whether the asker sees what {@code owner}'s connections have: as RabbitMQ, monitors see all, others their own. */
+    static boolean seenBy(Engine engine, Routes.Request r, String owner) {
+        return owner.equals(r.user()) || engine.access().user(r.user()).map(HttpAuth::isMonitor).orElse(false);
+    }
+
+    /** The connections the user may see, sorted by name, as RabbitMQ shows them. */
+    private List<Map<String, Object>> list(Routes.Request r) {
         return engine.query(b -> connections.list()).stream()
-                .filter(c -> name == null || c.name().equals(name))
-                .filter(c -> monitor || c.user().equals(r.user()))
+                .filter(c -> seenBy(engine, r, c.user()))
                 .sorted(Comparator.comparing(ClientConnections.Info::name))
                 .map(ConnectionsApi::view).toList();
     }

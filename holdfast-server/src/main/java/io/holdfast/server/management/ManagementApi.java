@@ -4,7 +4,6 @@ import io.holdfast.core.Exchange;
 import io.holdfast.core.Queue;
 import io.holdfast.core.VirtualHost;
 import io.holdfast.server.alarms.MemoryMonitor;
-import io.holdfast.server.config.Version;
 import io.holdfast.server.engine.Engine;
 import io.holdfast.store.RecoveryReport;
 import java.io.IOException;
@@ -13,14 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the management listener answers, by path. Holdfast's own: {@code GET /api/health}, {@code POST
  * /api/health/acknowledge}, {@code GET /metrics}. RabbitMQ's management API, read side, with its paths and
- * JSON fields ({@link ApiViews}): {@code /api/overview}, {@code /api/vhosts[/{vhost}]},
+ * JSON fields ({@link ApiViews}): {@code /api/vhosts[/{vhost}]},
  * {@code /api/queues[/{vhost}[/{name}]]}, {@code /api/exchanges[/{vhost}[/{name}]]},
  * {@code /api/bindings[/{vhost}]}, {@code /api/health/checks/alarms} and {@code local-alarms}; a listing shows
  * a user without the monitoring or administrator tag only the vhosts they have permissions in. A vhost
@@ -33,20 +31,18 @@ final class ManagementApi {
 
     private final Engine engine;
     private final HealthState health;
-    private final IntSupplier connections;
     private final BooleanSupplier diskAlarm;
     private final MemoryMonitor memory;
     private final BrokerMetrics metrics;
     private final ClusterApi cluster;
     private final MessageRates rates;
 
-    ManagementApi(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
+    ManagementApi(Engine engine, HealthState health, BooleanSupplier diskAlarm,
                   MemoryMonitor memory, BrokerMetrics metrics, ClusterApi cluster, MessageRates rates) {
         this.cluster = cluster;
         this.rates = rates;
         this.engine = engine;
         this.health = health;
-        this.connections = connections;
         this.diskAlarm = diskAlarm;
         this.memory = memory;
         this.metrics = metrics;
@@ -60,7 +56,6 @@ final class ManagementApi {
                         metrics.scrape()))
                 .add("GET", "/api/health/checks/alarms", Routes.Access.MANAGEMENT, r -> alarms())
                 .add("GET", "/api/health/checks/local-alarms", Routes.Access.MANAGEMENT, r -> alarms())
-                .add("GET", "/api/overview", Routes.Access.MANAGEMENT, r -> overview())
                 .add("GET", "/api/vhosts", Routes.Access.MANAGEMENT, r -> visible(r, "name", b -> {
                     List<Map<String, Object>> out = new ArrayList<>();
                     b.virtualHosts().forEach(v -> out.add(ApiViews.vhost(v)));
@@ -174,18 +169,5 @@ final class ManagementApi {
         m.put("reason", "resource alarm(s) in effect in the cluster");
         m.put("alarms", raised);
         return ManagementHttp.json(503, m);
-    }
-
-    private Routes.Response overview() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("management_version", Version.VERSION);
-        m.put("product_name", "Holdfast");
-        m.put("product_version", Version.VERSION);
-        m.put("rabbitmq_version", Version.VERSION);
-        m.put("cluster_name", ApiViews.NODE);
-        m.put("node", ApiViews.NODE);
-        m.putAll(engine.query(b -> ApiViews.overview(b, connections.getAsInt())));
-        m.put("message_stats", rates.brokerStats(brokerCounts(engine)));
-        return ManagementHttp.json(200, m);
     }
 }

@@ -116,7 +116,7 @@ public final class ManagementHttp implements AutoCloseable {
         ClusterApi clusterApi = new ClusterApi(cluster);
         MessageRates rates = new MessageRates(System::currentTimeMillis, () -> ManagementApi.brokerCounts(engine),
                 () -> engine.query(ApiViews::queueCounts));
-        Routes routes = new ManagementApi(engine, health, connections, diskAlarm, memory,
+        Routes routes = new ManagementApi(engine, health, diskAlarm, memory,
                 new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster), clusterApi, rates).routes();
         clusterApi.addTo(routes);
         new AccessApi(engine, closeVirtualHost).addTo(routes);
@@ -124,6 +124,7 @@ public final class ManagementHttp implements AutoCloseable {
         new TopologyApi(engine, core).addTo(routes);
         new MessageApi(engine, core).addTo(routes);
         new DefinitionsApi(new Definitions(engine, core)).addTo(routes);
+        new OverviewApi(engine, connections, clientConnections, rates).addTo(routes);
         new ConnectionsApi(engine, clientConnections).addTo(routes);
         new ChannelsApi(engine, clientConnections).addTo(routes);
         new QuarantineApi(engine, core).addTo(routes);

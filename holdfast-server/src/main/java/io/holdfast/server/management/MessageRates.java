@@ -16,6 +16,9 @@ final class MessageRates {
     /** RabbitMQ's default {@code collect_statistics_interval}. */
     static final long INTERVAL_MILLIS = 5_000;
 
+    /** The counters every object's {@code message_stats} has, in RabbitMQ's names. */
+    private static final String[] NAMES = {"publish", "deliver_get", "ack", "redeliver"};
+
     /** The counters of one object (the broker, or one queue); a queue has no confirms (0). */
     record Counts(long publish, long deliverGet, long ack, long confirm, long redeliver) {}
 
@@ -61,21 +64,47 @@ final class MessageRates {
 
     /** {@code message_stats} for one queue: publish, deliver_get, ack, redeliver. */
     Map<String, Object> queueStats(String vhost, String queue, Counts now) {
+        return queuesStats(Map.of(key(vhost, queue), now));
+    }
+
+    /**
+     * {@code message_stats} summed over some queues, {@code now} keyed by {@link #key} (the queues of a management
+     * user's vhosts, for /api/overview): publish, deliver_get, ack, redeliver; a queue's rate counts once it is in
+     * both samples.
+     */
+    Map<String, Object> queuesStats(Map<String, Counts> now) {
         Window w = window;
-        String k = key(vhost, queue);
-        Counts before = w.previous() == null ? null : w.previous().queues().get(k);
-        Counts after = w.latest() == null ? null : w.latest().queues().get(k);
-        return stats(now, after == null ? null : before, after, w);
+        long[] counts = new long[NAMES.length];
+        double[] rates = new double[NAMES.length];
+        now.forEach((k, c) -> {
+            Counts before = w.previous() == null ? null : w.previous().queues().get(k);
+            Counts after = w.latest() == null ? null : w.latest().queues().get(k);
+            long[] n = fields(c);
+            for (int i = 0; i < NAMES.length; i++) {
+                counts[i] += n[i];
+                rates[i] += before != null && after != null ? rate(fields(before)[i], fields(after)[i], w) : 0;
+            }
+        });
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < NAMES.length; i++) {
+            put(m, NAMES[i], counts[i], rates[i]);
+        }
+        return m;
     }
 
     private static Map<String, Object> stats(Counts now, Counts before, Counts after, Window w) {
         Map<String, Object> m = new LinkedHashMap<>();
         boolean rated = before != null && after != null;
-        put(m, "publish", now.publish(), rated ? rate(before.publish(), after.publish(), w) : 0);
-        put(m, "deliver_get", now.deliverGet(), rated ? rate(before.deliverGet(), after.deliverGet(), w) : 0);
-        put(m, "ack", now.ack(), rated ? rate(before.ack(), after.ack(), w) : 0);
-        put(m, "redeliver", now.redeliver(), rated ? rate(before.redeliver(), after.redeliver(), w) : 0);
+        long[] n = fields(now);
+        for (int i = 0; i < NAMES.length; i++) {
+            put(m, NAMES[i], n[i], rated ? rate(fields(before)[i], fields(after)[i], w) : 0);
+        }
         return m;
+    }
+
+    /** The counts {@link #NAMES} name, in that order. */
+    private static long[] fields(Counts c) {
+        return new long[] {c.publish(), c.deliverGet(), c.ack(), c.redeliver()};
     }
 
     /** Per second between the two samples; 0 if the count went down (the object was deleted and made again). */
