@@ -50,6 +50,9 @@ import java.nio.file.Path;
  *                           single node (no Raft, nothing replicated)
  * @param managementBodyBytesMax {@code management.http.max_body_size}: the largest request body the management
  *                           listener takes (a definitions import is the big one); above it, 413
+ * @param prometheusPerObject {@code prometheus.return_per_object_metrics}: {@code GET /metrics} serves a series per
+ *                           queue, as {@code /metrics/per-object} always does, instead of totals (RabbitMQ's key;
+ *                           its default, false, keeps a scrape cheap with many queues)
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -60,7 +63,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
                            TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster,
-                           int managementBodyBytesMax) {
+                           int managementBodyBytesMax, boolean prometheusPerObject) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -85,7 +88,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX);
+                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX, false);
     }
 
     public Builder toBuilder() {
@@ -135,6 +138,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private Path loadDefinitions;
         private ClusterSettings cluster;
         private int managementBodyBytesMax;
+        private boolean prometheusPerObject;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -166,6 +170,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             loadDefinitions = c.loadDefinitions;
             cluster = c.cluster;
             managementBodyBytesMax = c.managementBodyBytesMax;
+            prometheusPerObject = c.prometheusPerObject;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -224,13 +229,15 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder cluster(ClusterSettings v) { cluster = v; return this; }
         public Builder managementBodyBytesMax(int v) { managementBodyBytesMax = v; return this; }
 
+        public Builder prometheusPerObject(boolean v) { prometheusPerObject = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions, cluster, managementBodyBytesMax);
+                    managementTls, loadDefinitions, cluster, managementBodyBytesMax, prometheusPerObject);
         }
     }
 }
