@@ -55,6 +55,9 @@ public final class ChannelState {
 
     public int unackedCount() { return unacked.size(); }
 
+    /** Deliveries acked, nacked or rejected in the open transaction, settled at tx.commit (RabbitMQ's acks_uncommitted). */
+    public int txHeldCount() { return heldForTx.size(); }
+
     public int consumerCount() { return consumers.size(); }
 
     /** basic.qos prefetch for each new consumer (global=false); 0 for none. */
