@@ -55,9 +55,6 @@ public final class ChannelState {
 
     public int unackedCount() { return unacked.size(); }
 
-    /** Deliveries acked, nacked or rejected in the open transaction, settled at tx.commit (RabbitMQ's acks_uncommitted). */
-    public int txHeldCount() { return heldForTx.size(); }
-
     public int consumerCount() { return consumers.size(); }
 
     /** basic.qos prefetch for each new consumer (global=false); 0 for none. */
@@ -68,6 +65,9 @@ public final class ChannelState {
 
     /** False while the client has paused deliveries with channel.flow. */
     public boolean flowActive() { return flowActive; }
+
+    /** Deliveries acked, nacked or rejected in the open transaction, settled at tx.commit (RabbitMQ's acks_uncommitted). */
+    public int txHeldCount() { return heldForTx.size(); }
 
     /** The channel's consumers, in the order they were created (for the management API; broker thread). */
     public Iterable<Consumer> consumers() { return consumers.values(); }
