@@ -102,11 +102,10 @@ class DefinitionsTest {
                 ch.basicPublish("events", "orders.new", null, "hello".getBytes(StandardCharsets.UTF_8));
                 ch.waitForConfirmsOrDie(5000);
                 assertThat(ch.basicGet("orders", true).getBody()).asString(StandardCharsets.UTF_8).isEqualTo("hello");
-                assertThat(AmqpAssertions.assertChannelClosedWith(403, () -> {
-                    Channel refused = c.createChannel();
-                    refused.basicPublish("events", "audit.x", null, new byte[0]);
-                    refused.basicGet("orders", true);
-                }).getReplyText()).isEqualTo("ACCESS_REFUSED - access to topic 'audit.x' in exchange 'events' in vhost "
+                Channel refused = c.createChannel();
+                refused.basicPublish("events", "audit.x", null, new byte[0]);
+                // The refusal of an asynchronous publish may close the channel before a next call is even sent.
+                assertThat(AmqpAssertions.awaitChannelClosedWith(403, refused).getReplyText()).isEqualTo("ACCESS_REFUSED - access to topic 'audit.x' in exchange 'events' in vhost "
                         + "'rt' refused for user 'alice'"); // RabbitMQ 3.10.8's text, seen with the same file
             }
         }
