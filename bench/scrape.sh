@@ -3,10 +3,12 @@
 # 15677 with a fresh data directory, imports 10,000 durable queues (one definitions file over HTTP), then runs
 # PerfTest confirmed-persistent on the named durable queue perf-scrape (1 KB, persistent, confirms 100 in flight,
 # manual ack, prefetch 100, 1 producer x 1 consumer) REPEATS times back to back without and with a scraper that
-# GETs /metrics and /api/queues once a second. Prints, per run, the consumed rate and the consumer and confirm
-# latency p99, and for the scraped runs the /api/queues and /metrics response times (median and max).
+# GETs each of PATHS once a second. Prints, per run, the consumed rate and the consumer and confirm latency p99,
+# and for the scraped runs each path's response time (median and max). Then, with no traffic, the broker's CPU
+# time per GET of each path (10 GETs each, from /proc/<pid>/stat).
 #
 #   bench/scrape.sh [--seconds 20] [--repeats 3] [--queues 10000]
+#                   [--paths "/metrics /metrics/per-object /api/queues"]
 #
 # Full PerfTest output and the scrape timings go to bench/results/scrape-<timestamp>-*.
 set -euo pipefail
@@ -15,8 +17,10 @@ root="$(dirname "$here")"
 seconds=20
 repeats=3
 queues=10000
+paths="/metrics /metrics/per-object /api/queues"
 while (($#)); do
   case "$1" in
+    --paths) paths="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --repeats) repeats="$2"; shift 2 ;;
     --queues) queues="$2"; shift 2 ;;
@@ -56,14 +60,21 @@ echo "imported $queues durable queues in ${import_s} s ($(stat -c %s "$data/defi
 mkdir -p "$here/results"
 stamp="$(date +%Y%m%d-%H%M%S)"
 
-# GETs /metrics and /api/queues once a second; one line per scrape: "<queues s> <queues bytes> <metrics s>".
+# GETs each of $paths once a second; one line per round: each path's response time in seconds, in order.
 scrape() {
   while true; do
-    q="$(curl -s -o /dev/null -w '%{time_total} %{size_download}' -u guest:guest "$mgmt/api/queues")"
-    m="$(curl -s -o /dev/null -w '%{time_total}' -u guest:guest "$mgmt/metrics")"
-    echo "$q $m"
+    local line=""
+    for p in $paths; do
+      line="$line $(curl -s -o /dev/null -w '%{time_total}' -u guest:guest "$mgmt$p")"
+    done
+    echo "$line"
     sleep 1
   done
+}
+
+# The broker's CPU time (user + system, clock ticks) so far.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$broker_pid/stat"
 }
 
 # "median max" of one column of a file of numbers.
@@ -96,5 +107,21 @@ for i in $(seq 1 "$repeats"); do
   kill "$scraper_pid" 2>/dev/null || true
   wait "$scraper_pid" 2>/dev/null || true
   scraper_pid=""
-  echo "   /api/queues: $(spread "$timings" 1); /metrics: $(spread "$timings" 3)"
+  col=1
+  for p in $paths; do
+    echo "   $p: $(spread "$timings" "$col")"
+    col=$((col + 1))
+  done
 done
+
+hz="$(getconf CLK_TCK)"
+echo "broker CPU per GET, no traffic, 10 GETs each (after 3 warm-up GETs):"
+for p in $paths; do
+  for _ in 1 2 3; do curl -s -o /dev/null -u guest:guest "$mgmt$p"; done
+  before="$(cpu_ticks)"
+  bytes="$(for _ in $(seq 1 10); do curl -s -o /dev/null -w '%{size_download}\n' -u guest:guest "$mgmt$p"; done | tail -1)"
+  after="$(cpu_ticks)"
+  echo "   $p: $(( (after - before) * 1000 / hz / 10 )) ms CPU per GET, $bytes bytes"
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+

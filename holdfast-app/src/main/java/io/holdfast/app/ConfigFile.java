@@ -149,6 +149,7 @@ final class ConfigFile {
                 case "management.unauthenticated_health_and_metrics" -> b.managementHealthOpen(bool(key, value));
                 case "management.http.max_body_size" -> b.managementBodyBytesMax((int) number(key, value, 1024,
                         1L << 30));
+                case "prometheus.return_per_object_metrics" -> b.prometheusPerObject(bool(key, value));
                 // As RabbitMQ: milliseconds, or false for no timeout.
                 case "consumer_timeout" -> b.consumerTimeoutMillis(value.equals("false") ? -1
                         : number(key, value, 1, Long.MAX_VALUE));

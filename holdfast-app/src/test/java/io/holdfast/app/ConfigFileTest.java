@@ -52,8 +52,11 @@ class ConfigFileTest {
                 ssl_options.fail_if_no_peer_cert = true
                 management.unauthenticated_health_and_metrics = true
                 management.http.max_body_size = 104857600
+                prometheus.return_per_object_metrics = true
                 """);
         assertThat(c.managementBodyBytesMax()).isEqualTo(100 * 1024 * 1024);
+        assertThat(c.prometheusPerObject()).isTrue();
+        assertThat(load("heartbeat = 10\n").prometheusPerObject()).as("RabbitMQ's default: totals").isFalse();
         assertThat(load("heartbeat = 10\n").managementBodyBytesMax()).as("RabbitMQ's default").isEqualTo(20 << 20);
         assertThat(c.tls().port()).isEqualTo(5671);
         assertThat(c.tls().certFile()).isEqualTo(Path.of("/etc/holdfast/server.pem"));

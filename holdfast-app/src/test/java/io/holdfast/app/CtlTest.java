@@ -166,6 +166,13 @@ class CtlTest {
             List<String> progress = err.lines().filter(l -> l.startsWith("Sending definitions: ")).toList();
             assertThat(progress).hasSizeBetween(2, 10).last().asString()
                     .startsWith("Sending definitions: 100% (" + Files.size(defs) + " of " + Files.size(defs) + " bytes)");
+            // The broker's side, read while the POST waits: at least the last line of applying, after the sending.
+            List<String> applying = err.lines().filter(l -> l.startsWith("Applying definitions: ")).toList();
+            assertThat(applying).hasSizeBetween(1, 10).last().asString()
+                    .isEqualTo("Applying definitions: 100% (" + (count + 1) + " of " + (count + 1) + " entries)");
+            assertThat(err.lines().filter(l -> l.startsWith("Checking definitions: ")).toList()).hasSizeBetween(0, 10)
+                    .allSatisfy(l -> assertThat(l).endsWith(" of " + count + " entries)"));
+            assertThat(err.indexOf("Sending definitions: 100%")).isLessThan(err.indexOf("Applying definitions: 100%"));
             assertThat(ctl("-q", "list_queues", "-p", "bulk", "--no-table-headers", "name")).isZero();
             assertThat(out).contains("bulk-11999-");
             assertThat(out.lines().count()).isEqualTo(count);
@@ -324,6 +331,14 @@ class CtlTest {
                     .contains(name + "\tguest\t1\t0\n");
             assertThat(ctl("-q", "list_channels", "number", "prefetch_count", "confirm", "transactional")).isZero();
             assertThat(out).contains(ch.getChannelNumber() + "\t7\tfalse\tfalse\n");
+            Channel tx = c.createChannel();
+            tx.txSelect();
+            tx.basicPublish("", "ctl-consumed", null, "uncommitted".getBytes());
+            tx.queueDeclarePassive("ctl-consumed"); // a synchronous call: the publish is in the broker's hands
+            assertThat(ctl("-q", "list_channels", "number", "transactional", "messages_uncommitted",
+                    "acks_uncommitted")).isZero();
+            assertThat(out).contains(tx.getChannelNumber() + "\ttrue\t1\t0\n");
+            tx.close();
             assertThat(ctl("list_consumers")).isZero();
             assertThat(out).contains("Listing consumers in vhost / ...\nqueue_name\tchannel_pid\tconsumer_tag\t"
                     + "ack_required\tprefetch_count\tactive\tactivity_status\targuments\n")

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,6 +58,12 @@ class DashboardTest {
         publish.queueDeclare("dash-b", false, false, false, null);
         publishTo("dash-a", 7);
         publishTo("dash-b", 5);
+        publish.queueDeclare("dash-poison", false, false, false, Map.of("x-delivery-limit", 0));
+        publishTo("dash-poison", 2);
+        for (int i = 0; i < 2; i++) { // past the limit at once: both go to holdfast.quarantine
+            publish.basicNack(publish.basicGet("dash-poison", false).getEnvelope().getDeliveryTag(), false, true);
+        }
+        assertThat(publish.queueDeclarePassive("holdfast.quarantine").getMessageCount()).isEqualTo(2);
         consumer = broker.connect();
         Channel c = consumer.createChannel();
         c.basicQos(3);
@@ -192,7 +199,8 @@ class DashboardTest {
         assertThat(tab.text("[data-field='messages_unacknowledged']")).isEqualTo("3");
         assertThat(tab.text("[data-field='consumers']")).isEqualTo(q.get("consumers").asText()).isEqualTo("1");
         assertThat(tab.text("[data-field='messages_held']")).isEqualTo(q.get("messages_held").asText());
-        assertThat(tab.text("[data-field='quarantine']")).isEqualTo("0");
+        assertThat(tab.text("[data-field='quarantine']")).as("the vhost's quarantine holds others' messages only")
+                .isEqualTo("0");
 
         int before = q.get("messages_ready").asInt();
         publishTo("dash-b", 4);
@@ -201,6 +209,12 @@ class DashboardTest {
         await("depth samples").atMost(SHOWN).until(() ->
                 tab.evaluate("Number(document.querySelector('svg.chart').dataset.samples)").asInt() >= 3);
         tab.screenshot(SCREENSHOTS.resolve("queue.png"));
+
+        tab.evaluate("location.hash = '#/queues/%2F/dash-poison'");
+        awaitShown(tab, "[data-field='queue.name']", "dash-poison");
+        JsonNode fromPoison = api("/api/holdfast/quarantine/%2F?queue=dash-poison&limit=0");
+        assertThat(fromPoison.get("messages_from_queue").asInt()).isEqualTo(2);
+        awaitShown(tab, "[data-field='quarantine']", "2");
     }
 
     @Test

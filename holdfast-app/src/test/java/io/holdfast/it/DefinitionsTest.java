@@ -211,6 +211,33 @@ class DefinitionsTest {
         }
     }
 
+    @Test
+    void importProgressSaysHowTheLastImportEnded() throws Exception {
+        try (RunningBroker broker = RunningBroker.start(dir)) {
+            JsonNode idle = JSON.readTree(Management.request(broker, "GET", "/api/holdfast/definitions/import").body());
+            assertThat(idle.get("import").asLong()).isZero();
+            assertThat(idle.get("phase").asText()).isEqualTo("idle");
+
+            String queues = "{\"vhosts\":[{\"name\":\"pv\"}],\"queues\":[{\"name\":\"p1\",\"vhost\":\"pv\","
+                    + "\"durable\":true},{\"name\":\"p2\",\"vhost\":\"pv\",\"durable\":true}]}";
+            assertThat(post(broker, "/api/definitions", queues).statusCode()).isEqualTo(204);
+            JsonNode done = JSON.readTree(Management.request(broker, "GET", "/api/holdfast/definitions/import").body());
+            assertThat(done.get("import").asLong()).isEqualTo(1);
+            assertThat(done.get("phase").asText()).isEqualTo("done");
+            assertThat(done.get("done").asLong()).as("2 queues and a vhost").isEqualTo(3);
+            assertThat(done.get("total").asLong()).isEqualTo(3);
+
+            assertRefused(broker, "{\"queues\":[{\"name\":\"p1\",\"vhost\":\"pv\",\"durable\":false}]}",
+                    "queues[0] (queue 'p1' in vhost 'pv'): 406 PRECONDITION_FAILED - inequivalent arg 'durable'");
+            JsonNode failed = JSON.readTree(Management.request(broker, "GET", "/api/holdfast/definitions/import").body());
+            assertThat(failed.get("import").asLong()).isEqualTo(2);
+            assertThat(failed.get("phase").asText()).as("refused while checking").isEqualTo("failed");
+            assertThat(failed.get("done").asLong()).isZero();
+            assertThat(Management.request(broker, "GET", "/api/holdfast/definitions/import", null, null, null)
+                    .statusCode()).isEqualTo(401);
+        }
+    }
+
     private static void assertRefused(RunningBroker broker, String definitions, String reason) throws Exception {
         HttpResponse<String> r = post(broker, "/api/definitions", definitions);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);

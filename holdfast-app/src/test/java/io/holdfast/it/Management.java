@@ -46,8 +46,19 @@ final class Management {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** {@code GET /metrics}: the queue series as totals (unless {@code prometheus.return_per_object_metrics}). */
     static String metrics(RunningBroker broker) throws Exception {
-        HttpResponse<String> r = request(broker, "GET", "/metrics");
+        return metrics(broker, "/metrics");
+    }
+
+    /** {@code GET /metrics/per-object}: a series per queue. */
+    static String perObjectMetrics(RunningBroker broker) throws Exception {
+        return metrics(broker, "/metrics/per-object");
+    }
+
+    /** A Prometheus scrape at {@code path} (with its query string), checked for 200 and the text format. */
+    static String metrics(RunningBroker broker, String path) throws Exception {
+        HttpResponse<String> r = request(broker, "GET", path);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
         return r.body();

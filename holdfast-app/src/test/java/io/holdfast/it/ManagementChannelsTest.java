@@ -116,4 +116,55 @@ class ManagementChannelsTest extends ClassBroker {
         assertThat(Management.request(broker, "GET", "/api/consumers/nowhere").statusCode()).isEqualTo(404);
         assertThat(Management.request(broker, "GET", "/api/connections/nope/channels").statusCode()).isEqualTo(404);
     }
+
+    @Test
+    void aTxChannelShowsItsUncommittedPublishesAndAcks() throws Exception {
+        try (Connection c = broker.connect()) {
+            Channel plain = c.createChannel();
+            plain.queueDeclare("chan-tx", false, false, false, null);
+            for (int i = 0; i < 2; i++) {
+                plain.basicPublish("", "chan-tx", null, ("before" + i).getBytes());
+            }
+            Channel tx = c.createChannel();
+            tx.txSelect();
+            await().atMost(Duration.ofSeconds(10)).until(() -> tx.messageCount("chan-tx") == 2);
+            long last = 0;
+            for (int i = 0; i < 2; i++) {
+                last = tx.basicGet("chan-tx", false).getEnvelope().getDeliveryTag();
+            }
+            tx.basicAck(last, true); // both, held until commit
+            for (int i = 0; i < 3; i++) {
+                tx.basicPublish("", "chan-tx", null, ("in-tx" + i).getBytes());
+            }
+            String connection = "127.0.0.1:" + ((NetworkConnection) c).getLocalPort() + " -> 127.0.0.1:"
+                    + broker.port();
+            String name = "/api/channels/" + segment(connection + " (" + tx.getChannelNumber() + ")");
+            await().atMost(Duration.ofSeconds(10)).until(() -> get(name).get("messages_uncommitted").asInt() == 3);
+            JsonNode open = get(name);
+            assertThat(open.get("messages_uncommitted").isInt()).isTrue();
+            assertThat(open.get("acks_uncommitted").asInt()).isEqualTo(2);
+            assertThat(open.get("messages_unacknowledged").asInt()).as("held for the commit, as RabbitMQ").isZero();
+            JsonNode plainView = get("/api/channels/" + segment(connection + " (" + plain.getChannelNumber() + ")"));
+            assertThat(plainView.get("messages_uncommitted").asInt()).isZero();
+            assertThat(plainView.get("acks_uncommitted").asInt()).isZero();
+
+            tx.txCommit();
+            JsonNode committed = get(name);
+            assertThat(committed.get("messages_uncommitted").asInt()).isZero();
+            assertThat(committed.get("acks_uncommitted").asInt()).isZero();
+            assertThat(tx.messageCount("chan-tx")).isEqualTo(3);
+
+            tx.basicAck(tx.basicGet("chan-tx", false).getEnvelope().getDeliveryTag(), false);
+            tx.basicPublish("", "chan-tx", null, "rolled back".getBytes());
+            await().atMost(Duration.ofSeconds(10)).until(() -> get(name).get("acks_uncommitted").asInt() == 1);
+            assertThat(get(name).get("messages_uncommitted").asInt()).isEqualTo(1);
+            tx.txRollback();
+            JsonNode rolledBack = get(name);
+            assertThat(rolledBack.get("messages_uncommitted").asInt()).isZero();
+            assertThat(rolledBack.get("acks_uncommitted").asInt()).isZero();
+            assertThat(rolledBack.get("messages_unacknowledged").asInt()).as("unacked again").isEqualTo(1);
+            plain.queueDelete("chan-tx");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/channels").isEmpty());
+    }
 }

@@ -46,8 +46,14 @@ class QuarantineApiTest extends ClassBroker {
             assertThat(m.get("delivery_count").asInt()).isEqualTo(1);
             assertThat(m.get("payload").asText()).isEqualTo("j1");
             assertThat(m.get("properties").get("headers").get("tenant").asText()).isEqualTo("t1");
-            assertThat(ok(Management.request(broker, "GET", "/api/holdfast/quarantine/%2F?queue=else")).get("listed"))
-                    .isEmpty();
+            JsonNode other = ok(Management.request(broker, "GET", "/api/holdfast/quarantine/%2F?queue=else"));
+            assertThat(other.get("listed")).isEmpty();
+            assertThat(other.get("messages_from_queue").asInt()).isZero();
+            assertThat(other.get("messages").asInt()).as("the whole quarantine").isEqualTo(1);
+            JsonNode fromJobs = ok(Management.request(broker, "GET", "/api/holdfast/quarantine/%2F?queue=jobs&limit=0"));
+            assertThat(fromJobs.get("messages_from_queue").asInt()).isEqualTo(1);
+            assertThat(fromJobs.get("listed")).as("limit 0 lists none").isEmpty();
+            assertThat(list.has("messages_from_queue")).as("only with ?queue=").isFalse();
 
             for (String bad : new String[] {"{\"batch\":0}", "{\"after\":-1}", "{\"count\":\"many\"}", "[1]"}) {
                 HttpResponse<String> r = Management.request(broker, "POST", "/api/holdfast/quarantine/%2F/republish",

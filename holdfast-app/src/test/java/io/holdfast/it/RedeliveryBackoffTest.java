@@ -71,7 +71,7 @@ class RedeliveryBackoffTest {
             assertThat(b.body()).as("a is held back, b goes meanwhile").isEqualTo("b");
             assertThat(ch.queueDeclarePassive("retry").getMessageCount()).as("a and c are in the queue").isEqualTo(2);
             String series = "{queue=\"retry\",vhost=\"/\"}";
-            String metrics = Management.metrics(broker);
+            String metrics = Management.perObjectMetrics(broker);
             if (Management.sample(metrics, "holdfast_queue_messages_ready" + series) == 1) { // else a is already due
                 assertThat(Management.sample(metrics, "holdfast_queue_messages_held" + series)).isEqualTo(1);
             }

@@ -276,6 +276,14 @@ public final class Broker {
     }
 
     /**
+     * How many ready messages in {@code vhost}'s quarantine queue came from {@code fromQueue} (their
+     * {@code x-quarantine-queue}). Reads each quarantined message.
+     */
+    public int quarantinedFrom(String vhost, String fromQueue) {
+        return quarantine.count(vhost, fromQueue);
+    }
+
+    /**
      * One step of sending quarantined messages back to the queues they came from: looks at up to
      * {@code examineMax} ready messages after position {@code afterSeq} (0 to start) and sends back those from
      * {@code fromQueue} (all if null), at most {@code republishMax}, in order. Each copy is enqueued, and its store

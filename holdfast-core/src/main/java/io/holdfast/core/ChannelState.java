@@ -87,6 +87,9 @@ public final class ChannelState {
     /** False while the client has paused deliveries with channel.flow. */
     public boolean flowActive() { return flowActive; }
 
+    /** Deliveries acked, nacked or rejected in the open transaction, settled at tx.commit (RabbitMQ's acks_uncommitted). */
+    public int txHeldCount() { return heldForTx.size(); }
+
     /** The channel's consumers, in the order they were created (for the management API; broker thread). */
     public Iterable<Consumer> consumers() { return consumers.values(); }
 }

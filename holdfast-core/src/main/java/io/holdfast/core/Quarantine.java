@@ -128,27 +128,49 @@ final class Quarantine {
      * {@code fromQueue} unless it is null. Reads each message it passes (from the store if paged out).
      */
     List<Broker.Quarantined> list(String vhost, String fromQueue, int max) {
-        Queue q = broker.requireVhost(vhost).queue(Broker.QUARANTINE_QUEUE);
         List<Broker.Quarantined> out = new ArrayList<>();
+        scan(vhost, fromQueue, (e, m) -> {
+            out.add(new Broker.Quarantined(e.seq, sourceQueue(m), reason(m), e.deliveryCount, m));
+            return out.size() < max;
+        }, max > 0);
+        return out;
+    }
+
+    /** How many ready quarantined messages of {@code vhost} came from {@code fromQueue}. Reads each message. */
+    int count(String vhost, String fromQueue) {
+        int[] n = {0};
+        scan(vhost, fromQueue, (e, m) -> {
+            n[0]++;
+            return true;
+        }, true);
+        return n[0];
+    }
+
+    /**
+     * Shows {@code visit} the ready quarantined messages of {@code vhost} from {@code fromQueue} (all if null), oldest
+     * first, until it answers false; an unreadable one is dropped on the way (as every read of it does).
+     */
+    private void scan(String vhost, String fromQueue, java.util.function.BiPredicate<QueueEntry, Message> visit,
+                      boolean go) {
+        Queue q = broker.requireVhost(vhost).queue(Broker.QUARANTINE_QUEUE);
         if (q == null) {
-            return out;
+            return;
         }
         long after = 0;
         List<QueueEntry> page;
-        while (out.size() < max && !(page = q.readyAfter(after, 1000)).isEmpty()) {
+        while (go && !(page = q.readyAfter(after, 1000)).isEmpty()) {
             List<QueueEntry> unreadable = new ArrayList<>();
             for (QueueEntry e : page) {
                 after = e.seq;
                 Message m = broker.messageOf(q, e);
                 if (m == null) {
                     unreadable.add(e);
-                } else if (out.size() < max && (fromQueue == null || fromQueue.equals(sourceQueue(m)))) {
-                    out.add(new Broker.Quarantined(e.seq, sourceQueue(m), reason(m), e.deliveryCount, m));
+                } else if (go && (fromQueue == null || fromQueue.equals(sourceQueue(m)))) {
+                    go = visit.test(e, m);
                 }
             }
             unreadable.forEach(q::removeReady); // settled by messageOf already
         }
-        return out;
     }
 
     /**

@@ -6,7 +6,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -14,8 +21,10 @@ import picocli.CommandLine.Parameters;
  * rabbitmqctl's {@code export_definitions} and {@code import_definitions} over the management API's
  * {@code /api/definitions}: RabbitMQ's JSON, to or from a file, or standard output / input for {@code -}.
  * An import is applied whole or not at all (the broker checks every entry first); before it is sent, a line per
- * section says how much it holds, and a file of 1 MiB or more prints its progress to standard error as it is sent
- * (a line per tenth; the broker then checks and applies it in one step). They need an administrator's credentials.
+ * section says how much it holds, and a file of 1 MiB or more prints its progress to standard error, a line per
+ * tenth: as it is sent, then as the broker checks it and applies it (read from Holdfast's
+ * {@code GET /api/holdfast/definitions/import} while the import's POST waits). They need an administrator's
+ * credentials.
  */
 final class DefinitionsVerbs {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -24,6 +33,8 @@ final class DefinitionsVerbs {
 
     /** A file smaller than this is sent without progress lines. */
     private static final int PROGRESS_BYTES_MIN = 1024 * 1024;
+    private static final String STATUS = "/api/holdfast/definitions/import";
+    private static final long POLL_MILLIS = 200;
 
     private DefinitionsVerbs() {}
 
@@ -91,11 +102,78 @@ final class DefinitionsVerbs {
                 }
             }
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            Progress sent = new Progress(err(), "Sending definitions", "bytes",
-                    bytes.length >= PROGRESS_BYTES_MIN ? bytes.length : 0);
-            client.post("/api/definitions", bytes, sent::advance);
+            if (bytes.length < PROGRESS_BYTES_MIN) {
+                client.post("/api/definitions", bytes, n -> { });
+            } else {
+                sendShowingProgress(client, bytes);
+            }
             info("Successfully imported definitions.");
             return 0;
+        }
+
+        /**
+         * Sends the import on another thread and, until its answer, shows how far the broker has got with it, as
+         * {@code GET /api/holdfast/definitions/import} says every {@value #POLL_MILLIS} ms once the file is sent.
+         */
+        private void sendShowingProgress(ManagementClient client, byte[] bytes) throws CtlException {
+            long before = client.get(STATUS).path("import").asLong(); // the statuses of this import are later ones
+            java.util.concurrent.atomic.AtomicLong sentBytes = new java.util.concurrent.atomic.AtomicLong();
+            // The HTTP client takes the pieces one after another: this Progress has one thread at a time.
+            Progress sent = new Progress(err(), "Sending definitions", "bytes", bytes.length);
+            CompletableFuture<JsonNode> answer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.post("/api/definitions", bytes, n -> {
+                        sent.advance(n);
+                        sentBytes.addAndGet(n);
+                    });
+                } catch (CtlException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            Map<String, Progress> phases = new LinkedHashMap<>();
+            while (true) {
+                try {
+                    answer.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    if (sentBytes.get() == bytes.length) {
+                        show(phases, client.get(STATUS), before);
+                    }
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof CtlException c ? c
+                            : CtlException.software("the import failed: " + e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw CtlException.software("interrupted while importing");
+                }
+            }
+            show(phases, client.get(STATUS), before); // "done": every phase to 100%
+        }
+
+        /**
+         * Moves the lines of the phase the status names to where it is, after finishing those of the phase before it
+         * (a phase begun and ended between two looks shows no lines of its own).
+         */
+        private void show(Map<String, Progress> phases, JsonNode status, long before) {
+            if (status.path("import").asLong() <= before) {
+                return; // the broker is still reading the file, or says how the previous import ended
+            }
+            String phase = status.path("phase").asText();
+            long total = status.path("total").asLong();
+            long done = status.path("done").asLong();
+            if (phase.equals("checking")) {
+                lines(phases, "Checking definitions", total).advanceTo(done);
+            } else if (phase.equals("applying") || phase.equals("done")) {
+                Progress checked = phases.get("Checking definitions");
+                if (checked != null) {
+                    checked.advanceTo(checked.total());
+                }
+                lines(phases, "Applying definitions", total).advanceTo(done);
+            }
+        }
+
+        private Progress lines(Map<String, Progress> phases, String what, long total) {
+            return phases.computeIfAbsent(what, w -> new Progress(err(), w, "entries", total));
         }
     }
 }

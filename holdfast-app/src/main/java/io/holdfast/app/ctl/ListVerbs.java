@@ -179,8 +179,8 @@ final class ListVerbs {
         @Override
         Map<String, Function<JsonNode, Object>> infoItems() {
             Map<String, Function<JsonNode, Object>> m = fields("name", "number", "user", "vhost", "transactional",
-                    "confirm", "consumer_count", "messages_unacknowledged", "messages_unconfirmed", "prefetch_count",
-                    "global_prefetch_count", "state");
+                    "confirm", "consumer_count", "messages_unacknowledged", "messages_unconfirmed", "messages_uncommitted",
+                    "acks_uncommitted", "prefetch_count", "global_prefetch_count", "state");
             m.put("pid", n -> n.path("name"));
             m.put("connection", n -> n.path("connection_details").path("name"));
             return m;

@@ -28,9 +28,18 @@ final class Progress {
         this.total = total;
     }
 
+    long total() {
+        return total;
+    }
+
     /** {@code n} more are done; prints a line if that crosses the next tenth. */
     void advance(long n) {
-        done += n;
+        advanceTo(done + n);
+    }
+
+    /** {@code n} are done in all (fewer than before changes nothing); prints a line if that crosses the next tenth. */
+    void advanceTo(long n) {
+        done = Math.max(done, n);
         if (total <= 0) {
             return;
         }

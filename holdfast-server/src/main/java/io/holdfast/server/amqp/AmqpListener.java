@@ -155,7 +155,7 @@ public final class AmqpListener implements AutoCloseable, ClientConnections {
                 s.forEachChannel(ch -> {
                     if (ch.state() != null) {
                         out.add(new ClientConnections.ChannelInfo(connection, ch.number(), ch.confirmMode(),
-                                ch.transactional(), ch.unconfirmed(), ch.state()));
+                                ch.transactional(), ch.unconfirmed(), ch.uncommitted(), ch.state()));
                     }
                 });
             }

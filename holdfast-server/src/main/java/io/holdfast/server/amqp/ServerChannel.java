@@ -47,6 +47,8 @@ final class ServerChannel implements ChannelOutput {
     private ConfirmTracker confirms;
     /** Non-null in tx mode: the publishes and settlements of the open transaction. */
     private List<Runnable> transaction;
+    /** Publishes among {@link #transaction}'s work (RabbitMQ's messages_uncommitted). */
+    private int txPublishes;
     /**
      * Non-null while a topology change of this channel is being committed in the cluster: the methods and
      * publishes that arrive meanwhile wait here, in order, as they would behind any synchronous method.
@@ -78,6 +80,11 @@ final class ServerChannel implements ChannelOutput {
 
     boolean transactional() {
         return transaction != null;
+    }
+
+    /** Publishes in the open transaction (0 outside tx mode). */
+    int uncommitted() {
+        return txPublishes;
     }
 
     /** Publishes awaiting their confirm (0 outside confirm mode). */
@@ -421,6 +428,7 @@ final class ServerChannel implements ChannelOutput {
         } else if (m instanceof TxRollback) {
             requireTransaction();
             transaction.clear();
+            txPublishes = 0;
             broker.transactions().rollback(state);
             reply(new TxRollbackOk());
         } else if (m instanceof AccessRequest) {
@@ -532,6 +540,7 @@ final class ServerChannel implements ChannelOutput {
         requireTransaction();
         List<Runnable> work = new ArrayList<>(transaction);
         transaction.clear();
+        txPublishes = 0;
         WriteBarrier barrier = new WriteBarrier(durable -> {
             if (!closing && session.outbox.open()) {
                 reply(new TxCommitOk());
@@ -605,6 +614,7 @@ final class ServerChannel implements ChannelOutput {
         }
         if (transaction != null) {
             transaction.add(() -> route(p, message, null));
+            txPublishes++;
             return;
         }
         ConfirmTracker.Pending pending = confirms == null ? null : confirms.register();

@@ -53,6 +53,9 @@ import java.nio.file.Path;
  * @param queueIndexPaging   {@code queue_index.paging}: durable plain queues keep only the head and tail of a long
  *                           backlog's index in memory and page the middle out to {@code <data>/index-pages}
  *                           (default true); false keeps every index entry on the heap
+ * @param prometheusPerObject {@code prometheus.return_per_object_metrics}: {@code GET /metrics} serves a series per
+ *                           queue, as {@code /metrics/per-object} always does, instead of totals (RabbitMQ's key;
+ *                           its default, false, keeps a scrape cheap with many queues)
  */
 public record ServerConfig(String bindAddress, int port, Path dataDir, int frameMax, int channelMax,
                            int heartbeatSeconds, long maxMessageBytes, String defaultUser, String defaultPass,
@@ -63,7 +66,8 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                            long residentMessageBytesMax, long memoryHighWatermarkBytes,
                            boolean managementHealthOpen, TlsConfig tls, SecurityConfig security,
                            TlsConfig managementTls, Path loadDefinitions, ClusterSettings cluster,
-                           int managementBodyBytesMax, boolean queueIndexPaging) {
+                           int managementBodyBytesMax, boolean queueIndexPaging,
+                           boolean prometheusPerObject) {
 
     public static final int DEFAULT_PORT = 5672;
     /** RabbitMQ's management port. */
@@ -88,7 +92,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
                 true, "127.0.0.1", DEFAULT_MANAGEMENT_PORT, Broker.DEFAULT_CONSUMER_TIMEOUT_MILLIS,
                 ConsumerTimeoutAction.CANCEL_CONSUMER, Runtime.getRuntime().maxMemory() / 8,
                 (long) (Runtime.getRuntime().maxMemory() * DEFAULT_MEMORY_HIGH_WATERMARK), false, null,
-                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX, true);
+                SecurityConfig.defaults(), null, null, null, DEFAULT_MANAGEMENT_BODY_BYTES_MAX, true, false);
     }
 
     public Builder toBuilder() {
@@ -139,6 +143,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         private ClusterSettings cluster;
         private int managementBodyBytesMax;
         private boolean queueIndexPaging;
+        private boolean prometheusPerObject;
 
         private Builder(ServerConfig c) {
             bindAddress = c.bindAddress;
@@ -171,6 +176,7 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
             cluster = c.cluster;
             managementBodyBytesMax = c.managementBodyBytesMax;
             queueIndexPaging = c.queueIndexPaging;
+            prometheusPerObject = c.prometheusPerObject;
         }
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -230,13 +236,16 @@ public record ServerConfig(String bindAddress, int port, Path dataDir, int frame
         public Builder managementBodyBytesMax(int v) { managementBodyBytesMax = v; return this; }
         public Builder queueIndexPaging(boolean v) { queueIndexPaging = v; return this; }
 
+        public Builder prometheusPerObject(boolean v) { prometheusPerObject = v; return this; }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, frameMax, channelMax, heartbeatSeconds,
                     maxMessageBytes, defaultUser, defaultPass, guestLoopbackOnly, fsync, fsyncIntervalMillis,
                     segmentBytesMax, handshakeTimeoutMillis, diskFreeLimitBytes, managementEnabled,
                     managementBindAddress, managementPort, consumerTimeoutMillis, consumerTimeoutAction,
                     residentMessageBytesMax, memoryHighWatermarkBytes, managementHealthOpen, tls, security,
-                    managementTls, loadDefinitions, cluster, managementBodyBytesMax, queueIndexPaging);
+                    managementTls, loadDefinitions, cluster, managementBodyBytesMax, queueIndexPaging,
+                    prometheusPerObject);
         }
     }
 }

@@ -22,10 +22,11 @@ public interface ClientConnections {
      * @param confirm       in confirm mode
      * @param transactional in tx mode
      * @param unconfirmed   publishes still awaiting their confirm
+     * @param uncommitted   publishes in the open transaction, waiting for tx.commit (0 outside tx mode)
      * @param state         the core's side of it: prefetch, unacked deliveries, consumers (broker thread only)
      */
     record ChannelInfo(Info connection, int number, boolean confirm, boolean transactional, int unconfirmed,
-                   ChannelState state) {
+                       int uncommitted, ChannelState state) {
         public String name() {
             return connection.name() + " (" + number + ")";
         }

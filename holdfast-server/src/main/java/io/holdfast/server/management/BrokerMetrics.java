@@ -10,53 +10,56 @@ import io.holdfast.server.engine.MessageCounters;
 import io.holdfast.server.persistence.JournalStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
-import java.util.function.ToDoubleFunction;
 
 /**
- * The {@code GET /metrics} scrape, in Prometheus' text format through Micrometer: Holdfast's own
- * {@code holdfast_*} series, and the same facts under the names of RabbitMQ's Prometheus plugin
- * ({@code rabbitmq_*}) so dashboards built for RabbitMQ show a Holdfast. Each scrape reads broker state with
- * one {@link Engine#query} and then renders every meter from that snapshot. Called on management threads,
- * one scrape at a time.
+ * The Prometheus scrapes, in Prometheus' text format through Micrometer: Holdfast's own {@code holdfast_*} series,
+ * and the same facts under the names of RabbitMQ's Prometheus plugin ({@code rabbitmq_*}) so dashboards built for
+ * RabbitMQ show a Holdfast. As that plugin: {@code GET /metrics} gives queue series as totals over all queues
+ * (a scrape costs the same with 10 or 10,000 queues), {@code /metrics/per-object} one series per queue, and
+ * {@code /metrics/detailed} only the per-queue families asked for ({@link QueueMetrics}). Each scrape reads broker
+ * state with one {@link Engine#query} and then renders every meter from that snapshot. Called on management
+ * threads, one scrape at a time.
  */
 final class BrokerMetrics {
     /** Prometheus' text exposition format, version 0.0.4. */
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-    /** Broker state read on the broker thread in one query. */
-    private record Snapshot(List<QueueSample> queues, long residentBytes, long journalReads, long readFailures,
-                            long quarantined, long deadLettered, long deadLetterDropped, long delayed,
-                            long deduplicated, int exchanges) {}
-
-    private record QueueSample(String vhost, String name, long ready, long unacked, long consumers, long held,
-                               long pagedOut) {}
+    /**
+     * Broker state read on the broker thread in one query; {@code queues} is null unless the scrape shows a series
+     * per queue.
+     */
+    private record Snapshot(int queueCount, QueueMetrics.Totals totals, List<QueueMetrics.Sample> queues,
+                            long residentBytes, long journalReads, long readFailures, long quarantined,
+                            long deadLettered, long deadLetterDropped, long delayed, long deduplicated,
+                            int exchanges) {}
 
     private final Engine engine;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private volatile Snapshot snapshot = new Snapshot(List.of(), 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    private final List<PerQueue> perQueue = new ArrayList<>();
+    private volatile Snapshot snapshot = new Snapshot(0, QueueMetrics.Totals.NONE, null, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private final QueueMetrics queueMetrics = new QueueMetrics();
     private final RaftMetrics raft; // null on a single node
+    private final boolean perObjectByDefault;
 
-    /** One per-queue series family: a name, its help, and the value it takes from a sample. */
-    private record PerQueue(MultiGauge gauge, ToDoubleFunction<QueueSample> value) {}
-
+    /**
+     * @param perObjectByDefault {@code prometheus.return_per_object_metrics}: {@code /metrics} is
+     *                           {@code /metrics/per-object}
+     */
     BrokerMetrics(Engine engine, HealthState health, IntSupplier connections, BooleanSupplier diskAlarm,
-                  MemoryMonitor memory, MetadataGroup cluster) {
+                  MemoryMonitor memory, MetadataGroup cluster, boolean perObjectByDefault) {
         this.engine = engine;
+        this.perObjectByDefault = perObjectByDefault;
+        registry.getPrometheusRegistry().register(queueMetrics);
         this.raft = cluster == null ? null : new RaftMetrics(cluster, registry);
         var r = health.report();
         gauge("holdfast_degraded", "1 while journal damage (found by recovery, or reading a message back) is not"
@@ -90,14 +93,6 @@ final class BrokerMetrics {
                 + " passed", () -> snapshot.delayed());
         counter("holdfast_deduplicated_messages", "Publishes confirmed but not enqueued: their message-id was in"
                 + " the queue's deduplication window", () -> snapshot.deduplicated());
-        perQueue("holdfast_queue_messages_ready", "Messages ready for delivery", QueueSample::ready);
-        perQueue("holdfast_queue_messages_unacked", "Messages delivered and not yet acknowledged",
-                QueueSample::unacked);
-        perQueue("holdfast_queue_messages_held", "Messages returned unsettled and held back by"
-                + " x-redelivery-backoff until their delay is over", QueueSample::held);
-        perQueue("holdfast_queue_consumers", "Consumers", QueueSample::consumers);
-        perQueue("holdfast_queue_index_paged_out", "Ready messages whose index entry is paged out to disk, not on"
-                + " the heap (queue_index.paging)", QueueSample::pagedOut);
         rabbitMqNames(connections, diskAlarm, memory);
     }
 
@@ -105,20 +100,13 @@ final class BrokerMetrics {
     private void rabbitMqNames(IntSupplier connections, BooleanSupplier diskAlarm, MemoryMonitor memory) {
         gauge("rabbitmq_connections", "Connections currently open", connections::getAsInt);
         gauge("rabbitmq_channels", "Channels currently open", () -> engine.limits().channels());
-        gauge("rabbitmq_queues", "Queues available", () -> snapshot.queues().size());
+        gauge("rabbitmq_queues", "Queues available", () -> snapshot.queueCount());
         gauge("rabbitmq_exchanges", "Exchanges available", () -> snapshot.exchanges());
-        gauge("rabbitmq_consumers", "Consumers currently connected",
-                () -> snapshot.queues().stream().mapToLong(QueueSample::consumers).sum());
+        gauge("rabbitmq_consumers", "Consumers currently connected", () -> snapshot.totals().consumers());
         gauge("rabbitmq_alarms_free_disk_space_watermark", "1 if free disk space is below the watermark",
                 () -> diskAlarm.getAsBoolean() ? 1 : 0);
         gauge("rabbitmq_alarms_memory_used_watermark", "1 if the memory watermark is reached",
                 () -> memory.alarmed() ? 1 : 0);
-        perQueue("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers", QueueSample::ready);
-        perQueue("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged",
-                QueueSample::unacked);
-        perQueue("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages (queue depth)",
-                q -> q.ready() + q.unacked());
-        perQueue("rabbitmq_queue_consumers", "Consumers on a queue", QueueSample::consumers);
         MessageCounters c = engine.counters();
         adder("rabbitmq_global_messages_received", "Messages received from publishers", c.received);
         adder("rabbitmq_global_messages_received_confirm", "Messages received from publishers expecting"
@@ -159,71 +147,74 @@ final class BrokerMetrics {
         FunctionCounter.builder(name, value, LongAdder::sum).description(help).register(registry); // the engine owns it
     }
 
-    private void perQueue(String name, String help, ToDoubleFunction<QueueSample> value) {
-        perQueue.add(new PerQueue(MultiGauge.builder(name).description(help).register(registry), value));
+    /** One queue's figures: a quorum queue's from this node's replica of it. */
+    private static QueueMetrics.Sample sample(Broker b, VirtualHost v, Queue q) {
+        Broker.ReplicatedQueues.ReplicaView r = b.replicaView(q);
+        if (r != null) {
+            return new QueueMetrics.Sample(v.name(), q.name(), r.ready(), r.unacked(), r.consumers(), 0, 0);
+        }
+        return new QueueMetrics.Sample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
+                q.heldCount(), q.pagedOutCount());
     }
 
-    private static Snapshot read(Broker b, JournalStore store) {
-        List<QueueSample> queues = new ArrayList<>();
+    private static Snapshot read(Broker b, JournalStore store, boolean perQueue) {
+        List<QueueMetrics.Sample> queues = perQueue ? new ArrayList<>() : null;
+        long ready = 0;
+        long unacked = 0;
+        long consumers = 0;
+        long held = 0;
+        long pagedOut = 0;
+        int queueCount = 0;
         int exchanges = 0;
         for (VirtualHost v : b.virtualHosts()) {
             for (Queue q : v.queues()) {
-                queues.add(new QueueSample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
-                        q.heldCount(), q.pagedOutCount()));
+                QueueMetrics.Sample one = sample(b, v, q);
+                queueCount++;
+                ready += one.ready();
+                unacked += one.unacked();
+                consumers += one.consumers();
+                held += one.held();
+                pagedOut += one.pagedOut();
+                if (perQueue) {
+                    queues.add(one);
+                }
             }
             for (var ignored : v.exchanges()) {
                 exchanges++;
             }
         }
-        return new Snapshot(queues, store.residentBytes(), store.reads(), store.readFailures(), b.quarantinedCount(),
+        return new Snapshot(queueCount, new QueueMetrics.Totals(ready, unacked, consumers, held, pagedOut), queues,
+                store.residentBytes(), store.reads(), store.readFailures(), b.quarantinedCount(),
                 b.deadLetteredCount(), b.deadLetterDroppedCount(), b.delayedMessages().heldCount(),
                 b.deduplication().duplicateCount(), exchanges);
     }
 
-    /**
-     * One queue's series: the same object from scrape to scrape, its sample replaced by each, so Micrometer keeps the
-     * meters and reads the new value through it; meters are added or removed only when the set of queues changes.
-     */
-    private static final class QueueSeries {
-        volatile QueueSample sample;
-
-        QueueSeries(QueueSample sample) {
-            this.sample = sample;
-        }
+    /** {@code GET /metrics}: queue totals, or a series per queue under {@code prometheus.return_per_object_metrics}. */
+    String scrape() {
+        return perObjectByDefault ? scrapePerObject() : scrape(false, null);
     }
 
-    private Map<String, QueueSeries> series = new HashMap<>();
+    /** {@code GET /metrics/per-object}: every series, the queue families one per queue. */
+    String scrapePerObject() {
+        return scrape(true, null);
+    }
 
-    /** One scrape; the per-queue series follow the queues that exist now. */
-    synchronized String scrape() {
+    /**
+     * {@code GET /metrics/detailed?family=F&vhost=V}: only the per-queue families of the groups named (RabbitMQ's
+     * {@code queue_coarse_metrics}, {@code queue_consumer_count}, {@code queue_metrics}), of the vhosts named (all
+     * if none), under {@code rabbitmq_detailed_*} names; nothing else.
+     */
+    String scrapeDetailed(Set<String> families, Set<String> vhosts) {
+        return scrape(true, new QueueMetrics.Detailed(families, vhosts));
+    }
+
+    private synchronized String scrape(boolean perQueue, QueueMetrics.Detailed detailed) {
         JournalStore store = engine.store();
-        Snapshot s = engine.query(b -> read(b, store));
+        Snapshot s = engine.query(b -> read(b, store, perQueue));
         snapshot = s;
-        Map<String, QueueSeries> now = new HashMap<>(s.queues().size() * 2);
-        boolean changed = false;
-        for (QueueSample q : s.queues()) {
-            String key = MessageRates.key(q.vhost(), q.name());
-            QueueSeries x = series.get(key);
-            if (x == null) {
-                x = new QueueSeries(q);
-                changed = true;
-            } else {
-                x.sample = q;
-            }
-            now.put(key, x);
-        }
-        changed |= now.size() != series.size();
-        series = now;
-        if (changed) {
-            for (PerQueue family : perQueue) {
-                List<MultiGauge.Row<?>> rows = new ArrayList<>(now.size());
-                for (QueueSeries x : now.values()) {
-                    QueueSample q = x.sample;
-                    rows.add(MultiGauge.Row.of(Tags.of("vhost", q.vhost(), "queue", q.name()), x,
-                            y -> family.value().applyAsDouble(y.sample)));
-                }
-                family.gauge().register(rows, false); // existing meters stay, reading their QueueSeries
-            }
+        queueMetrics.view = new QueueMetrics.View(s.totals(), s.queues(), detailed);
+        if (detailed != null) {
+            return registry.scrape(CONTENT_TYPE, QueueMetrics.detailedNames(detailed.families()));
         }
         if (raft != null) {
             raft.update();

@@ -99,6 +99,8 @@ final class ChannelsApi {
         m.put("transactional", c.transactional());
         m.put("messages_unacknowledged", s.unackedCount());
         m.put("messages_unconfirmed", c.unconfirmed());
+        m.put("messages_uncommitted", c.uncommitted());
+        m.put("acks_uncommitted", s.txHeldCount());
         m.put("consumer_count", s.consumerCount());
         m.put("state", s.flowActive() ? "running" : "flow");
         return m;

@@ -76,6 +76,16 @@ public final class Definitions {
                 List<TopicPermissionDef> topicPermissions, List<ExchangeDef> exchanges, List<QueueDef> queues,
                 List<BindingDef> bindings) {
         /** "2 users, 1 vhosts, ..." for logs and progress lines. */
+        /** Exchanges, queues and bindings: what is declared on the broker thread, twice (checked, then applied). */
+        int topologyEntries() {
+            return exchanges.size() + queues.size() + bindings.size();
+        }
+
+        /** Every entry applied: the topology, then vhosts, users, permissions and topic permissions. */
+        int entries() {
+            return topologyEntries() + vhosts.size() + users.size() + permissions.size() + topicPermissions.size();
+        }
+
         String summary() {
             return users.size() + " users, " + vhosts.size() + " vhosts, " + permissions.size() + " permissions, "
                     + topicPermissions.size() + " topic permissions, " + exchanges.size() + " exchanges, " + queues.size() + " queues, " + bindings.size() + " bindings";
@@ -84,10 +94,16 @@ public final class Definitions {
 
     private final Engine engine;
     private final CoreClient core;
+    private final ImportProgress progress = new ImportProgress();
 
     Definitions(Engine engine, CoreClient core) {
         this.engine = engine;
         this.core = core;
+    }
+
+    /** The import under way, or how the last one ended. */
+    ImportProgress progress() {
+        return progress;
     }
 
     /**
@@ -316,6 +332,17 @@ public final class Definitions {
      * @throws Invalid naming the entry the core refused; nothing is applied then
      */
     void apply(Plan plan, AccessControl.Actor who) {
+        try {
+            applyAll(plan, who);
+        } catch (RuntimeException e) {
+            progress.end(ImportProgress.FAILED);
+            throw e;
+        }
+        progress.end(ImportProgress.DONE);
+    }
+
+    private void applyAll(Plan plan, AccessControl.Actor who) {
+        progress.start(plan.topologyEntries());
         String refused = engine.query(b -> {
             for (QueueDef q : plan.queues()) { // the scratch copy of an exclusive queue is a plain one
                 VirtualHost v = b.virtualHost(q.vhost());
@@ -328,6 +355,7 @@ public final class Definitions {
             if (why != null) {
                 return why;
             }
+            progress.phase(ImportProgress.APPLYING, plan.entries());
             plan.vhosts().forEach(b::addVirtualHost);
             why = declare(b, plan);
             engine.afterCommand();
@@ -341,15 +369,19 @@ public final class Definitions {
             if (access.vhost(v).isEmpty()) {
                 access.addVhost(who, v, "");
             }
+            progress.step();
         }
         for (UserDef u : plan.users()) {
             access.putUser(who, u.name(), u.hash(), u.tags());
+            progress.step();
         }
         for (PermissionDef p : plan.permissions()) {
             access.setPermissions(who, p.user(), p.vhost(), p.permission());
+            progress.step();
         }
         for (TopicPermissionDef p : plan.topicPermissions()) {
             access.setTopicPermissions(who, p.user(), p.vhost(), p.permission());
+            progress.step();
         }
     }
 
@@ -407,6 +439,7 @@ public final class Definitions {
                 if (why != null) {
                     return why;
                 }
+                progress.step();
             }
             for (QueueDef q : plan.queues()) {
                 String why = attempt(q.where(), () -> b.topology().declareQueue(channel(b, channels, q.vhost()),
@@ -414,6 +447,7 @@ public final class Definitions {
                 if (why != null) {
                     return why;
                 }
+                progress.step();
             }
             for (BindingDef bd : plan.bindings()) {
                 String why = attempt(bd.where(), () -> {
@@ -427,6 +461,7 @@ public final class Definitions {
                 if (why != null) {
                     return why;
                 }
+                progress.step();
             }
             return null;
         } finally {

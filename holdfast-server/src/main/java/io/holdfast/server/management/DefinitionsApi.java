@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * RabbitMQ's definitions API: {@code GET /api/definitions} and {@code GET /api/definitions/{vhost}} export,
  * {@code POST /api/definitions} and {@code POST /api/definitions/{vhost}} import (204 once applied; 400 naming
- * the entry and what is wrong, with nothing applied). See {@link Definitions}. Administrators only; handler
- * threads.
+ * the entry and what is wrong, with nothing applied). See {@link Definitions}. Holdfast's own
+ * {@code GET /api/holdfast/definitions/import}: how far the import under way has got ({@link ImportProgress}).
+ * Administrators only; handler threads.
  */
 final class DefinitionsApi {
     private static final Logger log = LoggerFactory.getLogger(DefinitionsApi.class);
@@ -30,6 +31,8 @@ final class DefinitionsApi {
                     }
                     return ManagementHttp.json(200, definitions.export(r.variable(0)));
                 }))
+                .add("GET", "/api/holdfast/definitions/import", Routes.Access.ADMIN,
+                        r -> ManagementHttp.json(200, definitions.progress().view()))
                 .add("POST", "/api/definitions", Routes.Access.ADMIN, r -> load(r, null))
                 .add("POST", "/api/definitions/{vhost}", Routes.Access.ADMIN, r -> load(r, r.variable(0)));
     }

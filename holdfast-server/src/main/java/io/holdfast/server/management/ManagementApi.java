@@ -11,14 +11,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the management listener answers, by path. Holdfast's own: {@code GET /api/health}, {@code POST
- * /api/health/acknowledge}, {@code GET /metrics}. RabbitMQ's management API, read side, with its paths and
- * JSON fields ({@link ApiViews}): {@code /api/vhosts[/{vhost}]},
+ * /api/health/acknowledge}, {@code GET /metrics}, {@code /metrics/per-object}, {@code /metrics/detailed}.
+ * RabbitMQ's management API, read side, with its paths and JSON fields ({@link ApiViews}): {@code /api/vhosts[/{vhost}]},
  * {@code /api/queues[/{vhost}[/{name}]]}, {@code /api/exchanges[/{vhost}[/{name}]]},
  * {@code /api/bindings[/{vhost}]}, {@code /api/health/checks/alarms} and {@code local-alarms}; a listing shows
  * a user without the monitoring or administrator tag only the vhosts they have permissions in. A vhost
@@ -52,8 +53,11 @@ final class ManagementApi {
         return new Routes()
                 .add("GET", "/api/health", Routes.Access.HEALTH, r -> ManagementHttp.json(health.degraded() ? 503 : 200, health()))
                 .add("POST", ACKNOWLEDGE, Routes.Access.ADMIN, r -> acknowledge())
-                .add("GET", "/metrics", Routes.Access.HEALTH, r -> Routes.Response.of(200, BrokerMetrics.CONTENT_TYPE,
-                        metrics.scrape()))
+                .add("GET", "/metrics", Routes.Access.HEALTH, r -> prometheus(metrics.scrape()))
+                .add("GET", "/metrics/per-object", Routes.Access.HEALTH, r -> prometheus(metrics.scrapePerObject()))
+                .add("GET", "/metrics/detailed", Routes.Access.HEALTH, r -> prometheus(metrics.scrapeDetailed(
+                        Set.copyOf(r.query().getOrDefault("family", List.of())),
+                        Set.copyOf(r.query().getOrDefault("vhost", List.of())))))
                 .add("GET", "/api/health/checks/alarms", Routes.Access.MANAGEMENT, r -> alarms())
                 .add("GET", "/api/health/checks/local-alarms", Routes.Access.MANAGEMENT, r -> alarms())
                 .add("GET", "/api/vhosts", Routes.Access.MANAGEMENT, r -> visible(r, "name", b -> {
@@ -89,6 +93,10 @@ final class ManagementApi {
                 .add("GET", "/api/bindings", Routes.Access.MANAGEMENT, r -> visible(r, "vhost", b -> ApiViews.bindings(b, null)))
                 .add("GET", "/api/bindings/{vhost}", Routes.Access.VHOST_READ,
                         r -> inVhost(r.variable(0), b -> ApiViews.bindings(b, r.variable(0))));
+    }
+
+    private static Routes.Response prometheus(String text) {
+        return Routes.Response.of(200, BrokerMetrics.CONTENT_TYPE, text);
     }
 
     /** A listing of the whole broker, with only what is in the vhosts the user sees (by each item's {@code key}). */

@@ -117,7 +117,8 @@ public final class ManagementHttp implements AutoCloseable {
         MessageRates rates = new MessageRates(System::currentTimeMillis, () -> ManagementApi.brokerCounts(engine),
                 () -> engine.query(ApiViews::queueCounts));
         Routes routes = new ManagementApi(engine, health, diskAlarm, memory,
-                new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster), clusterApi, rates).routes();
+                new BrokerMetrics(engine, health, connections, diskAlarm, memory, cluster,
+                        config.prometheusPerObject()), clusterApi, rates).routes();
         clusterApi.addTo(routes);
         new AccessApi(engine, closeVirtualHost).addTo(routes);
         CoreClient core = new CoreClient(engine);

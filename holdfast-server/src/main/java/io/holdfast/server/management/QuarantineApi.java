@@ -13,8 +13,8 @@ import java.util.Map;
  * Holdfast's poison-message queue ({@link Broker#QUARANTINE_QUEUE}, one per vhost) for operators:
  * <ul>
  * <li>{@code GET /api/holdfast/quarantine/{vhost}[?queue=Q][&limit=N]} (monitoring): {@code messages} (how many
- *     are ready in quarantine) and {@code listed}, the first N (default 100) from queue Q (any if absent), oldest
- *     first, each with {@code position}, {@code queue} (where it came from), {@code reason},
+ *     are ready in quarantine), with Q {@code messages_from_queue} (how many of them came from Q), and
+ *     {@code listed}, the first N (default 100, 0 for none) from queue Q (any if absent), oldest first, each with {@code position}, {@code queue} (where it came from), {@code reason},
  *     {@code delivery_count} and the message as RabbitMQ's get shows it (headers under {@code properties}).</li>
  * <li>{@code POST /api/holdfast/quarantine/{vhost}/republish} (administrator), body
  *     {@code {"queue":Q,"count":N,"after":P,"batch":B}}, every field optional: one step of sending messages back
@@ -61,6 +61,9 @@ final class QuarantineApi {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("vhost", v.name());
             m.put("messages", q == null ? 0 : q.readyCount());
+            if (from != null) {
+                m.put("messages_from_queue", b.quarantinedFrom(v.name(), from));
+            }
             m.put("listed", b.quarantined(v.name(), from, limit).stream().map(QuarantineApi::view).toList());
             return m;
         });

@@ -196,7 +196,7 @@
   async function queue(vhost, name) {
     const [q, quarantine, consumers] = await Promise.all([
       api('queues/' + path(vhost, name)),
-      optional('queues/' + path(vhost, 'holdfast.quarantine')),
+      optional('holdfast/quarantine/' + path(vhost) + '?limit=0&queue=' + encodeURIComponent(name)),
       optional('consumers/' + path(vhost)),
     ]);
     const key = vhost + '/' + name;
@@ -216,8 +216,8 @@
       ['Delayed', 'messages_delayed', count(q.messages_delayed)],
       ['Incoming', 'publish_rate', rate(q.message_stats && q.message_stats.publish_details)],
       ['Delivered', 'deliver_rate', rate(q.message_stats && q.message_stats.deliver_get_details)],
-      [`Quarantined in this vhost (holdfast.quarantine)`, 'quarantine',
-        quarantine ? count(quarantine.messages) : '0'],
+      ['Quarantined from this queue (in holdfast.quarantine)', 'quarantine',
+        quarantine ? count(quarantine.messages_from_queue) : ABSENT],
     ];
     return [
       el('h2', {}, 'Queue ', el('span', { 'data-field': 'queue.name' }, name), el('span', { class: 'muted' }, ` in vhost ${vhost}`)),
