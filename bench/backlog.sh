@@ -66,11 +66,11 @@ mib() { echo "scale=1; $1 / 1048576" | bc; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 result() { R[$1]="$2"; echo "RESULT $1: $2"; }
 
-count() { # the queue's ready count from /metrics, or nothing if not reachable
+count() { # the queue's ready count from /metrics/per-object, or nothing if not reachable
   ready
 }
 metric() { # metric() NAME -> value of the first sample whose line starts with NAME (empty if none)
-  curl -fsS -m 5 -u guest:guest "http://127.0.0.1:$mport/metrics" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
+  curl -fsS -m 5 -u guest:guest "http://127.0.0.1:$mport/metrics/per-object" 2>/dev/null | awk -v n="$1" 'index($0, n) == 1 { printf "%.0f\n", $NF; exit }' || true
 }
 ready() { metric 'holdfast_queue_messages_ready{queue="backlog-q",vhost="/"}'; }
 alive() { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }

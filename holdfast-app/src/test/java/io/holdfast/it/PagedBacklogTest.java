@@ -100,7 +100,7 @@ class PagedBacklogTest {
     }
 
     private long metric(String series) throws Exception {
-        return Management.sample(Management.request(broker.managementPort(), "GET", "/metrics", "guest", "guest", null)
+        return Management.sample(Management.request(broker.managementPort(), "GET", "/metrics/per-object", "guest", "guest", null)
                 .body(), series);
     }
 

@@ -48,7 +48,7 @@ class QuorumFaultTest {
     Path dir;
 
     /** What one consumer saw, in order: publisher, sequence number, redelivered flag. */
-    private record Seen(int publisher, int seq, boolean redelivered) {}
+    private record Seen(int publisher, int seq, boolean redelivered, int node, long deliveryTag, long atMillis) {}
 
     @Test
     void noConfirmedMessageIsLostThroughLeaderKillsFollowerKillsAndPauses() throws Exception {
@@ -124,19 +124,27 @@ class QuorumFaultTest {
             AtomicBoolean drained = new AtomicBoolean();
             Thread drainer = client("drainer", () -> consume(cluster, 0, drained, rest));
             drainer.start();
-            await().atMost(Duration.ofSeconds(90)).until(() -> everyConfirmedSeen(confirmed, seen));
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> everyConfirmedSeen(confirmed, seen));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("confirmed messages not delivered: " + missing(confirmed, seen) + "; faults "
+                        + faults + "; the queue on each node: " + queueViews(cluster), e);
+            }
             drained.set(true);
             drainer.join(TimeUnit.SECONDS.toMillis(30));
 
             Map<Integer, Set<Integer>> delivered = new HashMap<>();
+            Map<String, Seen> firstSeen = new HashMap<>();
             int deliveries = 0;
             for (ConcurrentLinkedQueue<Seen> one : seen) {
                 Map<Integer, Integer> lastFirst = new HashMap<>();
                 for (Seen s : one) {
                     deliveries++;
                     boolean repeat = !delivered.computeIfAbsent(s.publisher(), x -> new HashSet<>()).add(s.seq());
+                    Seen earlier = firstSeen.putIfAbsent(s.publisher() + ":" + s.seq(), s);
                     if (repeat) {
-                        assertThat(s.redelivered()).as("a repeat of %s is flagged redelivered", s).isTrue();
+                        assertThat(s.redelivered()).as("a repeat of %s (first %s; faults %s) is flagged redelivered",
+                                s, earlier, faults).isTrue();
                     } else if (!s.redelivered() && confirmed.get(s.publisher()).contains(s.seq())) {
                         // (a nacked publish has an unknown fate: it may still be committed later, out of order)
                         int before = lastFirst.getOrDefault(s.publisher(), -1);
@@ -224,6 +232,7 @@ class QuorumFaultTest {
         int node = first;
         while (!stop.get()) {
             try (Connection c = cluster.connect(node); Channel ch = c.createChannel()) {
+                int connectedTo = node;
                 CountDownLatch gone = new CountDownLatch(1);
                 ch.basicQos(20);
                 ch.basicConsume(QUEUE, false, new DefaultConsumer(ch) {
@@ -231,7 +240,8 @@ class QuorumFaultTest {
                     public void handleDelivery(String tag, Envelope e, AMQP.BasicProperties p, byte[] body)
                             throws IOException {
                         String[] parts = new String(body, StandardCharsets.UTF_8).split(":");
-                        seen.add(new Seen(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), e.isRedeliver()));
+                        seen.add(new Seen(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), e.isRedeliver(),
+                                connectedTo, e.getDeliveryTag(), System.currentTimeMillis()));
                         ch.basicAck(e.getDeliveryTag(), false);
                     }
 
@@ -248,6 +258,38 @@ class QuorumFaultTest {
                 Thread.sleep(200);
             }
         }
+    }
+
+    private static String missing(List<Set<Integer>> confirmed, List<ConcurrentLinkedQueue<Seen>> seen) {
+        StringBuilder out = new StringBuilder();
+        for (int p = 0; p < PUBLISHERS; p++) {
+            Set<Integer> lost = new java.util.TreeSet<>(confirmed.get(p));
+            for (ConcurrentLinkedQueue<Seen> one : seen) {
+                for (Seen s : one) {
+                    if (s.publisher() == p) {
+                        lost.remove(s.seq());
+                    }
+                }
+            }
+            out.append("publisher ").append(p).append(": ").append(lost.size()).append(' ')
+                    .append(lost.stream().limit(20).toList()).append("; ");
+        }
+        return out.toString();
+    }
+
+    private static String queueViews(BrokerCluster cluster) {
+        StringBuilder out = new StringBuilder();
+        for (int n = 0; n < 3; n++) {
+            try {
+                var q = new ObjectMapper().readTree(cluster.http(n, "GET", "/api/queues/%2F/" + QUEUE, null).body());
+                out.append("node ").append(n).append(" ready ").append(q.path("messages_ready"))
+                        .append(" unacked ").append(q.path("messages_unacknowledged")).append(" consumers ")
+                        .append(q.path("consumers")).append(" leader ").append(q.path("leader")).append("; ");
+            } catch (Exception e) {
+                out.append("node ").append(n).append(' ').append(e).append("; ");
+            }
+        }
+        return out.toString();
     }
 
     private static boolean everyConfirmedSeen(List<Set<Integer>> confirmed, List<ConcurrentLinkedQueue<Seen>> seen) {

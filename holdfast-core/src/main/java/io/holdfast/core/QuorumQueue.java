@@ -67,6 +67,13 @@ public final class QuorumQueue {
     final LinkedHashMap<RemoteChannel, ChannelState> channels = new LinkedHashMap<>();
     /** Delivery ids never go back on a channel, even once its state was dropped and made again. */
     long deliveryIdFloor = 1;
+    /**
+     * Each enqueuer's highest publish sequence number applied. An enqueuer numbers its publishes 1, 2, 3... in the
+     * order it submits them, so a publish at or below its mark is a copy of one applied already (a resent log entry,
+     * or a client retry the leader's retry cache missed) and is confirmed without being enqueued again, as
+     * RabbitMQ's quorum queues do with their enqueuers' sequence numbers. Number 0 is never deduplicated.
+     */
+    final Map<RemoteChannel, Long> enqueuers = new java.util.HashMap<>();
     /** Deleted by {@code x-expires}: every later command is refused. */
     boolean expired;
     private List<QuorumEffect> effects = new ArrayList<>();
@@ -151,6 +158,14 @@ public final class QuorumQueue {
     private int run(QuorumCommand command, long nowMillis) {
         if (command instanceof QuorumCommand.Enqueue e) {
             for (QuorumCommand.Publish p : e.messages()) {
+                if (p.publishSeq() > 0) {
+                    long mark = enqueuers.getOrDefault(p.publisher(), 0L);
+                    if (p.publishSeq() <= mark) {
+                        effects.add(new QuorumEffect.Confirm(p.publisher(), p.publishSeq()));
+                        continue; // a copy: the first is in the queue (or was refused, and its nack sent)
+                    }
+                    enqueuers.put(p.publisher(), p.publishSeq());
+                }
                 int refused = broker.deliveries().enqueueRouted(Set.of(queue), p.message(), true);
                 broker.dispatch(); // what dead-lettering or a drop-head freed on the way
                 effects.add(refused > 0 ? new QuorumEffect.Nack(p.publisher(), p.publishSeq())

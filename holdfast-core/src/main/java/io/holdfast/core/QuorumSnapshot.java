@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * ids. Big-endian, with {@link QuorumWire}'s {@code str}, {@code channel} and {@code message}:
  *
  * <pre>
- * snapshot   := u32 magic "HFQQ" | u16 version (1) | definition | u8 expired | u8 hadConsumers
+ * snapshot   := u32 magic "HFQQ" | u16 version (2; 1 is read too) | definition | u8 expired | u8 hadConsumers
  *               | i64 clockMillis | i64 lastBrokerSeq | i64 lastQueueSeq | i64 lastUsedMillis | i64 deliveryIdFloor
  *               | entries requeued | entries ready | u32 n | n × (entry | i64 readyAtMillis)   (held, in due order)
  *               | entries unacked (delivery order)
@@ -25,6 +25,7 @@ import java.util.TreeMap;
  *               | u32 n | n × (u32 chanIndex | u32 consumerIndex)   (the queue's consumers in registration order)
  *               | u32 n | n × (u32 chanIndex | u32 consumerIndex)   (those that may take, in delivery turn)
  *               | u32 n | n × (str messageId | i64 seq | i64 timeMillis)   (the deduplication window, oldest first)
+ *               | u32 n | n × (channel | i64 publishSeq)            (each enqueuer's last publish; version 2 on)
  * definition := str vhost | str name | i64 consumerTimeoutMillis | u16 n | n × (str key | arg)   (keys sorted)
  * arg        := u8 1 | i64 integer  /  u8 2 | str text  /  u8 3 | u8 boolean
  * entries    := u32 n | n × entry
@@ -40,7 +41,7 @@ import java.util.TreeMap;
  */
 public final class QuorumSnapshot {
     static final int MAGIC = 0x48465151; // "HFQQ"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     private static final int NO_ACK = 1;
     private static final int EXCLUSIVE = 2;
     private static final int CONSUMING = 4;
@@ -88,6 +89,11 @@ public final class QuorumSnapshot {
             out.writeLong(r.seq());
             out.writeLong(r.timeMillis());
         }
+        out.writeInt(qq.enqueuers.size());
+        for (Map.Entry<RemoteChannel, Long> e : new TreeMap<>(qq.enqueuers).entrySet()) {
+            QuorumWire.writeChannel(out, e.getKey());
+            out.writeLong(e.getValue());
+        }
     }
 
     /** A queue that goes on as the one {@link #write} wrote; {@code rewriter} as given to the original. */
@@ -96,8 +102,8 @@ public final class QuorumSnapshot {
             throw new IOException("not a quorum queue snapshot (bad magic)");
         }
         int version = in.readUnsignedShort();
-        if (version != VERSION) {
-            throw new IOException("quorum queue snapshot version " + version + " is not " + VERSION);
+        if (version != 1 && version != VERSION) {
+            throw new IOException("quorum queue snapshot version " + version + " is not 1 or " + VERSION);
         }
         QuorumQueue qq = new QuorumQueue(readDefinition(in), rewriter);
         Queue q = qq.queue;
@@ -139,6 +145,10 @@ public final class QuorumSnapshot {
             ids.add(Deduplication.Remembered.recovered(QuorumWire.readString(in), in.readLong(), in.readLong(), -1));
         }
         qq.broker.deduplication().restore(q, ids);
+        int enqueuers = version == 1 ? 0 : in.readInt();
+        for (int i = 0; i < enqueuers; i++) {
+            qq.enqueuers.put(QuorumWire.readChannel(in), in.readLong());
+        }
         return qq;
     }
 

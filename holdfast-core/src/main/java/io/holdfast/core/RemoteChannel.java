@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param node    the cluster node id of the node the client is connected to
  * @param channel the node's number for the channel
  */
-public record RemoteChannel(String node, long channel) {
+public record RemoteChannel(String node, long channel) implements Comparable<RemoteChannel> {
     public RemoteChannel {
         Objects.requireNonNull(node, "node");
+    }
+
+    /** By node, then channel: a stable order for snapshots. */
+    @Override
+    public int compareTo(RemoteChannel o) {
+        int byNode = node.compareTo(o.node);
+        return byNode != 0 ? byNode : Long.compare(channel, o.channel);
     }
 }

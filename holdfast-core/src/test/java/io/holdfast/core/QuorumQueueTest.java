@@ -283,6 +283,25 @@ class QuorumQueueTest {
     }
 
     @Test
+    void aCopyOfAnAppliedPublishIsConfirmedButNotEnqueuedTwiceAndTheMarksSurviveASnapshot() {
+        QuorumCommand.Publish first = new QuorumCommand.Publish(PUBLISHER, 5, message("m5"));
+        assertThat(apply(new QuorumCommand.Enqueue(List.of(first))).effects())
+                .containsExactly(new QuorumEffect.Confirm(PUBLISHER, 5));
+        QuorumQueue.Outcome again = apply(new QuorumCommand.Enqueue(List.of(first,
+                new QuorumCommand.Publish(PUBLISHER, 4, message("late")),
+                new QuorumCommand.Publish(PUBLISHER, 0, message("unnumbered")),
+                new QuorumCommand.Publish(A, 5, message("another enqueuer")))));
+        assertThat(again.effects()).hasSize(4).allMatch(e -> e instanceof QuorumEffect.Confirm);
+        assertThat(qq.readySnapshot()).extracting(e -> body(e.residentMessage()))
+                .containsExactly("m5", "unnumbered", "another enqueuer");
+
+        qq = QuorumSimulation.restore(QuorumSimulation.snapshot(qq));
+        apply(new QuorumCommand.Enqueue(List.of(first, new QuorumCommand.Publish(PUBLISHER, 6, message("m6")))));
+        assertThat(qq.readySnapshot()).extracting(e -> body(e.residentMessage()))
+                .containsExactly("m5", "unnumbered", "another enqueuer", "m6");
+    }
+
+    @Test
     void aLateConsumerIsCancelledByATickAndItsDeliveriesComeBack() {
         qq = new QuorumQueue(new QuorumQueue.Definition("/", "qq", Map.of(), 1_000), PropertiesRewriter.UNCHANGED);
         publish("a");

@@ -76,6 +76,8 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     private final Map<String, java.util.Set<String>> declaredDown = new ConcurrentHashMap<>();
     /** Channel ids: this run's start second in the high half, so a restarted node never reuses one. */
     private final AtomicLong channelIds = new AtomicLong((System.currentTimeMillis() / 1000) << 32);
+    /** This node run as the publisher of every message it routes to a quorum queue (its channels hear no confirm). */
+    private final RemoteChannel enqueuer;
     /** Queues the metadata log declares now, as its apply thread last said: hosting skips a queue deleted since. */
     private final java.util.Set<String> declared = ConcurrentHashMap.newKeySet();
     /** Hosts and removes replicas, in the metadata log's order. */
@@ -85,9 +87,41 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     /** The node's Raft server, once started: hosting waits for it (the metadata log replays before). */
     private final CompletableFuture<ClusterNode> raft = new CompletableFuture<>();
 
-    /** One hosted queue: its group, its replica, and whether this node's previous run was declared down to it. */
-    private record Hosted(String vhost, String name, ReplicaGroup group, QuorumQueueReplica replica,
-                          CompletableFuture<Void> ready) {}
+    /**
+     * One hosted queue: its group, its replica, the gate its commands wait behind until this node's previous run was
+     * declared down to it, and this node's publish numbering for it (see {@link QuorumQueue}'s enqueuers).
+     */
+    private record Hosted(String vhost, String name, ReplicaGroup group, QuorumQueueReplica replica, Gate ready,
+                          AtomicLong publishSeq) {}
+
+    /** Runs tasks at once when open; until then keeps them, and runs them in arrival order when it opens. */
+    private static final class Gate {
+        private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+        private boolean open;
+
+        Gate(boolean open) {
+            this.open = open;
+        }
+
+        synchronized void run(Runnable task) {
+            if (open) {
+                task.run();
+            } else {
+                waiting.add(task);
+            }
+        }
+
+        synchronized void open() {
+            while (!waiting.isEmpty()) {
+                waiting.poll().run();
+            }
+            open = true;
+        }
+
+        synchronized boolean isOpen() {
+            return open;
+        }
+    }
 
     QuorumGroups(ClusterSettings settings, Engine engine, MetadataGroup metadata, NodeEffects effects,
                  long consumerTimeoutMillis) {
@@ -96,6 +130,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         this.metadata = metadata;
         this.effects = effects;
         this.consumerTimeoutMillis = consumerTimeoutMillis;
+        this.enqueuer = new RemoteChannel(settings.nodeName(), channelIds.incrementAndGet());
     }
 
     private static ScheduledExecutorService daemon(String name) {
@@ -143,7 +178,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         for (VirtualHost v : engine.broker().virtualHosts()) {
             for (Queue q : v.queues()) {
                 if (q.quorumType() && q.durable()) {
-                    Hosted h = newHosted(v.name(), q.name(), q.arguments(), new CompletableFuture<>());
+                    Hosted h = newHosted(v.name(), q.name(), q.arguments(), new Gate(false));
                     hosted.put(key(v.name(), q.name()), h);
                     declared.add(key(v.name(), q.name()));
                     out.put(h.group(), h.replica());
@@ -157,14 +192,14 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     void started(ClusterNode started) {
         raft.complete(started);
         for (Hosted h : hosted.values()) {
-            if (!h.ready().isDone()) {
+            if (!h.ready().isOpen()) {
                 declareSelfDown(h);
             }
         }
         watcher.scheduleWithFixedDelay(this::watch, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private Hosted newHosted(String vhost, String name, Map<String, Object> arguments, CompletableFuture<Void> ready) {
+    private Hosted newHosted(String vhost, String name, Map<String, Object> arguments, Gate ready) {
         List<ReplicaGroup.Peer> peers = new ArrayList<>();
         for (ClusterSettings.Node n : settings.nodes()) {
             peers.add(new ReplicaGroup.Peer(n.name(), n.address()));
@@ -175,13 +210,13 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         String k = key(vhost, name);
         QuorumQueueReplica replica = new QuorumQueueReplica(definition, rewriter,
                 (command, outcome) -> applied(k, vhost, name, command, outcome));
-        return new Hosted(vhost, name, group, replica, ready);
+        return new Hosted(vhost, name, group, replica, ready, new AtomicLong());
     }
 
     private void declareSelfDown(Hosted h) {
         submitTo(h, new QuorumCommand.NodeDown(settings.nodeName())).whenComplete((r, error) -> {
             if (error == null) {
-                h.ready().complete(null);
+                h.ready().open();
             } else if (hosted.get(key(h.vhost(), h.name())) == h) {
                 watcher.schedule(() -> declareSelfDown(h), WATCH_MILLIS, TimeUnit.MILLISECONDS);
             }
@@ -205,7 +240,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
             return; // deleted since (a node replaying its log): a replica now would wait for peers that have none
         }
         if (!hosted.containsKey(k)) {
-            Hosted h = newHosted(vhost, name, arguments, CompletableFuture.completedFuture(null));
+            Hosted h = newHosted(vhost, name, arguments, new Gate(true));
             try {
                 raft.join().host(h.group(), h.replica());
                 hosted.put(k, h);
@@ -328,10 +363,25 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
     public CompletableFuture<Result> submit(String vhost, String name, QuorumCommand command) {
         Hosted h = hosted.get(key(vhost, name));
         if (h == null) {
-            return CompletableFuture.failedFuture(new BrokerException(ErrorCode.NOT_FOUND, "no queue '" + name
-                    + "' in vhost '" + vhost + "'"));
+            return notHosted(vhost, name);
         }
-        return h.ready().thenCompose(ready -> submitTo(h, command));
+        if (command instanceof QuorumCommand.Enqueue) {
+            return submitTo(h, command); // a publish names no channel: it need not wait for the previous run's end
+        }
+        CompletableFuture<Result> result = new CompletableFuture<>();
+        h.ready().run(() -> submitTo(h, command).whenComplete((r, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(r);
+            }
+        }));
+        return result;
+    }
+
+    private static CompletableFuture<Result> notHosted(String vhost, String name) {
+        return CompletableFuture.failedFuture(new BrokerException(ErrorCode.NOT_FOUND, "no queue '" + name
+                + "' in vhost '" + vhost + "'"));
     }
 
     private CompletableFuture<Result> submitTo(Hosted h, QuorumCommand command) {
@@ -358,8 +408,17 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         if (barrier != null) {
             barrier.writeStarted();
         }
-        QuorumCommand.Publish publish = new QuorumCommand.Publish(new RemoteChannel(node(), 0), 0, message);
-        submit(queue.vhost(), queue.name(), new QuorumCommand.Enqueue(List.of(publish))).whenComplete((r, error) -> {
+        Hosted h = hosted.get(key(queue.vhost(), queue.name()));
+        CompletableFuture<Result> sent;
+        if (h == null) {
+            sent = notHosted(queue.vhost(), queue.name());
+        } else {
+            // numbered in submission order (the broker thread's), so the queue can drop a copy of one
+            QuorumCommand.Publish publish = new QuorumCommand.Publish(enqueuer, h.publishSeq().incrementAndGet(),
+                    message);
+            sent = submitTo(h, new QuorumCommand.Enqueue(List.of(publish)));
+        }
+        sent.whenComplete((r, error) -> {
             boolean confirmed = error == null && r.refusal() == null
                     && r.effects().stream().anyMatch(e -> e instanceof QuorumEffect.Confirm);
             if (error != null) {
