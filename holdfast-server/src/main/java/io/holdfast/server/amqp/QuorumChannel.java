@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 final class QuorumChannel implements QuorumQueues.ChannelListener {
     private static final Logger log = LoggerFactory.getLogger(QuorumChannel.class);
+    private static final int CLOSE_ATTEMPTS = 30;
 
     private final ServerChannel owner;
     private final Session session;
@@ -199,11 +200,15 @@ final class QuorumChannel implements QuorumQueues.ChannelListener {
         }
     }
 
-    /** CloseChannel, retried a few times: a channel the group still thinks open holds its deliveries until then. */
+    /**
+     * CloseChannel, retried a second apart for a while (a leader change takes a few): a channel the group still
+     * thinks open holds its deliveries until then.
+     */
     private void closeAt(String queue, int attempt) {
         queues.submit(vhost, queue, new QuorumCommand.CloseChannel(ref)).whenComplete((r, error) -> {
-            if (error != null && attempt < 5 && !(error instanceof BrokerException)) {
-                closeAt(queue, attempt + 1);
+            if (error != null && attempt < CLOSE_ATTEMPTS && !(error instanceof BrokerException)) {
+                CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
+                        .execute(() -> closeAt(queue, attempt + 1));
             } else if (error != null) {
                 log.warn("cluster: quorum queue '{}' did not hear that a channel closed ({}); its unacked deliveries"
                         + " come back when this node restarts", queue, error.getMessage());
