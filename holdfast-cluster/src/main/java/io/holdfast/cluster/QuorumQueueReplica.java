@@ -3,6 +3,7 @@ package io.holdfast.cluster;
 import io.holdfast.core.BrokerException;
 import io.holdfast.core.PropertiesRewriter;
 import io.holdfast.core.QuorumCommand;
+import io.holdfast.core.QuorumEffect;
 import io.holdfast.core.QuorumQueue;
 import io.holdfast.core.QuorumSnapshot;
 import java.io.ByteArrayOutputStream;
@@ -12,6 +13,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +68,23 @@ public final class QuorumQueueReplica implements ReplicatedState {
             // the state has moved on; a listener's failure must not make this replica answer differently
             LOG.error("cluster: queue {} listener failed on {}", queue.definition().name(), c, e);
         }
-        return QuorumCommandCodec.encodeResult(outcome);
+        return QuorumCommandCodec.encodeResult(forSubmitter(outcome));
+    }
+
+    /**
+     * What the submitter's reply carries: the confirms and nacks of its publishes and a basic.get's delivery, not the
+     * deliveries to consumers, dead-letters and quarantines the command caused (every replica's listener hears those,
+     * and their bodies would travel back to the submitter with every ack for nothing). The same on every replica.
+     */
+    private static QuorumQueue.Outcome forSubmitter(QuorumQueue.Outcome outcome) {
+        List<QuorumEffect> kept = new ArrayList<>();
+        for (QuorumEffect e : outcome.effects()) {
+            if (e instanceof QuorumEffect.Confirm || e instanceof QuorumEffect.Nack
+                    || e instanceof QuorumEffect.Deliver d && d.consumerTag() == null) {
+                kept.add(e);
+            }
+        }
+        return kept.size() == outcome.effects().size() ? outcome : new QuorumQueue.Outcome(kept, outcome.count());
     }
 
     @Override

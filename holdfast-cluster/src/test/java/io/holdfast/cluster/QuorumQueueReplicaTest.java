@@ -48,6 +48,12 @@ class QuorumQueueReplicaTest {
         assertThat(r.effects()).containsExactly(new QuorumEffect.Confirm(PUBLISHER, 1));
         assertThat(heard).hasSize(2).first().isInstanceOfSatisfying(QuorumEffect.Deliver.class,
                 d -> assertThat(d.channel()).isEqualTo(CONSUMER));
+        QuorumCommandCodec.Result get = apply(new QuorumCommand.Get(CONSUMER, true), 3);
+        assertThat(get.effects()).as("a basic.get's delivery is the submitter's").isEmpty(); // nothing ready
+        QuorumCommandCodec.Result second = apply(enqueue(2, "b"), 4);
+        assertThat(second.effects()).as("the delivery it made is the listener's only")
+                .containsExactly(new QuorumEffect.Confirm(PUBLISHER, 2));
+        assertThat(heard).filteredOn(e -> e instanceof QuorumEffect.Deliver).hasSize(2);
     }
 
     @Test
