@@ -114,26 +114,29 @@ final class NodeEffects implements MetadataState.Effects, ChannelOutput {
 
     @Override
     public void bound(MetadataState.BindingDecl b) {
-        onBroker(b.vhost(), "bind '" + b.destination() + "' to exchange '" + b.source() + "'", ch -> {
-            var arguments = FieldTable.read(Unpooled.wrappedBuffer(b.arguments()));
-            if (b.toQueue()) {
-                engine.broker().topology().bindQueue(ch, b.destination(), b.source(), b.key(), arguments);
-            } else {
-                engine.broker().topology().bindExchange(ch, b.destination(), b.source(), b.key(), arguments);
-            }
-        });
+        binding(b, true);
     }
 
     @Override
     public void unbound(MetadataState.BindingDecl b) {
-        onBroker(b.vhost(), "unbind '" + b.destination() + "' from exchange '" + b.source() + "'", ch -> {
-            var arguments = FieldTable.read(Unpooled.wrappedBuffer(b.arguments()));
-            if (b.toQueue()) {
-                engine.broker().topology().unbindQueue(ch, b.destination(), b.source(), b.key(), arguments);
-            } else {
-                engine.broker().topology().unbindExchange(ch, b.destination(), b.source(), b.key(), arguments);
-            }
-        });
+        binding(b, false);
+    }
+
+    private void binding(MetadataState.BindingDecl b, boolean bind) {
+        onBroker(b.vhost(), (bind ? "bind '" : "unbind '") + b.destination() + "' and exchange '" + b.source() + "'",
+                ch -> {
+                    var arguments = FieldTable.read(Unpooled.wrappedBuffer(b.arguments()));
+                    var t = engine.broker().topology();
+                    if (b.toQueue() && bind) {
+                        t.bindQueue(ch, b.destination(), b.source(), b.key(), arguments);
+                    } else if (b.toQueue()) {
+                        t.unbindQueue(ch, b.destination(), b.source(), b.key(), arguments);
+                    } else if (bind) {
+                        t.bindExchange(ch, b.destination(), b.source(), b.key(), arguments);
+                    } else {
+                        t.unbindExchange(ch, b.destination(), b.source(), b.key(), arguments);
+                    }
+                });
     }
 
     /** Set once, before the metadata group starts applying. */
