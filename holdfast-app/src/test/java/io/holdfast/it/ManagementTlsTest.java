@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.holdfast.server.config.TlsConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The management HTTPS listener ({@code management.ssl.*}, as RabbitMQ's management plugin names them): the
  * same API over TLS 1.2/1.3, client certificates checked with {@code verify_peer}, and a plain HTTP client on
- * the HTTPS port costs only its own connection.
+ * the HTTPS port costs only its own connection. With the default {@code management.ssl.provider = auto} (OpenSSL
+ * on Linux x86-64); {@link JdkManagementTlsTest} runs the same with the JDK's engine.
  */
 class ManagementTlsTest {
     @TempDir
@@ -32,6 +34,8 @@ class ManagementTlsTest {
     private static TestCertificates certs;
     @RegisterExtension
     final LogLines tlsLog = LogLines.of("io.holdfast.server.tls.TlsErrors");
+    @RegisterExtension
+    final LogLines providerLog = LogLines.of("io.holdfast.server.tls.Tls");
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -39,10 +43,19 @@ class ManagementTlsTest {
         certs.signed("client", "/CN=guest", null, "ca");
     }
 
+    /** {@code management.ssl.provider} for this class's brokers. */
+    TlsConfig.Provider provider() {
+        return TlsConfig.Provider.AUTO;
+    }
 
+    /** What the provider's log line says it is. */
+    String providerInUse() {
+        return "OpenSSL (BoringSSL";
+    }
 
     private RunningBroker start(boolean verifyPeer) throws Exception {
-        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().managementTls(certs.serverTls(verifyPeer)).build());
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder()
+                .managementTls(certs.serverTls(verifyPeer).withProvider(provider())).build());
     }
 
     private static HttpResponse<String> overview(RunningBroker b, String clientCert) throws Exception {
@@ -59,6 +72,8 @@ class ManagementTlsTest {
     @Test
     void theManagementApiAnswersOverHttpsAndPlainHttpStaysAsConfigured() throws Exception {
         try (RunningBroker b = start(false)) {
+            assertThat(providerLog.count(m -> m.startsWith("management HTTPS TLS provider: " + providerInUse())))
+                    .isOne();
             HttpResponse<String> r = overview(b, null);
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).contains("\"product_name\"");

@@ -45,7 +45,8 @@ final class TestCertificates {
 
     /** The server side of a TLS listener on this CA: verify_peer and fail_if_no_peer_cert together, or neither. */
     TlsConfig serverTls(boolean verifyPeer) {
-        return new TlsConfig(null, 0, serverCert, serverKey, null, caCert, verifyPeer, verifyPeer);
+        return new TlsConfig(null, 0, serverCert, serverKey, null, caCert, verifyPeer, verifyPeer,
+                TlsConfig.Provider.AUTO);
     }
 
     /** A key and a certificate for {@code subject}, signed by the CA ("ca") or by itself (null). */
