@@ -18,14 +18,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The management HTTPS listener ({@code management.ssl.*}, as RabbitMQ's management plugin names them): the
  * same API over TLS 1.2/1.3, client certificates checked with {@code verify_peer}, and a plain HTTP client on
- * the HTTPS port costs only its own connection. With the default {@code management.ssl.provider = auto} (OpenSSL
- * on Linux x86-64); {@link JdkManagementTlsTest} runs the same with the JDK's engine.
+ * the HTTPS port costs only its own connection. Each test runs with {@code management.ssl.provider = auto} (the
+ * default: OpenSSL, which loads on Linux x86-64) and {@code jdk}.
  */
+@ParameterizedClass(name = "management.ssl.provider = {0}")
+@EnumSource(value = TlsConfig.Provider.class, names = {"AUTO", "JDK"})
 class ManagementTlsTest {
+    @Parameter
+    TlsConfig.Provider provider;
     @TempDir
     Path dir;
     @TempDir
@@ -43,19 +50,9 @@ class ManagementTlsTest {
         certs.signed("client", "/CN=guest", null, "ca");
     }
 
-    /** {@code management.ssl.provider} for this class's brokers. */
-    TlsConfig.Provider provider() {
-        return TlsConfig.Provider.AUTO;
-    }
-
-    /** What the provider's log line says it is. */
-    String providerInUse() {
-        return "OpenSSL (BoringSSL";
-    }
-
     private RunningBroker start(boolean verifyPeer) throws Exception {
         return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder()
-                .managementTls(certs.serverTls(verifyPeer).withProvider(provider())).build());
+                .managementTls(certs.serverTls(verifyPeer).withProvider(provider)).build());
     }
 
     private static HttpResponse<String> overview(RunningBroker b, String clientCert) throws Exception {
@@ -72,8 +69,8 @@ class ManagementTlsTest {
     @Test
     void theManagementApiAnswersOverHttpsAndPlainHttpStaysAsConfigured() throws Exception {
         try (RunningBroker b = start(false)) {
-            assertThat(providerLog.count(m -> m.startsWith("management HTTPS TLS provider: " + providerInUse())))
-                    .isOne();
+            assertThat(providerLog.count(m -> m.startsWith("management HTTPS TLS provider: "
+                    + TestCertificates.engineInLog(provider)))).isOne();
             HttpResponse<String> r = overview(b, null);
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).contains("\"product_name\"");

@@ -49,6 +49,11 @@ final class TestCertificates {
                 TlsConfig.Provider.AUTO);
     }
 
+    /** How a TLS listener's "TLS provider" log line names the engine that {@code p} gives here, Linux x86-64. */
+    static String engineInLog(TlsConfig.Provider p) {
+        return p == TlsConfig.Provider.JDK ? "the JDK's" : "OpenSSL (BoringSSL";
+    }
+
     /** A key and a certificate for {@code subject}, signed by the CA ("ca") or by itself (null). */
     Path signed(String name, String subject, String extension, String by) throws Exception {
         return signed(name, subject, extension, by, 2);

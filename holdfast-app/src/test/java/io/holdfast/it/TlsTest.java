@@ -22,14 +22,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}): TLS clients publish and consume,
- * anything that is not a good TLS handshake costs only its own connection and is logged once. With the default
- * {@code ssl_options.provider = auto}, which is OpenSSL on Linux x86-64; {@link JdkTlsTest} runs the same with
- * the JDK's engine.
+ * anything that is not a good TLS handshake costs only its own connection and is logged once. Each test runs
+ * with {@code ssl_options.provider = auto} (the default: OpenSSL, which loads on Linux x86-64) and {@code jdk}.
  */
+@ParameterizedClass(name = "ssl_options.provider = {0}")
+@EnumSource(value = TlsConfig.Provider.class, names = {"AUTO", "JDK"})
 class TlsTest {
+    @Parameter
+    TlsConfig.Provider provider;
     @TempDir
     Path dir;
     @TempDir
@@ -49,19 +55,9 @@ class TlsTest {
         certs.expired("expired", "/CN=guest");
     }
 
-    /** {@code ssl_options.provider} for this class's brokers. */
-    TlsConfig.Provider provider() {
-        return TlsConfig.Provider.AUTO;
-    }
-
-    /** What the provider's log line says it is. */
-    String providerInUse() {
-        return "OpenSSL (BoringSSL";
-    }
-
     private RunningBroker start(boolean verifyPeer) throws Exception {
         return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder()
-                .tls(certs.serverTls(verifyPeer).withProvider(provider())).build());
+                .tls(certs.serverTls(verifyPeer).withProvider(provider)).build());
     }
 
     private ConnectionFactory tlsFactory(RunningBroker b, String protocol, String clientCert) throws Exception {
@@ -86,7 +82,8 @@ class TlsTest {
     @Test
     void javaClientsPublishAndConsumeOverTls12And13() throws Exception {
         try (RunningBroker b = start(false)) {
-            assertThat(providerLog.count(m -> m.startsWith("AMQPS TLS provider: " + providerInUse()))).isOne();
+            assertThat(providerLog.count(m -> m.startsWith("AMQPS TLS provider: "
+                    + TestCertificates.engineInLog(provider)))).isOne();
             for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                 try (Connection c = tlsFactory(b, protocol, null).newConnection()) {
                     roundTrip(c);
@@ -95,19 +92,12 @@ class TlsTest {
         }
     }
 
-    /**
-     * The TLS 1.3 suite chosen for a Java client, which lists AES-256-GCM first. The JDK's engine takes the
-     * server's order; BoringSSL fixes its TLS 1.3 order (AES-GCM before ChaCha20 on a CPU with AES instructions)
-     * and takes the client's among those.
-     */
-    String tls13SuiteForAJavaClient() {
-        return "TLS_AES_256_GCM_SHA384";
-    }
-
     @Test
     void theServerChoosesAes128GcmThoughJavaClientsListAes256First() throws Exception {
+        // BoringSSL's TLS 1.3 suites are fixed, and among its AES-GCM ones it takes the client's order.
+        String tls13 = provider == TlsConfig.Provider.JDK ? "TLS_AES_128_GCM_SHA256" : "TLS_AES_256_GCM_SHA384";
         try (RunningBroker b = start(false)) {
-            for (String[] p : new String[][] {{"TLSv1.3", tls13SuiteForAJavaClient()},
+            for (String[] p : new String[][] {{"TLSv1.3", tls13},
                     {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}}) {
                 try (SSLSocket s = (SSLSocket) certs.clientContext(p[0], null).getSocketFactory()
                         .createSocket("127.0.0.1", b.server().tlsPort())) {
