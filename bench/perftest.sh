@@ -3,7 +3,7 @@
 # confirm latency, and the broker's CPU time per message.
 #
 #   bench/perftest.sh [--uri amqp://guest:guest@127.0.0.1:5674 --pid PID] [--seconds 30] [--profile] [--tls]
-#                     [--warmup N] [--user USER:PASSWORD] [scenario...]
+#                     [--tls-provider auto|openssl|jdk] [--warmup N] [--user USER:PASSWORD] [scenario...]
 #
 # Without --uri it builds Holdfast, starts it on port 5673 with a fresh data directory, and stops it
 # afterwards. With --uri it measures any broker (RabbitMQ for a side-by-side run in the same sitting);
@@ -27,6 +27,8 @@
 # --tls (Holdfast started here only) also gives it an AMQPS listener on 5674 with a throwaway RSA-2048
 # certificate made by openssl, and runs each scenario twice back to back: plaintext, then over TLS
 # (amqps://, TLS 1.3; PerfTest trusts any certificate on amqps), so the pair shares the machine's state.
+# --tls-provider sets that listener's ssl_options.provider (default auto: OpenSSL on Linux x86-64), to compare
+# the broker's two TLS engines in one sitting.
 # --warmup N first runs N seconds of the transient scenario against each URI, unreported, so the JIT has
 # compiled the hot paths (TLS's AES-GCM especially) before anything is measured; on a busy machine it matters.
 # --user USER:PASSWORD runs as that user instead of guest (creating it, with tags none and the permissions
@@ -41,6 +43,7 @@ pid=""
 seconds=30
 profile=0
 tls=0
+tls_provider=auto
 warmup=0
 user=""
 rate=()
@@ -53,6 +56,7 @@ while (($#)); do
     --rate) rate=(-r "$2"); shift 2 ;;
     --profile) profile=1; shift ;;
     --tls) tls=1; shift ;;
+    --tls-provider) tls_provider="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --user) user="$2"; shift 2 ;;
     *) scenarios+=("$1"); shift ;;
@@ -73,8 +77,8 @@ if [[ -z "$uri" ]]; then
   if ((tls)); then
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$data/server.key" -out "$data/server.pem" \
       -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2> /dev/null
-    printf 'listeners.ssl.default = 5674\nssl_options.certfile = %s\nssl_options.keyfile = %s\n' \
-      "$data/server.pem" "$data/server.key" > "$data/holdfast.conf"
+    printf 'listeners.ssl.default = 5674\nssl_options.certfile = %s\nssl_options.keyfile = %s\nssl_options.provider = %s\n' \
+      "$data/server.pem" "$data/server.key" "$tls_provider" > "$data/holdfast.conf"
     config=(--config "$data/holdfast.conf")
   fi
   "$root/holdfast" server --port 5673 --management-port 0 --data-dir "$data" "${config[@]}" \

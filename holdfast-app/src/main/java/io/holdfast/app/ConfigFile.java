@@ -105,6 +105,7 @@ final class ConfigFile {
                 case "ssl_options.verify" -> tls.put("verify", oneOf(key, value, "verify_peer", "verify_none"));
                 case "ssl_options.fail_if_no_peer_cert" -> tls.put("fail_if_no_peer_cert",
                         String.valueOf(bool(key, value)));
+                case "ssl_options.provider" -> tls.put("provider", oneOf(key, value, "auto", "openssl", "jdk"));
                 case "ssl_cert_login_from" -> security = security.withCertLoginFrom(switch (oneOf(key, value,
                         "distinguished_name", "common_name", "subject_alternative_name", "subject_alt_name")) {
                     case "common_name" -> SecurityConfig.CertLoginFrom.COMMON_NAME;
@@ -130,6 +131,8 @@ final class ConfigFile {
                         oneOf(key, value, "verify_peer", "verify_none"));
                 case "management.ssl.fail_if_no_peer_cert" -> managementTls.put("fail_if_no_peer_cert",
                         String.valueOf(bool(key, value)));
+                case "management.ssl.provider" -> managementTls.put("provider",
+                        oneOf(key, value, "auto", "openssl", "jdk"));
                 case "data_dir" -> b.dataDir(Path.of(value));
                 case "frame_max" -> b.frameMax((int) number(key, value, 4096, Integer.MAX_VALUE));
                 case "channel_max" -> b.channelMax((int) number(key, value, 1, 65535));
@@ -212,7 +215,8 @@ final class ConfigFile {
         private static TlsConfig tlsConfig(String address, int port, java.util.Map<String, String> keys) {
             return new TlsConfig(address, port, path(keys.get("certfile")), path(keys.get("keyfile")),
                     keys.get("password"), path(keys.get("cacertfile")), "verify_peer".equals(keys.get("verify")),
-                    Boolean.parseBoolean(keys.get("fail_if_no_peer_cert")));
+                    Boolean.parseBoolean(keys.get("fail_if_no_peer_cert")), TlsConfig.Provider.valueOf(
+                            keys.getOrDefault("provider", "auto").toUpperCase(Locale.ROOT)));
         }
 
         private static Path path(String value) {

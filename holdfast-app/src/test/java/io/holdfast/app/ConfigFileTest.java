@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.core.ConsumerTimeoutAction;
 import io.holdfast.server.config.SecurityConfig;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.TlsConfig;
 import io.holdfast.store.FsyncPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,28 @@ class ConfigFileTest {
         assertThat(c.tls().failIfNoPeerCert()).isTrue();
         assertThat(c.managementHealthOpen()).isTrue();
         assertThat(load("heartbeat = 10\n").tls()).as("no TLS listener by default").isNull();
+    }
+
+    @Test
+    void theTlsProviderIsAutoUnlessSetForEachListener() throws Exception {
+        String files = """
+                listeners.ssl.default = 5671
+                ssl_options.certfile = /etc/holdfast/server.pem
+                ssl_options.keyfile = /etc/holdfast/server.key
+                management.ssl.port = 15671
+                management.ssl.certfile = /etc/holdfast/server.pem
+                management.ssl.keyfile = /etc/holdfast/server.key
+                """;
+        ServerConfig defaults = load(files);
+        assertThat(defaults.tls().provider()).isEqualTo(TlsConfig.Provider.AUTO);
+        assertThat(defaults.managementTls().provider()).isEqualTo(TlsConfig.Provider.AUTO);
+        ServerConfig set = load(files + "ssl_options.provider = openssl\nmanagement.ssl.provider = jdk\n");
+        assertThat(set.tls().provider()).isEqualTo(TlsConfig.Provider.OPENSSL);
+        assertThat(set.managementTls().provider()).isEqualTo(TlsConfig.Provider.JDK);
+        assertThatThrownBy(() -> load("ssl_options.provider = boringssl\n"))
+                .hasMessageContaining("ssl_options.provider must be one of auto, openssl, jdk, got 'boringssl'");
+        assertThatThrownBy(() -> load("management.ssl.provider = OpenSSL\n"))
+                .hasMessageContaining("management.ssl.provider must be one of auto, openssl, jdk");
     }
 
     @Test

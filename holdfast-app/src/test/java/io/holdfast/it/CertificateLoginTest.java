@@ -23,13 +23,22 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * SASL EXTERNAL (RabbitMQ's rabbitmq_auth_mechanism_ssl): a client with a verified TLS certificate logs in as
  * the user its certificate names ({@code ssl_cert_login_from}), without a password; that user must exist and
- * the vhost permissions apply. Offered only on a TLS connection with a verified certificate.
+ * the vhost permissions apply. Offered only on a TLS connection with a verified certificate. Each test runs with
+ * {@code ssl_options.provider = auto} (the default: OpenSSL, which loads on Linux x86-64) and {@code jdk}, whose
+ * engines hand over the peer certificate differently.
  */
+@ParameterizedClass(name = "ssl_options.provider = {0}")
+@EnumSource(value = TlsConfig.Provider.class, names = {"AUTO", "JDK"})
 class CertificateLoginTest {
+    @Parameter
+    TlsConfig.Provider provider;
     @TempDir
     Path dir;
     @TempDir
@@ -53,7 +62,8 @@ class CertificateLoginTest {
     }
 
     private RunningBroker start(SecurityConfig login) throws Exception {
-        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, true, false);
+        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, true, false,
+                provider);
         SecurityConfig security = login.withAuthMechanisms(List.of("PLAIN", "AMQPLAIN", "EXTERNAL"));
         return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(tls).security(security).build());
     }
@@ -228,7 +238,8 @@ class CertificateLoginTest {
 
     @Test
     void externalIsNotOfferedUnlessConfigured() throws Exception {
-        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, true, false);
+        TlsConfig tls = new TlsConfig(null, 0, certs.serverCert, certs.serverKey, null, certs.caCert, true, false,
+                provider);
         try (RunningBroker b = RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(tls).build())) {
             addUser(b, "CN=alice,OU=Orders,O=Holdfast", true);
             ConnectionFactory f = external(b, "alice");

@@ -64,6 +64,12 @@ final class ChildBroker implements AutoCloseable {
 
     /** As {@link #spawn(Path, Path, Path)}, with a maximum heap of {@code maxHeap} ({@code -Xmx}'s syntax). */
     static ChildBroker spawn(Path dataDir, Path config, Path logFile, String maxHeap) throws IOException {
+        return spawn(dataDir, config, logFile, maxHeap, List.of());
+    }
+
+    /** As {@link #spawn(Path, Path, Path, String)}, with more JVM options ({@code -Dname=value}) before the class. */
+    static ChildBroker spawn(Path dataDir, Path config, Path logFile, String maxHeap, List<String> jvmOptions)
+            throws IOException {
         URL logback = ChildBroker.class.getResource("/child-broker-logback.xml");
         if (logback == null) {
             throw new IllegalStateException("child-broker-logback.xml is not on the test classpath");
@@ -71,8 +77,9 @@ final class ChildBroker implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-ea", "-Xmx" + maxHeap, "-XX:+UseSerialGC",
-                "-Dlogback.configurationFile=" + logback,
-                "-cp", System.getProperty("java.class.path"),
+                "-Dlogback.configurationFile=" + logback));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "io.holdfast.app.Main", "server", "--port", "0", "--management-port", "0",
                 "--data-dir", dataDir.toString()));
         if (config != null) {

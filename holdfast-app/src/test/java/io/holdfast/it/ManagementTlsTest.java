@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.holdfast.server.config.TlsConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,13 +18,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The management HTTPS listener ({@code management.ssl.*}, as RabbitMQ's management plugin names them): the
  * same API over TLS 1.2/1.3, client certificates checked with {@code verify_peer}, and a plain HTTP client on
- * the HTTPS port costs only its own connection.
+ * the HTTPS port costs only its own connection. Each test runs with {@code management.ssl.provider = auto} (the
+ * default: OpenSSL, which loads on Linux x86-64) and {@code jdk}.
  */
+@ParameterizedClass(name = "management.ssl.provider = {0}")
+@EnumSource(value = TlsConfig.Provider.class, names = {"AUTO", "JDK"})
 class ManagementTlsTest {
+    @Parameter
+    TlsConfig.Provider provider;
     @TempDir
     Path dir;
     @TempDir
@@ -32,6 +41,8 @@ class ManagementTlsTest {
     private static TestCertificates certs;
     @RegisterExtension
     final LogLines tlsLog = LogLines.of("io.holdfast.server.tls.TlsErrors");
+    @RegisterExtension
+    final LogLines providerLog = LogLines.of("io.holdfast.server.tls.Tls");
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -39,10 +50,9 @@ class ManagementTlsTest {
         certs.signed("client", "/CN=guest", null, "ca");
     }
 
-
-
     private RunningBroker start(boolean verifyPeer) throws Exception {
-        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().managementTls(certs.serverTls(verifyPeer)).build());
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder()
+                .managementTls(certs.serverTls(verifyPeer).withProvider(provider)).build());
     }
 
     private static HttpResponse<String> overview(RunningBroker b, String clientCert) throws Exception {
@@ -59,6 +69,8 @@ class ManagementTlsTest {
     @Test
     void theManagementApiAnswersOverHttpsAndPlainHttpStaysAsConfigured() throws Exception {
         try (RunningBroker b = start(false)) {
+            assertThat(providerLog.count(m -> m.startsWith("management HTTPS TLS provider: "
+                    + TestCertificates.engineInLog(provider)))).isOne();
             HttpResponse<String> r = overview(b, null);
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).contains("\"product_name\"");

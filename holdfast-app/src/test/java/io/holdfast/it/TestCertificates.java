@@ -45,7 +45,13 @@ final class TestCertificates {
 
     /** The server side of a TLS listener on this CA: verify_peer and fail_if_no_peer_cert together, or neither. */
     TlsConfig serverTls(boolean verifyPeer) {
-        return new TlsConfig(null, 0, serverCert, serverKey, null, caCert, verifyPeer, verifyPeer);
+        return new TlsConfig(null, 0, serverCert, serverKey, null, caCert, verifyPeer, verifyPeer,
+                TlsConfig.Provider.AUTO);
+    }
+
+    /** How a TLS listener's "TLS provider" log line names the engine that {@code p} gives here, Linux x86-64. */
+    static String engineInLog(TlsConfig.Provider p) {
+        return p == TlsConfig.Provider.JDK ? "the JDK's" : "OpenSSL (BoringSSL";
     }
 
     /** A key and a certificate for {@code subject}, signed by the CA ("ca") or by itself (null). */

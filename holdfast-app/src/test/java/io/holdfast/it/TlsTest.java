@@ -9,6 +9,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
+import io.holdfast.server.config.TlsConfig;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +22,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The AMQPS listener ({@code listeners.ssl.default}, {@code ssl_options.*}): TLS clients publish and consume,
- * anything that is not a good TLS handshake costs only its own connection and is logged once.
+ * anything that is not a good TLS handshake costs only its own connection and is logged once. Each test runs
+ * with {@code ssl_options.provider = auto} (the default: OpenSSL, which loads on Linux x86-64) and {@code jdk}.
  */
+@ParameterizedClass(name = "ssl_options.provider = {0}")
+@EnumSource(value = TlsConfig.Provider.class, names = {"AUTO", "JDK"})
 class TlsTest {
+    @Parameter
+    TlsConfig.Provider provider;
     @TempDir
     Path dir;
     @TempDir
@@ -35,6 +44,8 @@ class TlsTest {
     private static TestCertificates certs;
     @RegisterExtension
     final LogLines tlsLog = LogLines.of("io.holdfast.server.tls.TlsErrors");
+    @RegisterExtension
+    final LogLines providerLog = LogLines.of("io.holdfast.server.tls.Tls");
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -45,7 +56,8 @@ class TlsTest {
     }
 
     private RunningBroker start(boolean verifyPeer) throws Exception {
-        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder().tls(certs.serverTls(verifyPeer)).build());
+        return RunningBroker.start(dir.resolve("data"), c -> c.toBuilder()
+                .tls(certs.serverTls(verifyPeer).withProvider(provider)).build());
     }
 
     private ConnectionFactory tlsFactory(RunningBroker b, String protocol, String clientCert) throws Exception {
@@ -70,6 +82,8 @@ class TlsTest {
     @Test
     void javaClientsPublishAndConsumeOverTls12And13() throws Exception {
         try (RunningBroker b = start(false)) {
+            assertThat(providerLog.count(m -> m.startsWith("AMQPS TLS provider: "
+                    + TestCertificates.engineInLog(provider)))).isOne();
             for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                 try (Connection c = tlsFactory(b, protocol, null).newConnection()) {
                     roundTrip(c);
@@ -80,8 +94,10 @@ class TlsTest {
 
     @Test
     void theServerChoosesAes128GcmThoughJavaClientsListAes256First() throws Exception {
+        // BoringSSL's TLS 1.3 suites are fixed, and among its AES-GCM ones it takes the client's order.
+        String tls13 = provider == TlsConfig.Provider.JDK ? "TLS_AES_128_GCM_SHA256" : "TLS_AES_256_GCM_SHA384";
         try (RunningBroker b = start(false)) {
-            for (String[] p : new String[][] {{"TLSv1.3", "TLS_AES_128_GCM_SHA256"},
+            for (String[] p : new String[][] {{"TLSv1.3", tls13},
                     {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}}) {
                 try (SSLSocket s = (SSLSocket) certs.clientContext(p[0], null).getSocketFactory()
                         .createSocket("127.0.0.1", b.server().tlsPort())) {
@@ -95,14 +111,17 @@ class TlsTest {
     }
 
     @Test
-    void tlsOlderThan12IsRefused() throws Exception {
-        try (RunningBroker b = start(false);
-             SSLSocket s = (SSLSocket) certs.clientContext("TLS", null).getSocketFactory()
-                     .createSocket("127.0.0.1", b.server().tlsPort())) {
-            s.setEnabledProtocols(new String[] {"TLSv1.1"});
-            assertThatThrownBy(s::startHandshake).isInstanceOf(javax.net.ssl.SSLException.class);
-        } catch (IllegalArgumentException jvmWithoutTls11) {
-            // this JVM cannot even offer TLS 1.1: nothing to refuse
+    void tlsOlderThan12IsRefusedWithAProtocolVersionAlertAndTheReasonLogged() throws Exception {
+        // openssl's client, because the JDK's will not even send a TLS 1.1 hello
+        try (RunningBroker b = start(false)) {
+            Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + b.server().tlsPort(),
+                    "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0").redirectErrorStream(true).start();
+            client.getOutputStream().close();
+            String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(output).contains("alert protocol version");
+            await().atMost(Duration.ofSeconds(5)).until(() -> tlsLog.count(
+                    m -> m.contains("TLS handshake failed") && m.contains("protocol")) == 1);
         }
     }
 

@@ -60,7 +60,7 @@ public final class AmqpListener implements AutoCloseable, ClientConnections {
         serverChannel = bind(config.bindAddress(), config.port(), null);
         if (config.tls() != null) {
             TlsConfig tls = config.tls();
-            SslContext context = Tls.serverContext(tls, "ssl_options");
+            SslContext context = Tls.serverContext(tls, "ssl_options", "AMQPS");
             tlsChannel = bind(tls.bindAddress() != null ? tls.bindAddress() : config.bindAddress(), tls.port(), context);
         }
     }

@@ -15,13 +15,27 @@ import java.nio.file.Path;
  *                         ({@code ssl_options.cacertfile})
  * @param verifyPeer       {@code ssl_options.verify = verify_peer}: ask clients for a certificate and check it
  * @param failIfNoPeerCert {@code ssl_options.fail_if_no_peer_cert}: refuse a client without one
+ * @param provider         {@code ssl_options.provider}, Holdfast's own key: which TLS engine
  */
 public record TlsConfig(String bindAddress, int port, Path certFile, Path keyFile, String keyPassword,
-                        Path caCertFile, boolean verifyPeer, boolean failIfNoPeerCert) {
+                        Path caCertFile, boolean verifyPeer, boolean failIfNoPeerCert, Provider provider) {
     /** RabbitMQ's AMQPS port. */
     public static final int DEFAULT_PORT = 5671;
 
+    /** The TLS engine of a listener ({@code ssl_options.provider}, {@code management.ssl.provider}). */
+    public enum Provider {
+        /** OpenSSL where netty-tcnative loads (the bundled BoringSSL is for Linux x86-64), else the JDK's. */
+        AUTO,
+        /** OpenSSL (BoringSSL through netty-tcnative), or the listener does not start. */
+        OPENSSL,
+        /** The JDK's own engine. */
+        JDK
+    }
+
     public TlsConfig {
+        if (provider == null) {
+            throw new IllegalArgumentException("a TLS listener needs a provider (auto, openssl or jdk)");
+        }
         if (certFile == null || keyFile == null) {
             throw new IllegalArgumentException("a TLS listener needs ssl_options.certfile and ssl_options.keyfile");
         }
@@ -37,6 +51,11 @@ public record TlsConfig(String bindAddress, int port, Path certFile, Path keyFil
 
     public TlsConfig withPort(int newPort) {
         return new TlsConfig(bindAddress, newPort, certFile, keyFile, keyPassword, caCertFile, verifyPeer,
-                failIfNoPeerCert);
+                failIfNoPeerCert, provider);
+    }
+
+    public TlsConfig withProvider(Provider newProvider) {
+        return new TlsConfig(bindAddress, port, certFile, keyFile, keyPassword, caCertFile, verifyPeer,
+                failIfNoPeerCert, newProvider);
     }
 }

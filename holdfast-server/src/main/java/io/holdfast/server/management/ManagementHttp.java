@@ -172,7 +172,7 @@ public final class ManagementHttp implements AutoCloseable {
         if (tls == null) {
             return;
         }
-        SslContext context = Tls.serverContext(tls, "management.ssl");
+        SslContext context = Tls.serverContext(tls, "management.ssl", "management HTTPS");
         String address = tls.bindAddress() != null ? tls.bindAddress() : config.managementBindAddress();
         try {
             tlsListener = bind(new InetSocketAddress(address, tls.port()), context);

@@ -5,6 +5,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.nio.channels.ClosedChannelException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +66,34 @@ public final class TlsErrors extends ChannelInboundHandlerAdapter {
                     ctx.channel().remoteAddress(), listener, plainClient, listener);
         } else {
             log.warn("closing connection from {} on the {} listener: TLS handshake failed: {}",
-                    ctx.channel().remoteAddress(), listener, c.getMessage());
+                    ctx.channel().remoteAddress(), listener, reason(c));
         }
+    }
+
+    /** Netty's wrapper around OpenSSL's handshake failure; the reason, if any, is a cause. */
+    private static final String OPENSSL_WRAPPER = "General OpenSslEngine problem";
+    /** An OpenSSL (BoringSSL) error string: {@code error:100000c0:SSL routines:OPENSSL_internal:REASON_CODE}. */
+    private static final Pattern OPENSSL_ERROR = Pattern.compile("error:[0-9a-fA-F]+:[^:]*:[^:]*:([A-Z0-9_]+)");
+
+    /**
+     * Why a handshake failed, the same under both engines: the first message in the cause chain that says more
+     * than a wrapper (the JDK's trust manager's reason, such as {@code validity check failed}, is a cause under
+     * OpenSSL), an OpenSSL reason code in words with the code after it. Package-private for tests.
+     */
+    static String reason(Throwable failure) {
+        if (failure instanceof ClosedChannelException) {
+            return "the connection closed before the handshake finished";
+        }
+        for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            String m = c.getMessage();
+            if (m == null || m.isBlank() || m.equals(OPENSSL_WRAPPER)) {
+                continue;
+            }
+            Matcher code = OPENSSL_ERROR.matcher(m);
+            return code.matches()
+                    ? code.group(1).toLowerCase(Locale.ROOT).replace('_', ' ') + " (OpenSSL " + code.group(1) + ")"
+                    : m;
+        }
+        return failure.getClass().getSimpleName();
     }
 }
