@@ -23,7 +23,7 @@ public final class BrokerException extends RuntimeException {
         return new BrokerException(ErrorCode.PRECONDITION_FAILED, text);
     }
 
-    public static BrokerException accessRefused(String text) {
+    static BrokerException accessRefused(String text) {
         return new BrokerException(ErrorCode.ACCESS_REFUSED, text);
     }
 }

@@ -134,11 +134,7 @@ public final class Topology {
             q.used(broker.clockMillis()); // as RabbitMQ: any declaration, passive too, renews an x-expires lease
             return ok(ch, q);
         }
-        if (name.isEmpty()) {
-            name = broker.generateName("amq.gen-");
-        } else if (name.startsWith("amq.")) {
-            throw BrokerException.accessRefused("queue name '" + name + "' contains reserved prefix 'amq.*'");
-        }
+        name = newQueueName(name);
         Queue existing = v.queue(name);
         if (existing != null) {
             // RabbitMQ's "strict" check: the other exclusive flag is a lock conflict (405), not an inequivalence.
@@ -163,6 +159,22 @@ public final class Topology {
             broker.durableTopologyChanged();
         }
         return ok(ch, q);
+    }
+
+    /**
+     * The name a non-passive queue.declare of {@code requested} gives its queue: line breaks dropped, a generated
+     * {@code amq.gen-} name for an empty one; 403 for another name in the reserved {@code amq.} prefix. For a
+     * declaration carried out elsewhere (a quorum queue, declared through the cluster) as for one made here.
+     */
+    public String newQueueName(String requested) {
+        String name = stripLineBreaks(requested);
+        if (name.isEmpty()) {
+            return broker.generateName("amq.gen-");
+        }
+        if (name.startsWith("amq.")) {
+            throw BrokerException.accessRefused("queue name '" + name + "' contains reserved prefix 'amq.*'");
+        }
+        return name;
     }
 
     private static DeclareOk ok(ChannelState ch, Queue q) {

@@ -243,11 +243,7 @@ final class ServerChannel implements ChannelOutput {
         } else if (m instanceof BasicRecoverAsync r) {
             requeueAll(r.requeue());
         } else if (m instanceof QueueDeclare d && declaresQuorum(d)) {
-            String name = PermissionGate.clean(d.queue()).isEmpty() ? "amq.gen-"
-                    + broker.generateConsumerTag().substring("amq.ctag-".length()) : PermissionGate.clean(d.queue());
-            if (name.startsWith("amq.") && !d.queue().isEmpty()) {
-                throw BrokerException.accessRefused("queue name '" + name + "' contains reserved prefix 'amq.*'");
-            }
+            String name = t.newQueueName(d.queue());
             QuorumQueueRules.checkDeclare(session.vhost, name, d.durable(), d.exclusive(), d.autoDelete(),
                     d.arguments());
             awaitCluster(m, session.engine.quorumQueues().declare(session.vhost, name, d.arguments()), () -> {
@@ -260,9 +256,9 @@ final class ServerChannel implements ChannelOutput {
             Topology.DeclareOk ok = t.declareQueue(state, d.queue(), d.passive(), d.durable(), d.exclusive(),
                     d.autoDelete(), d.arguments());
             if (!d.nowait()) {
-                QuorumQueues.Counts counts = quorumCounts(ok.queue());
-                reply(counts == null ? new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount())
-                        : new QueueDeclareOk(ok.queue(), counts.messages(), counts.consumers()));
+                Broker.ReplicatedQueues.ReplicaView replica = replicaView(ok.queue());
+                reply(replica == null ? new QueueDeclareOk(ok.queue(), ok.messageCount(), ok.consumerCount())
+                        : new QueueDeclareOk(ok.queue(), replica.ready(), replica.consumers()));
             }
         } else if (m instanceof QueueBind b) {
             t.bindQueue(state, b.queue(), b.exchange(), b.routingKey(), b.arguments());
@@ -313,17 +309,17 @@ final class ServerChannel implements ChannelOutput {
             }
         } else if (m instanceof QueueDelete d && isQuorum(d.queue())) {
             String name = state.queueNamed(d.queue());
-            QuorumQueues.Counts counts = quorumCounts(name);
+            Broker.ReplicatedQueues.ReplicaView replica = replicaView(name);
             String what = "queue '" + name + "' in vhost '" + session.vhost + "'";
-            if (d.ifUnused() && counts.consumers() > 0) {
+            if (d.ifUnused() && replica.consumers() > 0) {
                 throw BrokerException.precondition(what + " in use");
             }
-            if (d.ifEmpty() && counts.messages() > 0) {
+            if (d.ifEmpty() && replica.ready() > 0) {
                 throw BrokerException.precondition(what + " is not empty");
             }
             awaitCluster(m, session.engine.quorumQueues().delete(session.vhost, name), () -> {
                 if (!d.nowait()) {
-                    reply(new QueueDeleteOk(counts.messages()));
+                    reply(new QueueDeleteOk(replica.ready()));
                 }
             }, () -> { });
         } else if (m instanceof QueueDelete d) {
@@ -456,9 +452,14 @@ final class ServerChannel implements ChannelOutput {
         if (session.engine.quorumQueues() == null) {
             return false;
         }
-        VirtualHost v = broker.virtualHost(session.vhost);
-        Queue q = v == null ? null : v.queue(state.queueNamed(PermissionGate.clean(name)));
+        Queue q = queueNamed(name);
         return q != null && broker.replicated(q);
+    }
+
+    /** The queue a method names ({@code ""}: the last declared one), or null if there is none. */
+    private Queue queueNamed(String name) {
+        VirtualHost v = broker.virtualHost(session.vhost);
+        return v == null ? null : v.queue(state.queueNamed(PermissionGate.clean(name)));
     }
 
     /** A durable exchange: one every node of a cluster has (the predeclared ones, and those the cluster declared). */
@@ -476,9 +477,10 @@ final class ServerChannel implements ChannelOutput {
         return v != null && v.queue(PermissionGate.clean(d.queue())) == null;
     }
 
-    /** The replica's counts of a quorum queue, or null for any other queue. */
-    private QuorumQueues.Counts quorumCounts(String name) {
-        return isQuorum(name) ? session.engine.quorumQueues().counts(session.vhost, state.queueNamed(name)) : null;
+    /** What this node's replica of a quorum queue knows, or null for any other queue. */
+    private Broker.ReplicatedQueues.ReplicaView replicaView(String name) {
+        Queue q = queueNamed(name);
+        return q == null ? null : broker.replicaView(q);
     }
 
     private QuorumChannel quorum() {

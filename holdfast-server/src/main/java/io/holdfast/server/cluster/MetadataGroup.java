@@ -19,7 +19,6 @@ import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import io.holdfast.cluster.ReplicatedState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,7 +56,6 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
     public static final String GROUP_NAME = "metadata";
     private static final Logger log = LoggerFactory.getLogger(MetadataGroup.class);
     private static final long BOOTSTRAP_RETRY_MILLIS = 1000;
-    private static final int PROBE_TIMEOUT_MILLIS = 250;
 
     private final ClusterSettings settings;
     private final ReplicaGroup group;
@@ -281,13 +279,16 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
 
     // ---- visibility ----
 
-    /** The cluster as this node sees it; probes the other nodes' peer ports (a fraction of a second at most). */
+    /**
+     * The cluster as this node sees it: a member is running if it is this node or its peer port answered the last
+     * probe (see {@link QuorumGroups}: every second), so a look never waits on a node that is down.
+     */
     public ClusterStatus status() throws IOException {
         GroupStatus g = node.groupStatus(group);
         List<ClusterStatus.Member> members = new ArrayList<>();
         for (ClusterSettings.Node n : settings.nodes()) {
             members.add(new ClusterStatus.Member(n.name(), n.address(),
-                    n.name().equals(settings.nodeName()) || accepts(n, PROBE_TIMEOUT_MILLIS)));
+                    n.name().equals(settings.nodeName()) || quorum.answers(n.name())));
         }
         return new ClusterStatus(settings.nodeName(), members, GROUP_NAME, g.leaderId(), g.term(), g.commitIndex(),
                 g.appliedIndex(), new TreeMap<>(g.followerLag()), quorum.statuses());
@@ -301,16 +302,6 @@ public final class MetadataGroup implements AccessReplication, ReplicatedTopolog
             out.put(QuorumGroups.groupName(q.vhost(), q.name()), q.raft());
         }
         return out;
-    }
-
-    /** Whether {@code n}'s peer port takes a connection within {@code timeoutMillis}. */
-    static boolean accepts(ClusterSettings.Node n, int timeoutMillis) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(n.host(), n.port()), timeoutMillis);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** Stops proposing, fails waiting changes and closes the Raft server (about a second). */

@@ -24,6 +24,8 @@ import io.holdfast.server.engine.ReplicatedTopology;
 import io.holdfast.server.persistence.WriteBarrier;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -365,9 +367,6 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         if (h == null) {
             return notHosted(vhost, name);
         }
-        if (command instanceof QuorumCommand.Enqueue) {
-            return submitTo(h, command); // a publish names no channel: it need not wait for the previous run's end
-        }
         CompletableFuture<Result> result = new CompletableFuture<>();
         h.ready().run(() -> submitTo(h, command).whenComplete((r, error) -> {
             if (error != null) {
@@ -389,15 +388,6 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
             QuorumCommandCodec.Result r = QuorumCommandCodec.decodeResult(bytes);
             return new Result(r.refusal(), r.count(), r.effects());
         });
-    }
-
-    @Override
-    public Counts counts(String vhost, String name) {
-        Hosted h = hosted.get(key(vhost, name));
-        if (h == null) {
-            return new Counts(0, 0, 0);
-        }
-        return new Counts(h.replica().messageCount(), h.replica().unackedCount(), h.replica().consumerCount());
     }
 
     // ---- Broker.ReplicatedQueues: the broker thread, inside a publish ----
@@ -426,10 +416,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                         error.getMessage());
             }
             if (barrier != null) {
-                engine.loop().execute(() -> {
-                    barrier.writeFinished(confirmed);
-                    engine.afterCommand();
-                });
+                engine.loop().execute(() -> barrier.writeFinished(confirmed));
             }
         });
     }
@@ -567,7 +554,7 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
                 if (n.name().equals(node())) {
                     continue;
                 }
-                if (MetadataGroup.accepts(n, PROBE_TIMEOUT_MILLIS)) {
+                if (accepts(n, PROBE_TIMEOUT_MILLIS)) {
                     downSince.remove(n.name());
                     declaredDown.remove(n.name());
                     continue;
@@ -598,6 +585,21 @@ final class QuorumGroups implements QuorumQueues, Broker.ReplicatedQueues {
         } catch (RuntimeException e) {
             log.warn("cluster: the quorum queue watcher failed: {}", e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code n}'s peer port takes a connection within {@code timeoutMillis}. */
+    private static boolean accepts(ClusterSettings.Node n, int timeoutMillis) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(n.host(), n.port()), timeoutMillis);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Whether {@code node}'s peer port answered the last probe (true until the first one has run). */
+    boolean answers(String node) {
+        return !downSince.containsKey(node);
     }
 
     void close() {

@@ -42,20 +42,16 @@ public interface QuorumQueues {
     CompletableFuture<Void> delete(String vhost, String name);
 
     /**
-     * Sends {@code command} to the queue's group once this node's replica is ready (see {@link #ready}); completes
+     * Sends {@code command} to the queue's group, in submission order, once this node's previous run was declared gone
+     * to the queue (at once if it was); completes
      * with what the group's leader made of it: its refusal, or its count and effects. Fails with a
      * {@link BrokerException} 404 if the queue is not hosted here, or with the cluster's exception when the
      * command was not committed in time (its fate then unknown).
      */
     CompletableFuture<Result> submit(String vhost, String name, QuorumCommand command);
 
-    /** This node's replica's counts now (it may lag the leader by a few entries); zeros if not hosted. */
-    Counts counts(String vhost, String name);
-
     /** What a command did: {@code refusal} is null if it took effect. */
     record Result(BrokerException refusal, int count, List<QuorumEffect> effects) {}
-
-    record Counts(int messages, int unacked, int consumers) {}
 
     /** Hears, on the broker thread, what a queue applied that concerns one channel of this node. */
     interface ChannelListener {

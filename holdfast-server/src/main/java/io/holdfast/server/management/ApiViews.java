@@ -40,19 +40,18 @@ final class ApiViews {
                     Map<String, Object> arguments, int consumers, long ready, long unacked, long readyBytes, long held,
                     MessageRates.Counts counts, Broker.ReplicatedQueues.ReplicaView replica) {
         static QueueRow of(Queue q) {
-            return new QueueRow(q.name(), q.vhost(), q.durable(), q.autoDelete(), q.exclusive(), ApiViews.arguments(q.arguments()),
-                    q.consumerCount(), q.readyCount(), q.unackedCount(), q.readyBytes(), q.heldCount(), ApiViews.counts(q),
-                    null);
+            return of(q, Figures.local(q));
         }
 
         /** As {@link #of(Queue)}; a quorum queue of a cluster node shows its replica's counts, leader and members. */
         static QueueRow of(Broker b, Queue q) {
-            Broker.ReplicatedQueues.ReplicaView r = b.replicaView(q);
-            if (r == null) {
-                return of(q);
-            }
-            return new QueueRow(q.name(), q.vhost(), true, false, false, ApiViews.arguments(q.arguments()),
-                    r.consumers(), r.ready(), r.unacked(), 0, 0, ApiViews.counts(q), r);
+            return of(q, Figures.of(b, q));
+        }
+
+        private static QueueRow of(Queue q, Figures f) {
+            return new QueueRow(q.name(), q.vhost(), q.durable(), q.autoDelete(), q.exclusive(),
+                    ApiViews.arguments(q.arguments()), (int) f.consumers(), f.ready(), f.unacked(), f.readyBytes(),
+                    f.held(), ApiViews.counts(q), f.replica());
         }
 
         Map<String, Object> view() {
@@ -89,6 +88,26 @@ final class ApiViews {
             Map<String, Object> m = view();
             m.put("message_stats", rates.queueStats(vhost, name, counts));
             return m;
+        }
+    }
+
+    /**
+     * A queue's figures as this node knows them, for every view that counts messages (the queue list, the overview,
+     * the metrics): a quorum queue's are its replica's here, since the broker's queue of that name only routes.
+     * Broker thread.
+     *
+     * @param replica the quorum queue's replica, or null for a queue of this broker's
+     */
+    record Figures(long ready, long unacked, long consumers, long held, long pagedOut, long readyBytes,
+                   Broker.ReplicatedQueues.ReplicaView replica) {
+        static Figures of(Broker b, Queue q) {
+            Broker.ReplicatedQueues.ReplicaView r = b.replicaView(q);
+            return r == null ? local(q) : new Figures(r.ready(), r.unacked(), r.consumers(), 0, 0, 0, r);
+        }
+
+        static Figures local(Queue q) {
+            return new Figures(q.readyCount(), q.unackedCount(), q.consumerCount(), q.heldCount(), q.pagedOutCount(),
+                    q.readyBytes(), null);
         }
     }
 

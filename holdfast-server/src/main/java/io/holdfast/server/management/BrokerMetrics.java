@@ -149,12 +149,9 @@ final class BrokerMetrics {
 
     /** One queue's figures: a quorum queue's from this node's replica of it. */
     private static QueueMetrics.Sample sample(Broker b, VirtualHost v, Queue q) {
-        Broker.ReplicatedQueues.ReplicaView r = b.replicaView(q);
-        if (r != null) {
-            return new QueueMetrics.Sample(v.name(), q.name(), r.ready(), r.unacked(), r.consumers(), 0, 0);
-        }
-        return new QueueMetrics.Sample(v.name(), q.name(), q.readyCount(), q.unackedCount(), q.consumerCount(),
-                q.heldCount(), q.pagedOutCount());
+        ApiViews.Figures f = ApiViews.Figures.of(b, q);
+        return new QueueMetrics.Sample(v.name(), q.name(), f.ready(), f.unacked(), f.consumers(), f.held(),
+                f.pagedOut());
     }
 
     private static Snapshot read(Broker b, JournalStore store, boolean perQueue) {

@@ -79,10 +79,11 @@ final class OverviewApi {
                 exchanges++;
             }
             for (Queue q : v.queues()) {
+                ApiViews.Figures f = ApiViews.Figures.of(broker, q);
                 queues++;
-                consumers += q.consumerCount();
-                ready += q.readyCount();
-                unacked += q.unackedCount();
+                consumers += f.consumers();
+                ready += f.ready();
+                unacked += f.unacked();
             }
             out.add(new VhostTotals(v.name(), exchanges, queues, consumers, ready, unacked));
         }
